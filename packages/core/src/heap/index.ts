@@ -1,0 +1,1 @@
+export { LeakkitError } from '../errors.js';
