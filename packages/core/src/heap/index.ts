@@ -1,1 +1,3 @@
 export { LeakkitError } from '../errors.js';
+export type { HeapGraphData } from './data.js';
+export { HeapGraph } from './graph.js';

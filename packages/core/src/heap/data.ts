@@ -1,0 +1,60 @@
+/**
+ * The in-memory form of a V8 heap snapshot, shared by the parser (which fills it) and every
+ * analysis (which reads it). Everything per node or per edge lives in typed arrays indexed by
+ * node index (0..nodeCount-1) or edge index (0..edgeCount-1); there is no object per node.
+ *
+ * Node index, not V8's "node field offset": `edgeTo[e]` is already divided by the node field count.
+ * The edges of node `n` are `firstEdge[n] .. firstEdge[n + 1] - 1`.
+ */
+export interface HeapGraphData {
+  /** Number of nodes. */
+  nodeCount: number;
+  /** Number of edges. */
+  edgeCount: number;
+  /** Index of the synthetic root node (V8 puts it first: 0). */
+  rootIndex: number;
+
+  /** Node type names from `snapshot.meta.node_types[0]`: 'hidden', 'array', 'string', 'object', … */
+  nodeTypeNames: string[];
+  /** Edge type names from `snapshot.meta.edge_types[0]`: 'context', 'element', 'property', … */
+  edgeTypeNames: string[];
+
+  /** Per node: index into `nodeTypeNames`. */
+  nodeType: Uint8Array;
+  /** Per node: index into `strings` (constructor or class name, string value, closure name, …). */
+  nodeName: Uint32Array;
+  /** Per node: V8's object id, stable between snapshots of one process. */
+  nodeId: Uint32Array;
+  /** Per node: shallow size in bytes. */
+  nodeSelfSize: Uint32Array;
+  /** Per node, length nodeCount + 1: index of the node's first edge; prefix sums of edge_count. */
+  firstEdge: Uint32Array;
+  /** Per node: allocation trace node id, or undefined when the snapshot has no `trace_node_id`. */
+  nodeTraceId: Uint32Array | undefined;
+  /** Per node: detachedness (0 unknown, 1 attached, 2 detached), or undefined when absent. */
+  nodeDetachedness: Uint8Array | undefined;
+
+  /** Per edge: index into `edgeTypeNames`. */
+  edgeType: Uint8Array;
+  /**
+   * Per edge: for 'element' and 'hidden' edges the numeric index; for every other type an index
+   * into `strings` (the property or variable name).
+   */
+  edgeNameOrIndex: Uint32Array;
+  /** Per edge: the node index the edge points to. */
+  edgeTo: Uint32Array;
+
+  /** The string table. */
+  strings: string[];
+
+  /** Source locations (closures, scripts): parallel arrays, one entry per location. */
+  locationNode: Uint32Array;
+  locationScriptId: Uint32Array;
+  /** 0-based line. */
+  locationLine: Uint32Array;
+  /** 0-based column. */
+  locationColumn: Uint32Array;
+}
+
+/** Type names that mark edges the garbage collector does not follow for liveness. */
+export const WEAK_EDGE_TYPE = 'weak';
