@@ -44,8 +44,8 @@ export interface HeapGraphData {
   /** Per edge: the node index the edge points to. */
   edgeTo: Uint32Array;
 
-  /** The string table. */
-  strings: string[];
+  /** The string table: names, string values, script paths. Kept as UTF-8 bytes, decoded on demand. */
+  strings: StringTable;
 
   /** Source locations (closures, scripts): parallel arrays, one entry per location. */
   locationNode: Uint32Array;
@@ -54,6 +54,62 @@ export interface HeapGraphData {
   locationLine: Uint32Array;
   /** 0-based column. */
   locationColumn: Uint32Array;
+}
+
+/**
+ * The snapshot's strings as one UTF-8 byte blob plus offsets. Millions of small JS strings would cost
+ * more than the graph itself and, held in the heap, would show up as growth in the next capture of
+ * the same process; bytes in an ArrayBuffer do neither.
+ */
+export class StringTable {
+  /** UTF-8 bytes of all strings, back to back. */
+  readonly bytes: Uint8Array;
+  /** Length count + 1: string i is bytes[offsets[i] .. offsets[i + 1]). */
+  readonly offsets: Uint32Array;
+  readonly count: number;
+  // A decoded-string cache for names asked for again and again (constructor names, properties).
+  #cache = new Map<number, string>();
+  static #decoder = new TextDecoder();
+
+  constructor(bytes: Uint8Array, offsets: Uint32Array, count: number) {
+    this.bytes = bytes;
+    this.offsets = offsets;
+    this.count = count;
+  }
+
+  /** Builds a table from JS strings (tests, small synthetic graphs). */
+  static fromStrings(strings: readonly string[]): StringTable {
+    const encoder = new TextEncoder();
+    const encoded = strings.map((s) => encoder.encode(s));
+    const offsets = new Uint32Array(strings.length + 1);
+    let total = 0;
+    for (let i = 0; i < encoded.length; i++) {
+      offsets[i] = total;
+      total += encoded[i]!.length;
+    }
+    offsets[strings.length] = total;
+    const bytes = new Uint8Array(total);
+    for (let i = 0; i < encoded.length; i++) bytes.set(encoded[i]!, offsets[i]!);
+    return new StringTable(bytes, offsets, strings.length);
+  }
+
+  /** The string at `index`; '' for an index outside the table. */
+  get(index: number): string {
+    if (index >= this.count || index < 0) return '';
+    const cached = this.#cache.get(index);
+    if (cached !== undefined) return cached;
+    const value = StringTable.#decoder.decode(
+      this.bytes.subarray(this.offsets[index]!, this.offsets[index + 1]!),
+    );
+    // Bounded: names repeat, values rarely need a second decode.
+    if (this.#cache.size < 65_536) this.#cache.set(index, value);
+    return value;
+  }
+
+  /** Byte length of string `index` (no decoding). */
+  byteLength(index: number): number {
+    return index >= this.count || index < 0 ? 0 : this.offsets[index + 1]! - this.offsets[index]!;
+  }
 }
 
 /** Type names that mark edges the garbage collector does not follow for liveness. */
