@@ -24,6 +24,9 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    // The JSON report lets .ci/run print one closing "N passed, N failed" line for every Node version.
+    reporters: ['default', 'json'],
+    outputFile: { json: `.tmp/vitest-node${process.versions.node.split('.')[0]}.json` },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
