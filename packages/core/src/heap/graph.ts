@@ -1,4 +1,29 @@
+import { open } from 'node:fs/promises';
+import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
+import type { HeapParseProgress } from './parse.js';
+import { HeapSnapshotParser } from './parse.js';
+import type { Dominators } from './dominators.js';
+import { computeDominators } from './dominators.js';
+import type { PathOptions, RetainingPath } from './paths.js';
+import { pathTo } from './paths.js';
+import type { Retainers } from './retainers.js';
+import { buildRetainers } from './retainers.js';
+import type { SummaryEntry } from './summary.js';
+import { summarize } from './summary.js';
+
+/** Options of {@link HeapGraph.fromFile}. */
+export interface HeapGraphFromFileOptions {
+  /**
+   * Called as the file is parsed (about once per MiB and once at the end) with the bytes read so
+   * far and the file size.
+   * @default undefined
+   */
+  onProgress?: (progress: HeapParseProgress) => void;
+}
+
+// Large reads keep the syscall count low; the buffer is reused, so this is all the I/O memory.
+const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
  * A parsed V8 heap snapshot. Holds {@link HeapGraphData} (typed arrays, one string table) and
@@ -31,4 +56,331 @@ export class HeapGraph {
   get edgeCount(): number {
     return this.data.edgeCount;
   }
+
+  /**
+   * The reverse edges (who holds each node), built on first use and kept: 8 bytes per edge.
+   *
+   * @example
+   * ```ts
+   * const { firstRetainer, retainerNode } = graph.retainers;
+   * ```
+   */
+  get retainers(): Retainers {
+    this.#retainers ??= buildRetainers(this.data);
+    return this.#retainers;
+  }
+
+  /**
+   * The dominator tree and retained sizes of every node, computed on first use and kept. See
+   * `computeDominators` for which edges retain and how unreachable nodes are treated.
+   *
+   * @example
+   * ```ts
+   * const { retainedSize } = graph.dominators;
+   * ```
+   */
+  get dominators(): Dominators {
+    this.#dominators ??= computeDominators(this.data, this.retainers);
+    return this.#dominators;
+  }
+
+  /**
+   * The Summary view: per constructor or type, count, self size and retained size, largest
+   * retained size first (see `summarize`).
+   *
+   * @example
+   * ```ts
+   * for (const g of graph.summary().slice(0, 5)) console.log(g.name, g.count, g.retainedSize);
+   * ```
+   */
+  summary(): SummaryEntry[] {
+    return summarize(this.data, this.dominators);
+  }
+
+  /**
+   * Bytes a garbage collection would free if the object with V8 id `nodeId` went away: its own
+   * size plus everything it alone keeps alive. An object the root does not reach (only weakly
+   * held) retains its own size.
+   *
+   * @param nodeId - A V8 object id (`@123` in DevTools), not a node index.
+   * @returns The retained size in bytes.
+   * @throws LeakkitError `ERR_LEAKKIT_UNKNOWN_NODE` when the graph holds no object with that id.
+   *
+   * @example
+   * ```ts
+   * graph.retainedSize(12345); // 1048576
+   * ```
+   */
+  retainedSize(nodeId: number): number {
+    return this.dominators.retainedSize[this.#indexOfKnown(nodeId)]!;
+  }
+
+  /**
+   * The V8 id of the immediate dominator of object `nodeId`: the nearest object every retaining
+   * path from the root passes through. `undefined` for the root itself and for objects the root
+   * does not reach (only weakly held): nothing dominates them.
+   *
+   * @param nodeId - A V8 object id.
+   * @returns The dominator's V8 id, or `undefined`.
+   * @throws LeakkitError `ERR_LEAKKIT_UNKNOWN_NODE` when the graph holds no object with that id.
+   *
+   * @example
+   * ```ts
+   * const owner = graph.dominatorOf(12345); // the Map that alone keeps the entry alive
+   * ```
+   */
+  dominatorOf(nodeId: number): number | undefined {
+    const index = this.#indexOfKnown(nodeId);
+    const dom = this.dominators;
+    if (index === this.data.rootIndex || dom.reachable[index] === 0) return undefined;
+    return this.data.nodeId[dom.idom[index]!];
+  }
+
+  /**
+   * The shortest retaining path from a GC root to object `nodeId`, written as the developer would
+   * write it (`TimerMetrics.timers`, `log.js › seen`); see `pathTo` for the notation.
+   *
+   * @param nodeId - A V8 object id.
+   * @param options - `strings: true` prints Map keys' contents; `raw` / `internals` show V8's hops.
+   * @returns The path, or `undefined` when only weak references (or nothing) hold the object.
+   * @throws LeakkitError `ERR_LEAKKIT_UNKNOWN_NODE` when the graph holds no object with that id.
+   *
+   * @example
+   * ```ts
+   * graph.pathTo(12345)?.text; // 'TimerMetrics.timers'
+   * ```
+   */
+  pathTo(nodeId: number, options?: PathOptions): RetainingPath | undefined {
+    return pathTo(this, nodeId, options);
+  }
+
+  #indexOfKnown(nodeId: number): number {
+    const index = this.nodeIndexOf(nodeId);
+    if (index < 0) {
+      throw new LeakkitError(
+        'ERR_LEAKKIT_UNKNOWN_NODE',
+        `Expected the id of an object in this snapshot, got \`${describeValue(nodeId)}\``,
+      );
+    }
+    return index;
+  }
+
+  #retainers: Retainers | undefined;
+  #dominators: Dominators | undefined;
+
+  /**
+   * Reads and parses a `.heapsnapshot` file of any size, streaming: the JSON text is never held,
+   * only the typed arrays of the graph.
+   *
+   * @param path - the `.heapsnapshot` file.
+   * @param options - `onProgress` for a progress bar.
+   * @returns the graph.
+   * @throws LeakkitError `ERR_LEAKKIT_FILE` when the file cannot be read (missing, a directory),
+   *   `ERR_LEAKKIT_BAD_SNAPSHOT` (with `offset`) when it is empty or not a valid snapshot.
+   *
+   * @example
+   * ```ts
+   * const graph = await HeapGraph.fromFile('app.heapsnapshot', {
+   *   onProgress: ({ bytesRead, totalBytes }) => console.log(bytesRead, totalBytes),
+   * });
+   * ```
+   */
+  static async fromFile(path: string, options: HeapGraphFromFileOptions = {}): Promise<HeapGraph> {
+    if (typeof path !== 'string' || path === '') {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', `Expected a file path, got \`${String(path)}\``);
+    }
+    const fileError = (what: string, cause: unknown) => {
+      const code = (cause as { code?: unknown } | null)?.code;
+      return new LeakkitError(
+        'ERR_LEAKKIT_FILE',
+        `Cannot read heap snapshot ${path}: ${what}${typeof code === 'string' ? ` (${code})` : ''}`,
+        { file: path, cause },
+      );
+    };
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw fileError('cannot open it', error);
+    }
+    try {
+      let size: number | undefined;
+      try {
+        const stat = await handle.stat();
+        if (stat.isDirectory()) throw fileError('it is a directory', undefined);
+        // A pipe or character device has no size: parse it as a stream of unknown length.
+        if (stat.isFile()) size = stat.size;
+      } catch (error) {
+        if (error instanceof LeakkitError) throw error;
+        throw fileError('cannot stat it', error);
+      }
+      if (size === 0) {
+        throw new LeakkitError(
+          'ERR_LEAKKIT_BAD_SNAPSHOT',
+          `Bad heap snapshot: empty file at byte 0 of ${path}`,
+          {
+            file: path,
+            offset: 0,
+          },
+        );
+      }
+      const parser = new HeapSnapshotParser(
+        options.onProgress === undefined
+          ? { file: path, ...(size === undefined ? {} : { totalBytes: size }) }
+          : {
+              file: path,
+              onProgress: options.onProgress,
+              ...(size === undefined ? {} : { totalBytes: size }),
+            },
+      );
+      const buffer = Buffer.allocUnsafeSlow(size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size));
+      for (;;) {
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null));
+        } catch (error) {
+          throw fileError(`read failed after ${parser.bytesRead} bytes`, error);
+        }
+        if (bytesRead === 0) break;
+        parser.write(buffer.subarray(0, bytesRead));
+      }
+      return new HeapGraph(parser.end());
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  // ---------------------------------------------------------------- small accessors
+  // For the analysis modules: each is a typed-array read, no allocation.
+
+  /** V8's object id of node `index` (stable between snapshots of one process). */
+  nodeId(index: number): number {
+    return this.data.nodeId[index] ?? 0;
+  }
+
+  /** Shallow size in bytes of node `index`. */
+  selfSize(index: number): number {
+    return this.data.nodeSelfSize[index] ?? 0;
+  }
+
+  /** Type name of node `index`: 'object', 'closure', 'string', 'hidden', … */
+  nodeTypeName(index: number): string {
+    return this.data.nodeTypeNames[this.data.nodeType[index] ?? 0] ?? '';
+  }
+
+  /** The node's name: a constructor or class name, a string's value, a closure's name, … */
+  nodeNameOf(index: number): string {
+    return this.data.strings.get(this.data.nodeName[index] ?? -1);
+  }
+
+  /** Index in `data.nodeTypeNames` of a node type name, -1 when the snapshot has no such type. */
+  nodeTypeIndex(name: string): number {
+    return this.data.nodeTypeNames.indexOf(name);
+  }
+
+  /** Index in `data.edgeTypeNames` of an edge type name, -1 when the snapshot has no such type. */
+  edgeTypeIndex(name: string): number {
+    return this.data.edgeTypeNames.indexOf(name);
+  }
+
+  /** First edge of node `index`; its edges are `edgeStart(index) .. edgeEnd(index) - 1`. */
+  edgeStart(index: number): number {
+    return this.data.firstEdge[index] ?? 0;
+  }
+
+  /** One past the last edge of node `index`. */
+  edgeEnd(index: number): number {
+    return this.data.firstEdge[index + 1] ?? 0;
+  }
+
+  /** The node index edge `edge` points to. */
+  edgeTarget(edge: number): number {
+    return this.data.edgeTo[edge] ?? 0;
+  }
+
+  /** Type name of edge `edge`: 'property', 'element', 'context', 'internal', 'hidden', 'shortcut', 'weak'. */
+  edgeTypeName(edge: number): string {
+    return this.data.edgeTypeNames[this.data.edgeType[edge] ?? 0] ?? '';
+  }
+
+  /** The edge's name: a property or variable name, or for 'element' and 'hidden' edges the index as a string. */
+  edgeNameOf(edge: number): string {
+    const value = this.data.edgeNameOrIndex[edge] ?? 0;
+    const type = this.edgeTypeName(edge);
+    return type === 'element' || type === 'hidden' ? String(value) : this.data.strings.get(value);
+  }
+
+  /**
+   * The node index of the object with V8 id `id`, or -1. The first call builds an index over the
+   * typed arrays (a binary search when the ids are in node order, as V8 writes them, else an
+   * open-addressing hash of 4 bytes a slot): a JS `Map` would give out past 16.7 M entries.
+   */
+  nodeIndexOf(id: number): number {
+    const ids = this.data.nodeId;
+    if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) return -1;
+    if (this.#idIndex === undefined) this.#idIndex = buildIdIndex(ids);
+    const table = this.#idIndex;
+    if (table === null) {
+      let lo = 0;
+      let hi = ids.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const v = ids[mid]!;
+        if (v === id) return mid;
+        if (v < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    }
+    const mask = table.length - 1;
+    for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[slot]!;
+      if (entry === 0) return -1;
+      if (ids[entry - 1] === id) return entry - 1;
+    }
+  }
+
+  /** `null`: ids are strictly increasing, binary search; else a hash table of node index + 1. */
+  #idIndex: Uint32Array | null | undefined;
+}
+
+// murmur3's finaliser: V8 ids are all odd, so the low bits of a plain product would waste half the table.
+function hashId(id: number): number {
+  let h = id ^ (id >>> 16);
+  h = Math.imul(h, 0x85eb_ca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2_ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function buildIdIndex(ids: Uint32Array): Uint32Array | null {
+  const n = ids.length;
+  let sorted = true;
+  for (let i = 1; i < n; i++) {
+    if (ids[i]! <= ids[i - 1]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return null;
+  // Load factor at most 1/2 keeps probe sequences short.
+  let size = 1;
+  while (size < n * 2) size *= 2;
+  const table = new Uint32Array(size);
+  const mask = size - 1;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    let slot = hashId(id) & mask;
+    for (;;) {
+      const entry = table[slot]!;
+      if (entry === 0) {
+        table[slot] = i + 1;
+        break;
+      }
+      // A repeated id (only in a damaged snapshot): the first node keeps it.
+      if (ids[entry - 1] === id) break;
+      slot = (slot + 1) & mask;
+    }
+  }
+  return table;
 }

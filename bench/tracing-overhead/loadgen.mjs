@@ -1,0 +1,87 @@
+// The load generator: a separate process, keep-alive sockets, fixed concurrency, bounded by time
+// and by request count. Warm-up requests are not counted.
+//   node tracing-overhead/loadgen.mjs --port P [--concurrency 32] [--seconds 5] [--warmup 1]
+//                                      [--max-requests 2000000]
+// Prints one JSON line: { requests, errors, seconds, rps, p50Ms, p99Ms, maxMs }.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+const args = process.argv.slice(2);
+const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const port = Number(opt('port'));
+const concurrency = Number(opt('concurrency', '32'));
+const seconds = Number(opt('seconds', '5'));
+const warmup = Number(opt('warmup', '1'));
+const maxRequests = Number(opt('max-requests', '2000000'));
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const latencies = new Float64Array(maxRequests);
+let done = 0;
+let errors = 0;
+let measuring = false;
+let stopping = false;
+let seq = 0;
+
+function once() {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const id = seq++;
+    const req = http.request(
+      { host: '127.0.0.1', port, path: `/api/products?page=${id % 13}&q=w${id % 7}`, agent, headers: { 'x-request-id': String(id) } },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => {
+          if (measuring && done < maxRequests) {
+            if (res.statusCode === 200) latencies[done++] = performance.now() - t0;
+            else errors++;
+          }
+          resolve();
+        });
+      },
+    );
+    req.on('error', () => {
+      if (measuring) errors++;
+      resolve();
+    });
+    req.end();
+  });
+}
+
+async function worker() {
+  while (!stopping && done < maxRequests) await once();
+}
+
+const workers = Array.from({ length: concurrency }, worker);
+await new Promise((r) => setTimeout(r, warmup * 1000));
+measuring = true;
+const t0 = performance.now();
+await new Promise((r) => {
+  const timer = setTimeout(r, seconds * 1000);
+  const check = setInterval(() => {
+    if (done >= maxRequests) {
+      clearTimeout(timer);
+      r();
+    }
+  }, 50);
+  timer.unref?.();
+  setTimeout(() => clearInterval(check), seconds * 1000 + 10).unref();
+});
+const elapsed = (performance.now() - t0) / 1000;
+measuring = false;
+stopping = true;
+const n = done;
+await Promise.all(workers);
+agent.destroy();
+const lat = latencies.subarray(0, n).sort();
+const pct = (p) => (n ? lat[Math.min(n - 1, Math.floor(p * n))] : NaN);
+console.log(
+  JSON.stringify({
+    requests: n,
+    errors,
+    seconds: +elapsed.toFixed(3),
+    rps: +(n / elapsed).toFixed(1),
+    p50Ms: +pct(0.5).toFixed(3),
+    p99Ms: +pct(0.99).toFixed(3),
+    maxMs: +(n ? lat[n - 1] : NaN).toFixed(3),
+  }),
+);

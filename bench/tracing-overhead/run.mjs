@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// bench/tracing-overhead: the cost of leakkit's allocation tracing, in one run.
+//   (a) alloc-loop.mjs: an allocation-bound loop, modes interleaved in one process, fixed work.
+//   (b) server.mjs under load from loadgen.mjs (a second process, 127.0.0.1, keep-alive, fixed
+//       concurrency): one server per mode, all started and warmed up front, then load bursts
+//       alternate between them, order rotated every round.
+//
+//   node tracing-overhead/run.mjs [--rounds 8] [--http-modes off,default] [--loop-modes off,default,32768,8192]
+//        [--seconds 5] [--concurrency 32] [--loop-rounds 9] [--tracer leakkit|inspector]
+//        [--snapshot-every-ms 0] [--skip-loop] [--skip-http] [--out out/tracing-results.json]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, '..');
+const args = process.argv.slice(2);
+const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const flag = (n) => args.includes(`--${n}`);
+const rounds = Number(opt('rounds', '8'));
+const httpModes = opt('http-modes', 'off,default').split(',');
+const loopModes = opt('loop-modes', 'off,default,32768,8192');
+const seconds = opt('seconds', '5');
+const concurrency = opt('concurrency', '32');
+const loopRounds = opt('loop-rounds', '9');
+const tracer = opt('tracer', process.env.BENCH_TRACER || 'leakkit');
+const snapshotEvery = opt('snapshot-every-ms', '0');
+const outFile = path.resolve(benchDir, opt('out', 'out/tracing-results.json'));
+const env = { ...process.env, BENCH_TRACER: tracer };
+
+const label = (m) => (m === 'off' ? 'off' : m === 'default' ? 'default' : `${Math.round(Number(m) / 1024)} KiB`);
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+function runJson(script, argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, script), ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop();
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: ${out}`));
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+function startServer(mode) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, 'server.mjs'), mode], {
+      env: { ...env, SNAPSHOT_EVERY_MS: snapshotEvery },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve({ mode, child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`server ${mode} exited ${code}`)));
+  });
+}
+
+const result = { date: new Date().toISOString(), node: process.version, tracer, cores: (await import('node:os')).cpus().length };
+
+if (!flag('skip-loop')) {
+  log(`alloc loop: modes ${loopModes}, ${loopRounds} rounds`);
+  result.allocLoop = await runJson('alloc-loop.mjs', ['--rounds', loopRounds, '--modes', loopModes]);
+  log(JSON.stringify(result.allocLoop.modes));
+}
+
+if (!flag('skip-http')) {
+  const servers = [];
+  for (const m of httpModes) servers.push(await startServer(m));
+  const lg = (s, secs, warm) => runJson('loadgen.mjs', ['--port', String(s.port), '--concurrency', concurrency, '--seconds', secs, '--warmup', warm]);
+  log(`http: servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
+  for (const s of servers) await lg(s, '3', '1');
+  const runs = Object.fromEntries(httpModes.map((m) => [m, []]));
+  const ratios = Object.fromEntries(httpModes.map((m) => [m, { rps: [], p99: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    const order = servers.map((_, i) => servers[(i + r) % servers.length]);
+    const got = {};
+    for (const s of order) {
+      got[s.mode] = await lg(s, seconds, '0.5');
+      runs[s.mode].push(got[s.mode]);
+    }
+    for (const m of httpModes) {
+      ratios[m].rps.push(got[m].rps / got.off.rps);
+      ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
+    }
+    log(`round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms`).join(' | ')}`);
+  }
+  for (const s of servers) s.child.stdin.end();
+  result.http = {
+    rounds,
+    seconds: Number(seconds),
+    concurrency: Number(concurrency),
+    snapshotEveryMs: Number(snapshotEvery),
+    modes: httpModes.map((m) => ({
+      mode: label(m),
+      rps: median(runs[m].map((x) => x.rps)),
+      p50Ms: median(runs[m].map((x) => x.p50Ms)),
+      p99Ms: median(runs[m].map((x) => x.p99Ms)),
+      errors: runs[m].reduce((a, x) => a + x.errors, 0),
+      rpsRatio: +median(ratios[m].rps).toFixed(4),
+      p99Ratio: +median(ratios[m].p99).toFixed(4),
+    })),
+    raw: runs,
+  };
+}
+
+// ---- markdown
+const lines = [`Node ${result.node}, ${result.cores} cores, tracer: ${tracer === 'leakkit' ? "leakkit start()" : 'raw node:inspector HeapProfiler.startSampling (harness check)'}, ${result.date.slice(0, 16)}Z`, ''];
+if (result.allocLoop) {
+  lines.push(`Allocation-bound loop (${result.allocLoop.rounds} interleaved rounds, median; ratio = median of per-round time / untraced time):`, '');
+  lines.push('| tracing | median time (ms) | time vs untraced |', '|---|---|---|');
+  for (const m of result.allocLoop.modes) lines.push(`| ${m.mode} | ${m.medianMs} | ${m.ratio.toFixed(3)}× (${m.ratio >= 1 ? '+' : ''}${((m.ratio - 1) * 100).toFixed(1)}%) |`);
+  lines.push('');
+}
+if (result.http) {
+  const h = result.http;
+  lines.push(`HTTP server (node:http JSON endpoint), load from a second process: ${h.concurrency} keep-alive connections, ${h.rounds} alternating rounds of ${h.seconds} s${h.snapshotEveryMs ? `, traced server takes a tracing snapshot every ${h.snapshotEveryMs} ms` : ''}; medians, ratios = median of per-round ratios:`, '');
+  lines.push('| tracing | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs untraced | p99 vs untraced |', '|---|---|---|---|---|---|');
+  for (const m of h.modes) lines.push(`| ${m.mode} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.rpsRatio.toFixed(3)}× (${((m.rpsRatio - 1) * 100).toFixed(1)}%) | ${m.p99Ratio.toFixed(3)}× |`);
+}
+result.table = lines.join('\n');
+console.log(result.table);
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
+fs.writeFileSync(outFile, JSON.stringify(result, null, 2));
+log(`wrote ${outFile}`);
+process.exit(0);

@@ -1,0 +1,519 @@
+import { describeValue, invalidOption, LeakkitError } from '../errors.js';
+import type { HeapGraphData } from './data.js';
+import type { HeapGraph } from './graph.js';
+import type { RenderOptions } from './names.js';
+import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from './names.js';
+import type { PathStep } from './paths.js';
+import { pathToIndex } from './paths.js';
+
+/** What kind of thing grows. */
+export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string';
+
+/** One object or collection that keeps growing across a series of heap graphs. */
+export interface Growth {
+  /** V8 object id of the growing node in the last graph (pass it to `graph.pathTo`). */
+  nodeId: number;
+  /** What keeps it alive, as the developer wrote it: `TimerMetrics.timers`, `log.js › seen`. */
+  path: string;
+  /** The file that anchors the path (a module-scope variable's module, a class's file). */
+  file?: string;
+  /** 1-based line of the class or function that anchors the path. */
+  line?: number;
+  /** The retaining path, hop by hop. */
+  steps: PathStep[];
+  /** Map, Set, Array, plain object (used as a map) or string. */
+  kind: GrowthKind;
+  /** Constructor or class name: 'Map', 'Array', 'Object', 'Session'. */
+  name: string;
+  /**
+   * How it was followed through the series: `'id'` the same object in every graph, `'path'` a new
+   * object at the same place each time (`s = s + x`, `list = list.concat(…)`).
+   */
+  match: 'id' | 'path';
+  /** Entries (Map/Set entries, array elements, properties; string length in bytes) per graph. */
+  counts: number[];
+  /** Bytes of objects created since the first graph and held through this node, per graph. */
+  bytes: number[];
+  /** Entries added per step of the series (mean). */
+  countPerStep: number;
+  /** Bytes added per step of the series (mean). */
+  bytesPerStep: number;
+  /** The part of the whole heap's growth between the first and last graph that this explains, 0..1. */
+  share: number;
+}
+
+/** Options of {@link findGrowth}. */
+export interface GrowthOptions extends RenderOptions {
+  /**
+   * Least mean growth per step, in entries, for a collection to count as growing.
+   * @default 1
+   */
+  minCountPerStep?: number;
+  /**
+   * Least mean growth per step, in bytes, for a string (or a collection of numbers, whose entries
+   * the snapshot does not list) to count as growing.
+   * @default 1024
+   */
+  minBytesPerStep?: number;
+  /**
+   * Most results returned, the largest first.
+   * @default 20
+   */
+  limit?: number;
+}
+
+interface ResolvedGrowthOptions {
+  minCountPerStep: number;
+  minBytesPerStep: number;
+  limit: number;
+  strings: boolean;
+}
+
+function resolveOptions(options: GrowthOptions): ResolvedGrowthOptions {
+  const num = (name: keyof GrowthOptions, value: unknown, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw invalidOption(name, 'a finite number ≥ 0', value);
+    }
+    return value;
+  };
+  const limit = num('limit', options.limit, 20);
+  if (!Number.isInteger(limit)) throw invalidOption('limit', 'an integer ≥ 0', limit);
+  return {
+    minCountPerStep: num('minCountPerStep', options.minCountPerStep, 1),
+    minBytesPerStep: num('minBytesPerStep', options.minBytesPerStep, 1024),
+    limit,
+    strings: options.strings === true,
+  };
+}
+
+/**
+ * The objects and collections that keep growing across three or more heap graphs of one process,
+ * ranked by how much of the heap's growth each explains.
+ *
+ * What it finds: Maps, Sets, arrays, plain objects used as maps whose entries grow at (nearly) every
+ * step, the same object in each graph (V8's ids are stable within a process); and strings, arrays
+ * and objects that are replaced by a bigger one at the same place each step (`s = s + line`,
+ * `list = list.concat(x)`), followed by their retaining path. Growth must be monotone-ish: no step
+ * loses more than a tenth of what the others gain, most steps gain, and a single jump (a cache
+ * warming up) is not growth.
+ *
+ * Nested growth is named where it happens: a Map with fixed keys whose arrays keep growing is
+ * reported at each array (`timers.get("db")`), not at the Map; a collection is reported at an
+ * ancestor only when the ancestor grows on its own (new entries), and the bytes of objects it holds
+ * are counted once, at the deepest growing collection that holds them.
+ *
+ * leakkit's own objects (HeapGraph, its typed arrays and string table) are left out, so graphs kept
+ * in the analysed process do not show up as growth.
+ *
+ * @param series - three or more graphs of the same process, oldest first.
+ * @returns growing nodes, largest share first.
+ * @throws LeakkitError `ERR_LEAKKIT_INVALID_ARGUMENT` for fewer than three graphs;
+ * `ERR_LEAKKIT_INVALID_OPTION` for a bad option.
+ *
+ * @example
+ * ```ts
+ * const series = [];
+ * for (let i = 0; i < 4; i++) { await work(); series.push(await HeapGraph.fromFile(await snapshot())); }
+ * const [top] = findGrowth(series);
+ * top.path          // 'TimerMetrics.timers'
+ * top.countPerStep  // 1000 (entries per step)
+ * ```
+ */
+export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions = {}): Growth[] {
+  if (!Array.isArray(series) || series.length < 3) {
+    throw new LeakkitError(
+      'ERR_LEAKKIT_INVALID_ARGUMENT',
+      `Expected an array of at least 3 heap graphs of one process, got \`${
+        Array.isArray(series) ? `array(${series.length})` : describeValue(series)
+      }\``,
+    );
+  }
+  series.forEach((g, i) => {
+    if (g === null || typeof g !== 'object' || typeof g.data !== 'object' || g.data === null) {
+      throw new LeakkitError(
+        'ERR_LEAKKIT_INVALID_ARGUMENT',
+        `Expected series[${i}] to be a HeapGraph, got \`${describeValue(g)}\``,
+      );
+    }
+  });
+  const o = resolveOptions(options);
+  const graphs = series.map((g) => g.data);
+  const k = graphs.length;
+  const last = graphs[k - 1]!;
+  const first = graphs[0]!;
+  const ownMark = markOwnObjects(last);
+
+  const candidates: Candidate[] = [];
+  findByIdentity(series, o, ownMark, candidates);
+  findByPlace(series, o, ownMark, candidates);
+
+  // Bytes: objects new since the first graph held through each candidate, deepest candidates
+  // first so an ancestor does not count its descendants' growth again.
+  const claimed = graphs.map((g) => new Uint8Array(g.nodeCount));
+  const depth = new Map<Candidate, number>();
+  for (const c of candidates) {
+    const path = pathToIndex(last, c.indices[k - 1]!, { strings: o.strings });
+    c.path = path;
+    depth.set(c, path ? path.steps.length : 0);
+  }
+  const retained = candidates.filter((c) => c.path !== undefined);
+  retained.sort((a, b) => depth.get(b)! - depth.get(a)!);
+  for (const c of retained) {
+    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, series[0]!, c.indices[i]!, claimed[i]!)));
+  }
+
+  let heapGrowth = 0;
+  {
+    let before = 0;
+    for (let n = 0; n < first.nodeCount; n++) before += first.nodeSelfSize[n]!;
+    let after = 0;
+    for (let n = 0; n < last.nodeCount; n++) after += last.nodeSelfSize[n]!;
+    heapGrowth = after - before;
+  }
+  let explained = 0;
+  for (const c of retained) explained += c.bytes[k - 1]!;
+  const denominator = Math.max(heapGrowth, explained, 1);
+
+  const results: Growth[] = retained.map((c) => {
+    const path = c.path!;
+    const counts = c.counts;
+    const growth: Growth = {
+      nodeId: last.nodeId[c.indices[k - 1]!]!,
+      path: path.text,
+      steps: path.steps,
+      kind: c.kind,
+      name: last.strings.get(last.nodeName[c.indices[k - 1]!]!),
+      match: c.match,
+      counts,
+      bytes: c.bytes,
+      countPerStep: (counts[k - 1]! - counts[0]!) / (k - 1),
+      bytesPerStep: c.bytes[k - 1]! / (k - 1),
+      share: Math.min(1, Math.max(0, c.bytes[k - 1]! / denominator)),
+    };
+    if (growth.kind === 'string') growth.name = 'string';
+    if (path.file !== undefined) growth.file = path.file;
+    if (path.line !== undefined) growth.line = path.line;
+    return growth;
+  });
+  results.sort((a, b) => b.share - a.share || b.countPerStep - a.countPerStep);
+  return results.slice(0, o.limit);
+}
+
+interface Candidate {
+  kind: GrowthKind;
+  match: 'id' | 'path';
+  /** Node index of the growing node in each graph. */
+  indices: number[];
+  counts: number[];
+  bytes: number[];
+  path?: ReturnType<typeof pathToIndex>;
+}
+
+/** Whether a series of measurements grows steadily enough to call it growth. */
+function isGrowing(values: readonly number[], minPerStep: number): boolean {
+  const steps = values.length - 1;
+  let up = 0;
+  let gained = 0;
+  let lost = 0;
+  for (let i = 1; i < values.length; i++) {
+    const d = values[i]! - values[i - 1]!;
+    if (d > 0) {
+      up++;
+      gained += d;
+    } else lost -= d;
+  }
+  const total = values[values.length - 1]! - values[0]!;
+  // A leak gains at most steps; one jump is a warm-up, not a trend.
+  const needUp = Math.max(Math.min(2, steps), Math.ceil(0.6 * steps));
+  return up >= needUp && lost <= 0.1 * gained && total >= minPerStep * steps && total > 0;
+}
+
+/** Entries of a growable node: Map/Set entries, array elements, own properties. */
+function entryCount(data: HeapGraphData, n: number, kind: GrowthKind): number {
+  const v = vocabulary(data);
+  if (kind === 'map' || kind === 'set') {
+    const te = findEdge(data, n, v.edge.internal, v.name.table);
+    if (te < 0) return 0;
+    const table = data.edgeTo[te]!;
+    const stride = kind === 'map' ? 3 : 2;
+    let count = 0;
+    let lastEntry = -1;
+    for (let e = data.firstEdge[table]!; e < data.firstEdge[table + 1]!; e++) {
+      const slot = tableSlot(data, table, e, stride);
+      if (slot && slot.entry !== lastEntry) {
+        count++;
+        lastEntry = slot.entry;
+      }
+    }
+    return count;
+  }
+  let count = 0;
+  for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+    const t = data.edgeType[e]!;
+    if (t === v.edge.element) count++;
+    else if (kind === 'object' && t === v.edge.property && data.edgeNameOrIndex[e] !== v.name.__proto__) count++;
+  }
+  return count;
+}
+
+/** Self size plus backing stores (hash table, elements, out-of-object properties). */
+function ownBytes(data: HeapGraphData, n: number): number {
+  const v = vocabulary(data);
+  let bytes = data.nodeSelfSize[n]!;
+  for (const name of [v.name.table, v.name.elements, v.name.properties]) {
+    const e = findEdge(data, n, v.edge.internal, name);
+    if (e >= 0) bytes += data.nodeSelfSize[data.edgeTo[e]!]!;
+  }
+  return bytes;
+}
+
+/** String length in bytes, through concatenations (`a + b` makes a tree) and slices. */
+function stringBytes(data: HeapGraphData, n: number): number {
+  const v = vocabulary(data);
+  const stack = [n];
+  const seen = new Set<number>();
+  let total = 0;
+  while (stack.length > 0 && seen.size < 100_000) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    const t = data.nodeType[s]!;
+    if (t === v.type.consString || t === v.type.slicedString) {
+      for (let e = data.firstEdge[s]!; e < data.firstEdge[s + 1]!; e++) {
+        const name = data.edgeNameOrIndex[e]!;
+        if (
+          data.edgeType[e] === v.edge.internal &&
+          (name === v.name.first || name === v.name.second || name === v.name.parent)
+        ) {
+          stack.push(data.edgeTo[e]!);
+        }
+      }
+    } else total += data.nodeSelfSize[s]!;
+  }
+  return total;
+}
+
+function growthKind(data: HeapGraphData, n: number): GrowthKind | undefined {
+  const kind = nodeKind(data, n);
+  return kind === 'map' || kind === 'set' || kind === 'array' || kind === 'object' || kind === 'string'
+    ? kind
+    : undefined;
+}
+
+/** The same object (by V8 id) in every graph, with entries or own bytes that keep growing. */
+function findByIdentity(
+  series: readonly HeapGraph[],
+  o: ResolvedGrowthOptions,
+  own: Uint8Array,
+  out: Candidate[],
+): void {
+  const graphs = series.map((g) => g.data);
+  const k = graphs.length;
+  const last = graphs[k - 1]!;
+  const first = graphs[0]!;
+  const minCount = o.minCountPerStep * (k - 1);
+  const minBytes = o.minBytesPerStep * (k - 1);
+  for (let n = 0; n < last.nodeCount; n++) {
+    if (own[n]) continue;
+    const kind = growthKind(last, n);
+    if (kind === undefined || kind === 'string') continue;
+    const countLast = entryCount(last, n, kind);
+    const bytesLast = ownBytes(last, n);
+    if (countLast < minCount && bytesLast < minBytes) continue;
+    const i0 = series[0]!.nodeIndexOf(last.nodeId[n]!);
+    if (i0 < 0 || growthKind(first, i0) !== kind) continue;
+    // Cheap rejection on the first graph before touching the middle ones.
+    const countFirst = entryCount(first, i0, kind);
+    const byCount = countLast - countFirst >= minCount;
+    const byBytes = countLast === 0 && bytesLast - ownBytes(first, i0) >= minBytes;
+    if (!byCount && !byBytes) continue;
+    const indices = [i0];
+    for (let g = 1; g < k - 1; g++) {
+      const i = series[g]!.nodeIndexOf(last.nodeId[n]!);
+      if (i < 0) break;
+      indices.push(i);
+    }
+    if (indices.length !== k - 1) continue;
+    indices.push(n);
+    const counts = indices.map((i, g) => entryCount(graphs[g]!, i, kind));
+    if (byCount && isGrowing(counts, o.minCountPerStep)) {
+      if (heldByOwnObjects(last, n, kind, own)) continue;
+      out.push({ kind, match: 'id', indices, counts, bytes: [] });
+    } else if (byBytes) {
+      // Numbers are not heap objects: a Map or array of them grows only in its backing store.
+      const sizes = indices.map((i, g) => ownBytes(graphs[g]!, i));
+      if (isGrowing(sizes, o.minBytesPerStep)) out.push({ kind, match: 'id', indices, counts: sizes, bytes: [] });
+    }
+  }
+}
+
+/**
+ * A new object at the same place in every graph (same holder by id, same property or variable),
+ * each one bigger than the last: strings built by concatenation, arrays rebuilt with `concat`.
+ */
+function findByPlace(
+  series: readonly HeapGraph[],
+  o: ResolvedGrowthOptions,
+  own: Uint8Array,
+  out: Candidate[],
+): void {
+  const graphs = series.map((g) => g.data);
+  const k = graphs.length;
+  const last = graphs[k - 1]!;
+  const first = graphs[0]!;
+  const v = vocabulary(last);
+  const seenTargets = new Set<number>();
+  for (const c of out) seenTargets.add(c.indices[k - 1]!);
+  for (let h = 0; h < last.nodeCount; h++) {
+    if (own[h]) continue;
+    const hk = nodeKind(last, h);
+    if (hk !== 'object' && hk !== 'array' && hk !== 'context' && hk !== 'closure') continue;
+    let h0 = -2; // looked up lazily: most holders have no new targets
+    for (let e = last.firstEdge[h]!; e < last.firstEdge[h + 1]!; e++) {
+      const et = last.edgeType[e]!;
+      if (et !== v.edge.property && et !== v.edge.context && et !== v.edge.element) continue;
+      const t = last.edgeTo[e]!;
+      if (seenTargets.has(t) || own[t]) continue;
+      const kind = growthKind(last, t);
+      if (kind === undefined) continue;
+      if (series[0]!.nodeIndexOf(last.nodeId[t]!) >= 0) continue; // not replaced
+      const measure = (g: HeapGraphData, i: number) =>
+        kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
+      const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
+      const mLast = measure(last, t);
+      if (mLast < min * (k - 1)) continue;
+      if (h0 === -2) h0 = series[0]!.nodeIndexOf(last.nodeId[h]!);
+      if (h0 < 0) break;
+      const indices: number[] = [];
+      const name = edgeName(last, e);
+      for (let g = 0; g < k - 1; g++) {
+        const data = graphs[g]!;
+        const hg = g === 0 ? h0 : series[g]!.nodeIndexOf(last.nodeId[h]!);
+        if (hg < 0) break;
+        const tg = targetOf(data, hg, et, name);
+        if (tg < 0 || growthKind(data, tg) !== kind) break;
+        indices.push(tg);
+      }
+      if (indices.length !== k - 1) continue;
+      indices.push(t);
+      const counts = indices.map((i, g) => measure(graphs[g]!, i));
+      if (!isGrowing(counts, min)) continue;
+      seenTargets.add(t);
+      out.push({ kind, match: 'path', indices, counts, bytes: [] });
+    }
+  }
+}
+
+/** The target of `holder`'s edge of type `edgeType` named `name` (decoded: string tables differ). */
+function targetOf(data: HeapGraphData, holder: number, edgeType: number, name: string): number {
+  if (edgeType < 0) return -1;
+  for (let e = data.firstEdge[holder]!; e < data.firstEdge[holder + 1]!; e++) {
+    if (data.edgeType[e] === edgeType && edgeName(data, e) === name) return data.edgeTo[e]!;
+  }
+  return -1;
+}
+
+/**
+ * Bytes of objects that are new since `first` and held through `start` in `data`: a walk from
+ * `start` that enters only new objects (and `start`'s own backing stores), so an old object in the
+ * way, with its own growth, stops it. Objects already claimed by a deeper candidate are not counted
+ * again.
+ */
+function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, claimed: Uint8Array): number {
+  const v = vocabulary(data);
+  const stack = [start];
+  const visited = new Set<number>([start]);
+  let bytes = 0;
+  const startIsNew = first.nodeIndexOf(data.nodeId[start]!) < 0;
+  if (startIsNew && !claimed[start]) {
+    claimed[start] = 1;
+    bytes += data.nodeSelfSize[start]!;
+  }
+  while (stack.length > 0 && visited.size < 2_000_000) {
+    const n = stack.pop()!;
+    for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+      const et = data.edgeType[e]!;
+      if (et === v.edge.weak || et === v.edge.shortcut) continue;
+      const name = data.edgeNameOrIndex[e]!;
+      if (et === v.edge.property && name === v.name.__proto__) continue;
+      if (et === v.edge.internal && name === v.name.map) continue;
+      const t = data.edgeTo[e]!;
+      if (visited.has(t)) continue;
+      const tt = data.nodeType[t]!;
+      if (tt === v.type.code || tt === v.type.objectShape || tt === v.type.synthetic || tt === v.type.closure) {
+        continue;
+      }
+      visited.add(t);
+      const isNew = first.nodeIndexOf(data.nodeId[t]!) < 0;
+      const backingStore =
+        n === start && et === v.edge.internal && (name === v.name.table || name === v.name.elements || name === v.name.properties);
+      if (!isNew && !backingStore) continue;
+      if (isNew && !claimed[t]) {
+        claimed[t] = 1;
+        bytes += data.nodeSelfSize[t]!;
+      }
+      stack.push(t);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Marks leakkit's own objects in a graph: HeapGraph and StringTable instances and what they hold a
+ * few hops down (the data object, its typed arrays and name lists). Their growth is the analysis
+ * looking at itself.
+ */
+function markOwnObjects(data: HeapGraphData): Uint8Array {
+  const v = vocabulary(data);
+  const marked = new Uint8Array(data.nodeCount);
+  if (v.name.HeapGraph < 0 && v.name.StringTable < 0) return marked;
+  let frontier: number[] = [];
+  for (let n = 0; n < data.nodeCount; n++) {
+    if (
+      data.nodeType[n] === v.type.object &&
+      (data.nodeName[n] === v.name.HeapGraph || data.nodeName[n] === v.name.StringTable)
+    ) {
+      marked[n] = 1;
+      frontier.push(n);
+    }
+  }
+  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+    const next: number[] = [];
+    for (const n of frontier) {
+      for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+        const et = data.edgeType[e]!;
+        if (et === v.edge.weak || (et === v.edge.property && data.edgeNameOrIndex[e] === v.name.__proto__)) continue;
+        const t = data.edgeTo[e]!;
+        if (marked[t] || data.nodeType[t] === v.type.objectShape || data.nodeType[t] === v.type.closure) continue;
+        marked[t] = 1;
+        next.push(t);
+      }
+    }
+    frontier = next;
+  }
+  return marked;
+}
+
+/** A collection whose entries are mostly leakkit's own graphs (a test's `series.push(graph)`). */
+function heldByOwnObjects(data: HeapGraphData, n: number, kind: GrowthKind, own: Uint8Array): boolean {
+  const v = vocabulary(data);
+  let holder = n;
+  if (kind === 'map' || kind === 'set') {
+    const te = findEdge(data, n, v.edge.internal, v.name.table);
+    if (te < 0) return false;
+    holder = data.edgeTo[te]!;
+  }
+  let mine = 0;
+  let total = 0;
+  for (let e = data.firstEdge[holder]!; e < data.firstEdge[holder + 1]! && total < 64; e++) {
+    const et = data.edgeType[e]!;
+    if (et !== v.edge.element && et !== v.edge.property && et !== v.edge.internal) continue;
+    if (et !== v.edge.element && (data.edgeNameOrIndex[e] === v.name.__proto__ || data.edgeNameOrIndex[e] === v.name.map)) {
+      continue;
+    }
+    total++;
+    if (own[data.edgeTo[e]!]) mine++;
+  }
+  return total > 0 && mine * 2 >= total;
+}

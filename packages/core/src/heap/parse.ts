@@ -1,0 +1,1369 @@
+import type { LeakkitErrorDetails } from '../errors.js';
+import { LeakkitError } from '../errors.js';
+import type { HeapGraphData } from './data.js';
+import { StringTable } from './data.js';
+
+/** What {@link HeapSnapshotParserOptions.onProgress} receives. */
+export interface HeapParseProgress {
+  /** Bytes of the snapshot consumed so far. */
+  bytesRead: number;
+  /** Size of the whole snapshot when it is known (a file), `undefined` for a stream. */
+  totalBytes: number | undefined;
+}
+
+/** Options of {@link HeapSnapshotParser} and {@link parseHeapSnapshot}. */
+export interface HeapSnapshotParserOptions {
+  /**
+   * Name of the input, used in error messages and `LeakkitError.file`.
+   * @default undefined (messages say "at byte N" only)
+   */
+  file?: string;
+  /**
+   * Size of the whole input in bytes, when known. It bounds every count in the header before
+   * anything is allocated (a number in an array takes at least 2 bytes) and lets the arrays be
+   * allocated once at their exact size; without it they grow geometrically as data arrives.
+   * More input than this is an error.
+   * @default undefined
+   */
+  totalBytes?: number;
+  /**
+   * Called as the parse advances (at most about once per MiB, and once at the end): drives a
+   * progress bar. It runs synchronously inside `write()`; keep it cheap.
+   * @default undefined
+   */
+  onProgress?: (progress: HeapParseProgress) => void;
+}
+
+// ---------------------------------------------------------------- states
+// Top level: `{ "snapshot": {…}, "nodes": […], … }`.
+const T_BEGIN = 0; // before the opening `{`
+const T_FIRST_KEY = 1; // after `{`: `"snapshot"` must come first
+const T_KEY = 2; // inside a key string
+const T_COLON = 3;
+const T_VALUE = 4; // before a value: dispatch on the key
+const T_HEADER = 5; // inside the snapshot header object
+const T_NUMBERS = 6; // inside a number array
+const T_STRINGS = 7; // inside the strings array
+const T_SKIP = 8; // inside a value we do not keep
+const T_AFTER_VALUE = 9; // `,` or `}`
+const T_NEXT_KEY = 10; // after `,`: a key
+const T_DONE = 11; // after the closing `}`: whitespace only
+
+// Number arrays.
+const N_FIRST = 0; // after `[`: a number or `]`
+const N_VALUE = 1; // after `,`: a number
+const N_NUMBER = 2; // inside the digits of a number
+const N_AFTER = 3; // after a number: `,` or `]`
+
+// Which number array we are in.
+const K_NODES = 0;
+const K_EDGES = 1;
+const K_LOCATIONS = 2;
+const K_IGNORED = 3;
+
+// The strings array.
+const S_FIRST = 0; // after `[`: `"` or `]`
+const S_VALUE = 1; // after `,`: `"`
+const S_AFTER = 2; // after a string: `,` or `]`
+const S_IN = 3; // inside a string
+const S_ESCAPE = 4; // after a backslash
+const S_HEX = 5; // inside the 4 hex digits of \uXXXX
+const S_HIGH = 6; // after a \uD800-\uDBFF escape: only a \uDC00-\uDFFF escape completes it
+
+// What a node / edge / location field is, by its position in the record.
+const F_IGNORE = 0;
+const F_TYPE = 1;
+const F_NAME = 2;
+const F_ID = 3;
+const F_SELF_SIZE = 4;
+const F_EDGE_COUNT = 5;
+const F_TRACE = 6;
+const F_DETACHED = 7;
+const F_TO = 8;
+const F_OBJECT = 9;
+const F_SCRIPT = 10;
+const F_LINE = 11;
+const F_COLUMN = 12;
+
+const MAX_U32 = 0xffff_ffff;
+// The header is ~1.5 KB in every V8 version; anything far bigger is not a heap snapshot.
+const MAX_STRING_BYTES = MAX_U32;
+const MAX_HEADER_BYTES = 1 << 20;
+const MAX_KEY_BYTES = 256;
+// Arrays whose final size is unknown (a stream of unknown length) start here and double.
+const INITIAL_CAPACITY = 1 << 16;
+const PROGRESS_EVERY = 1 << 20;
+
+const NODE_FIELD_ROLES: Record<string, number> = {
+  type: F_TYPE,
+  name: F_NAME,
+  id: F_ID,
+  self_size: F_SELF_SIZE,
+  edge_count: F_EDGE_COUNT,
+  trace_node_id: F_TRACE,
+  detachedness: F_DETACHED,
+};
+const EDGE_FIELD_ROLES: Record<string, number> = { type: F_TYPE, name_or_index: F_NAME, to_node: F_TO };
+const LOCATION_FIELD_ROLES: Record<string, number> = {
+  object_index: F_OBJECT,
+  script_id: F_SCRIPT,
+  line: F_LINE,
+  column: F_COLUMN,
+};
+const REQUIRED_NODE_FIELDS = ['type', 'name', 'id', 'self_size', 'edge_count'];
+const REQUIRED_EDGE_FIELDS = ['type', 'name_or_index', 'to_node'];
+const REQUIRED_LOCATION_FIELDS = ['object_index', 'script_id', 'line', 'column'];
+
+const KNOWN_NUMBER_ARRAYS = new Set(['trace_function_infos', 'samples']);
+
+const utf8 = new TextDecoder();
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return -1;
+}
+
+function showByte(c: number): string {
+  if (c >= 0x21 && c <= 0x7e) return `\`${String.fromCharCode(c)}\``;
+  return `byte 0x${c.toString(16).padStart(2, '0')}`;
+}
+
+function grownCapacity(current: number, needed: number, limit: number): number {
+  let next = Math.max(current * 2, INITIAL_CAPACITY);
+  if (next < needed) next = needed;
+  return Math.min(next, limit);
+}
+
+function growU32(a: Uint32Array, capacity: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(capacity);
+  b.set(a.subarray(0, Math.min(a.length, capacity)));
+  return b;
+}
+
+function growU8(a: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(capacity);
+  b.set(a.subarray(0, Math.min(a.length, capacity)));
+  return b;
+}
+
+interface HeaderInfo {
+  nodeFields: string[];
+  edgeFields: string[];
+  locationFields: string[] | undefined;
+  nodeTypeNames: string[];
+  edgeTypeNames: string[];
+  nodeCount: number;
+  edgeCount: number;
+  rootIndex: number;
+}
+
+/**
+ * A push parser for V8 `.heapsnapshot` files: feed it the bytes in chunks of any size with
+ * {@link HeapSnapshotParser.write}, then call {@link HeapSnapshotParser.end} for the
+ * {@link HeapGraphData}. It never holds the JSON text: the small header object is the only part
+ * given to `JSON.parse`; every number goes straight from its digits into a typed array sized from the
+ * header's counts, and strings are unescaped straight into one UTF-8 byte table. A chunk boundary may
+ * fall anywhere, inside a number, a string, an escape or a UTF-8 sequence.
+ *
+ * Anything that is not a well-formed snapshot (truncated, counts that do not match the arrays, missing
+ * meta fields, edges to nodes that do not exist, trailing bytes, …) throws a `LeakkitError` with code
+ * `ERR_LEAKKIT_BAD_SNAPSHOT` whose `offset` is the byte where it was seen; the parser is then unusable.
+ *
+ * @example
+ * ```ts
+ * const parser = new HeapSnapshotParser({ file: 'app.heapsnapshot', totalBytes: size });
+ * for await (const chunk of createReadStream('app.heapsnapshot')) parser.write(chunk);
+ * const data = parser.end();
+ * ```
+ */
+export class HeapSnapshotParser {
+  readonly #file: string | undefined;
+  readonly #totalBytes: number | undefined;
+  readonly #onProgress: ((progress: HeapParseProgress) => void) | undefined;
+
+  #error: LeakkitError | undefined;
+  #ended = false;
+  /** Bytes consumed before the current chunk: `#base + pos` is an absolute offset. */
+  #base = 0;
+  #nextProgress = PROGRESS_EVERY;
+  #state = T_BEGIN;
+
+  // Key being read and the key whose value we are in.
+  #keyBytes = new Uint8Array(MAX_KEY_BYTES);
+  #keyLength = 0;
+  #keyEscape = false;
+  #key = '';
+  #keyStart = 0;
+  #seen = new Set<string>();
+
+  // Header object: raw bytes until its closing brace.
+  #header = new Uint8Array(4096);
+  #headerLength = 0;
+  #headerDepth = 0;
+  #headerInString = false;
+  #headerEscape = false;
+
+  // Generic skipping of values we do not keep.
+  #skipDepth = 0;
+  #skipInString = false;
+  #skipEscape = false;
+  #skipScalar = false;
+  #skipStarted = false;
+
+  // Number arrays.
+  #kind = K_IGNORED;
+  #numState = N_FIRST;
+  #numValue = 0;
+  #field = 0;
+
+  // From the header.
+  #info: HeaderInfo | undefined;
+  #nf = 0;
+  #ef = 0;
+  #lf = 0;
+  #nodeRoles = new Uint8Array(0);
+  #edgeRoles = new Uint8Array(0);
+  #locationRoles = new Uint8Array(0);
+  #edgeIsIndex = new Uint8Array(0);
+  #nodeTypeCount = 0;
+  #edgeTypeCount = 0;
+
+  // Nodes.
+  #nodeCapacity = 0;
+  #node = 0;
+  #edgeSum = 0;
+  #maxNodeName = -1;
+  #nodeType = new Uint8Array(0);
+  #nodeName = new Uint32Array(0);
+  #nodeId = new Uint32Array(0);
+  #nodeSelfSize = new Uint32Array(0);
+  #firstEdge = new Uint32Array(1);
+  // Allocated on the first non-zero trace id: without allocation tracking they are all 0 and 4 bytes a
+  // node for nothing is a lot on a 20 M node heap.
+  #nodeTraceId: Uint32Array | undefined;
+  #nodeDetachedness: Uint8Array | undefined;
+
+  // Edges.
+  #edgeCapacity = 0;
+  #edge = 0;
+  #maxEdgeName = -1;
+  #edgeTypeValue = 0;
+  #edgeNameValue = 0;
+  #edgeType = new Uint8Array(0);
+  #edgeNameOrIndex = new Uint32Array(0);
+  #edgeTo = new Uint32Array(0);
+
+  // Locations.
+  #location = 0;
+  #locationCapacity = 0;
+  #locationNode = new Uint32Array(0);
+  #locationScriptId = new Uint32Array(0);
+  #locationLine = new Uint32Array(0);
+  #locationColumn = new Uint32Array(0);
+
+  // Strings.
+  #strState = S_FIRST;
+  #strBytes = new Uint8Array(0);
+  #strLength = 0;
+  #strOffsets = new Uint32Array(0);
+  #strCount = 0;
+  #hexCount = 0;
+  #hexValue = 0;
+  /** A high surrogate from `\uD8xx` waiting for its low half; 0 when none. */
+  #highSurrogate = 0;
+
+  constructor(options: HeapSnapshotParserOptions = {}) {
+    const { file, totalBytes, onProgress } = options;
+    if (file !== undefined && typeof file !== 'string') {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_OPTION', `Expected \`file\` to be a string`, {
+        option: 'file',
+      });
+    }
+    if (totalBytes !== undefined && !(Number.isSafeInteger(totalBytes) && totalBytes >= 0)) {
+      throw new LeakkitError(
+        'ERR_LEAKKIT_INVALID_OPTION',
+        `Expected \`totalBytes\` to be a non-negative integer, got \`${String(totalBytes)}\``,
+        { option: 'totalBytes' },
+      );
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_OPTION', 'Expected `onProgress` to be a function', {
+        option: 'onProgress',
+      });
+    }
+    this.#file = file;
+    this.#totalBytes = totalBytes;
+    this.#onProgress = onProgress;
+  }
+
+  /** Bytes consumed so far. */
+  get bytesRead(): number {
+    return this.#base;
+  }
+
+  /**
+   * Feeds the next bytes of the snapshot. The parser copies what it keeps, so the caller may reuse
+   * `chunk`'s memory as soon as this returns.
+   * @throws LeakkitError `ERR_LEAKKIT_BAD_SNAPSHOT` when the bytes cannot be part of a snapshot.
+   */
+  write(chunk: Uint8Array): void {
+    if (this.#error) throw this.#error;
+    if (this.#ended) this.#fail('write() after end()', this.#base);
+    if (!(chunk instanceof Uint8Array)) {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', 'Expected a Uint8Array chunk');
+    }
+    const end = chunk.length;
+    if (this.#totalBytes !== undefined && this.#base + end > this.#totalBytes) {
+      this.#fail(`more bytes than the announced totalBytes (${this.#totalBytes})`, this.#totalBytes);
+    }
+    try {
+      let pos = 0;
+      while (pos < end) {
+        switch (this.#state) {
+          case T_NUMBERS:
+            pos = this.#numbers(chunk, pos, end);
+            break;
+          case T_STRINGS:
+            pos = this.#strings(chunk, pos, end);
+            break;
+          case T_SKIP:
+            pos = this.#skip(chunk, pos, end);
+            break;
+          case T_HEADER:
+            pos = this.#headerBytes(chunk, pos, end);
+            break;
+          default:
+            pos = this.#structure(chunk, pos, end);
+        }
+      }
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+    this.#base += end;
+    if (this.#onProgress && this.#base >= this.#nextProgress) {
+      this.#nextProgress = this.#base + PROGRESS_EVERY;
+      this.#onProgress({ bytesRead: this.#base, totalBytes: this.#totalBytes });
+    }
+  }
+
+  /**
+   * Checks that the input was a complete snapshot and returns the graph data. Arrays are exactly as
+   * long as the counts; nothing of the parser's working state is kept.
+   * @throws LeakkitError `ERR_LEAKKIT_BAD_SNAPSHOT` when the input was truncated or inconsistent.
+   */
+  end(): HeapGraphData {
+    if (this.#error) throw this.#error;
+    if (this.#ended) this.#fail('end() called twice', this.#base);
+    try {
+      const data = this.#finish();
+      this.#ended = true;
+      this.#onProgress?.({ bytesRead: this.#base, totalBytes: this.#totalBytes });
+      return data;
+    } catch (error) {
+      throw this.#wrap(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  #wrap(error: unknown): LeakkitError {
+    if (error instanceof LeakkitError) {
+      this.#error = error;
+      return error;
+    }
+    // A RangeError from an allocation or anything unforeseen: still a typed error with an offset.
+    const message = error instanceof Error ? error.message : String(error);
+    this.#error = this.#makeError(`cannot parse (${message})`, this.#base, error);
+    return this.#error;
+  }
+
+  #makeError(what: string, offset: number, cause?: unknown): LeakkitError {
+    const where = this.#file === undefined ? '' : ` of ${this.#file}`;
+    const details: LeakkitErrorDetails = { offset };
+    if (this.#file !== undefined) details.file = this.#file;
+    if (cause !== undefined) details.cause = cause;
+    return new LeakkitError(
+      'ERR_LEAKKIT_BAD_SNAPSHOT',
+      `Bad heap snapshot: ${what} at byte ${offset}${where}`,
+      details,
+    );
+  }
+
+  #fail(what: string, offset: number): never {
+    this.#error = this.#makeError(what, offset);
+    throw this.#error;
+  }
+
+  #where(): string {
+    return this.#key === '' ? '' : ` in "${this.#key}"`;
+  }
+
+  // ---------------------------------------------------------------- top-level structure
+
+  #structure(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    while (p < end) {
+      const c = buf[p]!;
+      const state = this.#state;
+      if (state === T_KEY) {
+        if (this.#keyEscape) {
+          this.#keyEscape = false;
+        } else if (c === 0x22) {
+          p++;
+          this.#key = utf8.decode(this.#keyBytes.subarray(0, this.#keyLength));
+          this.#state = T_COLON;
+          continue;
+        } else if (c === 0x5c) {
+          this.#keyEscape = true;
+        }
+        if (this.#keyLength === MAX_KEY_BYTES)
+          this.#fail(`a top-level key longer than ${MAX_KEY_BYTES} bytes`, this.#base + p);
+        this.#keyBytes[this.#keyLength++] = c;
+        p++;
+        continue;
+      }
+      if (isSpace(c)) {
+        p++;
+        continue;
+      }
+      const at = this.#base + p;
+      switch (state) {
+        case T_BEGIN:
+          if (c !== 0x7b)
+            this.#fail(`expected \`{\` (a heap snapshot is a JSON object), got ${showByte(c)}`, at);
+          this.#state = T_FIRST_KEY;
+          break;
+        case T_FIRST_KEY:
+        case T_NEXT_KEY:
+          if (c !== 0x22) {
+            this.#fail(
+              state === T_FIRST_KEY && c === 0x7d
+                ? 'an empty object, not a heap snapshot'
+                : `expected a key, got ${showByte(c)}`,
+              at,
+            );
+          }
+          this.#keyLength = 0;
+          this.#keyEscape = false;
+          this.#keyStart = at;
+          this.#state = T_KEY;
+          p++;
+          continue;
+        case T_COLON:
+          if (c !== 0x3a) this.#fail(`expected \`:\` after "${this.#key}", got ${showByte(c)}`, at);
+          this.#state = T_VALUE;
+          break;
+        case T_VALUE:
+          this.#startValue(c, at);
+          // The value's own state machine consumes this byte.
+          return p;
+        case T_AFTER_VALUE:
+          if (c === 0x2c) {
+            this.#state = T_NEXT_KEY;
+          } else if (c === 0x7d) {
+            this.#state = T_DONE;
+          } else {
+            this.#fail(`expected \`,\` or \`}\` after "${this.#key}", got ${showByte(c)}`, at);
+          }
+          break;
+        case T_DONE:
+          this.#fail(`trailing data after the snapshot: ${showByte(c)}`, at);
+      }
+      p++;
+    }
+    return p;
+  }
+
+  #startValue(c: number, at: number): void {
+    const key = this.#key;
+    if (!this.#info && key !== 'snapshot') {
+      this.#fail(
+        `expected "snapshot" as the first key (not a heap snapshot?), got "${key.slice(0, 40)}"`,
+        this.#keyStart,
+      );
+    }
+    if (this.#seen.has(key)) this.#fail(`duplicate key "${key.slice(0, 40)}"`, this.#keyStart);
+    this.#seen.add(key);
+    if (key === 'snapshot') {
+      if (c !== 0x7b) this.#fail(`expected \`{\` to start "snapshot", got ${showByte(c)}`, at);
+      this.#headerLength = 0;
+      this.#headerDepth = 0;
+      this.#headerInString = false;
+      this.#headerEscape = false;
+      this.#state = T_HEADER;
+      return;
+    }
+    let kind = -1;
+    if (key === 'nodes') kind = K_NODES;
+    else if (key === 'edges') kind = K_EDGES;
+    else if (key === 'locations') kind = K_LOCATIONS;
+    else if (KNOWN_NUMBER_ARRAYS.has(key)) kind = K_IGNORED;
+    if (kind >= 0 || key === 'strings') {
+      if (c !== 0x5b) this.#fail(`expected \`[\` to start "${key}", got ${showByte(c)}`, at);
+      if (key === 'strings') {
+        this.#startStrings(at);
+        this.#state = T_STRINGS;
+      } else {
+        this.#kind = kind;
+        this.#numState = N_FIRST;
+        this.#field = 0;
+        this.#state = T_NUMBERS;
+        if (kind === K_LOCATIONS && this.#lf === 0) this.#kind = K_IGNORED;
+      }
+      // `[` itself is consumed by the array's state machine via this flag.
+      this.#skipStarted = false;
+      return;
+    }
+    this.#skipDepth = 0;
+    this.#skipInString = false;
+    this.#skipEscape = false;
+    this.#skipScalar = false;
+    this.#skipStarted = false;
+    this.#state = T_SKIP;
+  }
+
+  // ---------------------------------------------------------------- header
+
+  #headerBytes(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    let depth = this.#headerDepth;
+    let inString = this.#headerInString;
+    let escaped = this.#headerEscape;
+    let done = false;
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) {
+        inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        if (depth === 0) {
+          p++;
+          done = true;
+          break;
+        }
+      }
+    }
+    const length = p - pos;
+    if (this.#headerLength + length > MAX_HEADER_BYTES) {
+      this.#fail(`a "snapshot" header larger than ${MAX_HEADER_BYTES} bytes`, this.#base + p);
+    }
+    if (this.#headerLength + length > this.#header.length) {
+      this.#header = growU8(this.#header, Math.min(MAX_HEADER_BYTES, (this.#headerLength + length) * 2));
+    }
+    this.#header.set(buf.subarray(pos, p), this.#headerLength);
+    this.#headerLength += length;
+    this.#headerDepth = depth;
+    this.#headerInString = inString;
+    this.#headerEscape = escaped;
+    if (done) {
+      this.#readHeader(this.#base + p);
+      this.#state = T_AFTER_VALUE;
+    }
+    return p;
+  }
+
+  #readHeader(at: number): void {
+    let header: unknown;
+    try {
+      header = JSON.parse(utf8.decode(this.#header.subarray(0, this.#headerLength)));
+    } catch {
+      this.#fail('the "snapshot" header is not valid JSON', at);
+    }
+    this.#header = new Uint8Array(0);
+    const bad = (what: string): never => this.#fail(`"snapshot" header: ${what}`, at);
+    const isObject = (v: unknown): v is Record<string, unknown> =>
+      typeof v === 'object' && v !== null && !Array.isArray(v);
+    const stringList = (v: unknown, name: string): string[] => {
+      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+        bad(`expected ${name} to be a list of strings`);
+      return v as string[];
+    };
+    const count = (v: unknown, name: string): number => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+        bad(`expected ${name} to be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+      }
+      return v as number;
+    };
+    if (!isObject(header)) this.#fail('"snapshot" header: expected an object', at);
+    const meta = header.meta;
+    if (!isObject(meta)) this.#fail('"snapshot" header: meta is missing', at);
+    const nodeFields = stringList(meta.node_fields, 'meta.node_fields');
+    const edgeFields = stringList(meta.edge_fields, 'meta.edge_fields');
+    const types = (v: unknown, name: string): string[] => {
+      if (!Array.isArray(v)) bad(`expected ${name} to be a list`);
+      const names = stringList((v as unknown[])[0], `${name}[0]`);
+      if (names.length === 0 || names.length > 256)
+        bad(`expected 1 to 256 names in ${name}[0], got ${names.length}`);
+      return names;
+    };
+    const nodeTypeNames = types(meta.node_types, 'meta.node_types');
+    const edgeTypeNames = types(meta.edge_types, 'meta.edge_types');
+    for (const f of REQUIRED_NODE_FIELDS) {
+      if (!nodeFields.includes(f)) bad(`meta.node_fields lacks "${f}" (fields: ${nodeFields.join(',')})`);
+    }
+    for (const f of REQUIRED_EDGE_FIELDS) {
+      if (!edgeFields.includes(f)) bad(`meta.edge_fields lacks "${f}" (fields: ${edgeFields.join(',')})`);
+    }
+    let locationFields: string[] | undefined;
+    if (meta.location_fields !== undefined) {
+      locationFields = stringList(meta.location_fields, 'meta.location_fields');
+      for (const f of REQUIRED_LOCATION_FIELDS) {
+        if (!locationFields.includes(f)) {
+          bad(`meta.location_fields lacks "${f}" (fields: ${locationFields.join(',')})`);
+        }
+      }
+    }
+    if (nodeFields.length > 64 || edgeFields.length > 64 || (locationFields?.length ?? 0) > 64) {
+      bad('more than 64 fields per record');
+    }
+    const nodeCount = count(header.node_count, 'node_count');
+    const edgeCount = count(header.edge_count, 'edge_count');
+    if (nodeCount < 1) bad('node_count is 0 (a snapshot always has a root node)');
+    // Uint32 node and edge indices (firstEdge holds nodeCount + 1 of them).
+    if (nodeCount >= MAX_U32) bad(`node_count ${nodeCount} is beyond what this parser supports`);
+    if (edgeCount > MAX_U32) bad(`edge_count ${edgeCount} is beyond what this parser supports`);
+    if (this.#totalBytes !== undefined) {
+      // Every number takes at least two bytes (a digit and a separator).
+      const needed = 2 * (nodeCount * nodeFields.length + edgeCount * edgeFields.length);
+      if (needed > this.#totalBytes) {
+        bad(
+          `node_count ${nodeCount} and edge_count ${edgeCount} need at least ${needed} bytes, the input has ${this.#totalBytes}`,
+        );
+      }
+    }
+    let rootIndex = 0;
+    if (header.root_index !== undefined) {
+      rootIndex = count(header.root_index, 'root_index');
+      if (rootIndex >= nodeCount) bad(`root_index ${rootIndex} is not below node_count ${nodeCount}`);
+    }
+    const info: HeaderInfo = {
+      nodeFields,
+      edgeFields,
+      locationFields,
+      nodeTypeNames,
+      edgeTypeNames,
+      nodeCount,
+      edgeCount,
+      rootIndex,
+    };
+    this.#info = info;
+    this.#nf = nodeFields.length;
+    this.#ef = edgeFields.length;
+    this.#lf = locationFields?.length ?? 0;
+    const roles = (fields: string[], table: Record<string, number>) => {
+      const out = new Uint8Array(fields.length);
+      const taken = new Set<number>();
+      fields.forEach((f, i) => {
+        const role = Object.hasOwn(table, f) ? table[f]! : F_IGNORE;
+        // A repeated field name: the first one wins, like indexOf in the reference loader.
+        if (role !== F_IGNORE && !taken.has(role)) {
+          out[i] = role;
+          taken.add(role);
+        }
+      });
+      return out;
+    };
+    this.#nodeRoles = roles(nodeFields, NODE_FIELD_ROLES);
+    this.#edgeRoles = roles(edgeFields, EDGE_FIELD_ROLES);
+    this.#locationRoles = roles(locationFields ?? [], LOCATION_FIELD_ROLES);
+    this.#nodeTypeCount = nodeTypeNames.length;
+    this.#edgeTypeCount = edgeTypeNames.length;
+    // Edge types whose name_or_index is an index, not a string.
+    this.#edgeIsIndex = new Uint8Array(256);
+    edgeTypeNames.forEach((t, i) => {
+      if (t === 'element' || t === 'hidden') this.#edgeIsIndex[i] = 1;
+    });
+
+    const known = this.#totalBytes !== undefined;
+    this.#allocateNodes(known ? nodeCount : Math.min(nodeCount, INITIAL_CAPACITY));
+    this.#allocateEdges(known ? edgeCount : Math.min(edgeCount, INITIAL_CAPACITY));
+    if (nodeFields.includes('detachedness')) this.#nodeDetachedness = new Uint8Array(this.#nodeCapacity);
+  }
+
+  #allocateNodes(capacity: number): void {
+    this.#nodeCapacity = capacity;
+    this.#nodeType = growU8(this.#nodeType, capacity);
+    this.#nodeName = growU32(this.#nodeName, capacity);
+    this.#nodeId = growU32(this.#nodeId, capacity);
+    this.#nodeSelfSize = growU32(this.#nodeSelfSize, capacity);
+    this.#firstEdge = growU32(this.#firstEdge, capacity + 1);
+    if (this.#nodeTraceId) this.#nodeTraceId = growU32(this.#nodeTraceId, capacity);
+    if (this.#nodeDetachedness) this.#nodeDetachedness = growU8(this.#nodeDetachedness, capacity);
+  }
+
+  #allocateEdges(capacity: number): void {
+    this.#edgeCapacity = capacity;
+    this.#edgeType = growU8(this.#edgeType, capacity);
+    this.#edgeNameOrIndex = growU32(this.#edgeNameOrIndex, capacity);
+    this.#edgeTo = growU32(this.#edgeTo, capacity);
+  }
+
+  // ---------------------------------------------------------------- skipping
+
+  #skip(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    if (!this.#skipStarted) {
+      // Positioned on the value's first byte (whitespace was skipped by #structure).
+      const c = buf[p]!;
+      this.#skipStarted = true;
+      if (c === 0x22) {
+        this.#skipInString = true;
+        p++;
+      } else if (c === 0x7b || c === 0x5b) {
+        this.#skipDepth = 1;
+        p++;
+      } else {
+        this.#skipScalar = true;
+      }
+    }
+    let depth = this.#skipDepth;
+    let inString = this.#skipInString;
+    let escaped = this.#skipEscape;
+    if (this.#skipScalar) {
+      for (; p < end; p++) {
+        const c = buf[p]!;
+        if (c === 0x2c || c === 0x7d || isSpace(c)) {
+          this.#state = T_AFTER_VALUE;
+          return p;
+        }
+        // Numbers, true, false, null.
+        if (
+          !(
+            (c >= 0x30 && c <= 0x39) ||
+            (c >= 0x61 && c <= 0x7a) ||
+            c === 0x2d ||
+            c === 0x2b ||
+            c === 0x2e ||
+            c === 0x45
+          )
+        ) {
+          this.#fail(`unexpected ${showByte(c)} in the value of "${this.#key.slice(0, 40)}"`, this.#base + p);
+        }
+      }
+      return p;
+    }
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) {
+          inString = false;
+          if (depth === 0) {
+            p++;
+            this.#state = T_AFTER_VALUE;
+            break;
+          }
+        }
+      } else if (c === 0x22) {
+        inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        if (depth === 0) {
+          p++;
+          this.#state = T_AFTER_VALUE;
+          break;
+        }
+      }
+    }
+    this.#skipDepth = depth;
+    this.#skipInString = inString;
+    this.#skipEscape = escaped;
+    return p;
+  }
+
+  // ---------------------------------------------------------------- number arrays
+
+  /**
+   * The hot loop: digits are accumulated byte by byte and each finished number goes straight into
+   * its typed array through a switch on the array and the field; no strings, no objects, no calls
+   * per number. Every counter lives in a local and is written back when the chunk (or array) ends.
+   */
+  #numbers(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    if (!this.#skipStarted) {
+      // Positioned on `[`.
+      this.#skipStarted = true;
+      p++;
+    }
+    const kind = this.#kind;
+    const base = this.#base;
+    let st = this.#numState;
+    let v = this.#numValue;
+    let f = this.#field;
+
+    // Node state.
+    const nf = this.#nf;
+    const nodeRoles = this.#nodeRoles;
+    const nodeTypeCount = this.#nodeTypeCount;
+    const nodeCount = this.#info?.nodeCount ?? 0;
+    const edgeCount = this.#info?.edgeCount ?? 0;
+    let node = this.#node;
+    let nodeCapacity = this.#nodeCapacity;
+    let edgeSum = this.#edgeSum;
+    let maxNodeName = this.#maxNodeName;
+    let nodeType = this.#nodeType;
+    let nodeName = this.#nodeName;
+    let nodeId = this.#nodeId;
+    let nodeSelfSize = this.#nodeSelfSize;
+    let firstEdge = this.#firstEdge;
+
+    // Edge state.
+    const ef = this.#ef;
+    const edgeRoles = this.#edgeRoles;
+    const edgeTypeCount = this.#edgeTypeCount;
+    const edgeIsIndex = this.#edgeIsIndex;
+    const toLimit = nodeCount * nf;
+    let edge = this.#edge;
+    let edgeCapacity = this.#edgeCapacity;
+    let maxEdgeName = this.#maxEdgeName;
+    let edgeTypeValue = this.#edgeTypeValue;
+    let edgeNameValue = this.#edgeNameValue;
+    let edgeType = this.#edgeType;
+    let edgeNameOrIndex = this.#edgeNameOrIndex;
+    let edgeTo = this.#edgeTo;
+
+    outer: while (p < end) {
+      let c = buf[p]!;
+      if (st === N_NUMBER) {
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          if (++p === end) break outer;
+          c = buf[p]!;
+        }
+        // A number ended at p. Everything we store must fit a Uint32; to_node / object_index are
+        // checked against the node count instead.
+        if (
+          v > MAX_U32 &&
+          !(kind === K_EDGES && edgeRoles[f] === F_TO) &&
+          kind !== K_IGNORED &&
+          kind !== K_LOCATIONS
+        ) {
+          this.#fail(`number ${v} is too large${this.#where()}`, base + p);
+        }
+        switch (kind) {
+          case K_NODES:
+            if (f === 0 && node === nodeCapacity) {
+              if (node >= nodeCount) {
+                this.#fail(`"nodes" holds more than node_count (${nodeCount}) nodes`, base + p);
+              }
+              this.#allocateNodes(grownCapacity(nodeCapacity, node + 1, nodeCount));
+              nodeCapacity = this.#nodeCapacity;
+              nodeType = this.#nodeType;
+              nodeName = this.#nodeName;
+              nodeId = this.#nodeId;
+              nodeSelfSize = this.#nodeSelfSize;
+              firstEdge = this.#firstEdge;
+            }
+            switch (nodeRoles[f]) {
+              case F_TYPE:
+                if (v >= nodeTypeCount) {
+                  this.#fail(`node ${node} has type ${v}, meta.node_types has ${nodeTypeCount}`, base + p);
+                }
+                nodeType[node] = v;
+                break;
+              case F_NAME:
+                nodeName[node] = v;
+                if (v > maxNodeName) maxNodeName = v;
+                break;
+              case F_ID:
+                nodeId[node] = v;
+                break;
+              case F_SELF_SIZE:
+                nodeSelfSize[node] = v;
+                break;
+              case F_EDGE_COUNT:
+                edgeSum += v;
+                if (edgeSum > edgeCount) {
+                  this.#fail(
+                    `the edge counts of the nodes add up to more than edge_count (${edgeCount})`,
+                    base + p,
+                  );
+                }
+                firstEdge[node + 1] = edgeSum;
+                break;
+              case F_TRACE:
+                if (v !== 0) {
+                  if (!this.#nodeTraceId) this.#nodeTraceId = new Uint32Array(nodeCapacity);
+                  this.#nodeTraceId[node] = v;
+                }
+                break;
+              case F_DETACHED:
+                if (v > 255) {
+                  this.#fail(`node ${node} has detachedness ${v}`, base + p);
+                }
+                this.#nodeDetachedness![node] = v;
+                break;
+            }
+            if (++f === nf) {
+              f = 0;
+              node++;
+            }
+            break;
+          case K_EDGES:
+            if (f === 0 && edge === edgeCapacity) {
+              if (edge >= edgeCount) {
+                this.#fail(`"edges" holds more than edge_count (${edgeCount}) edges`, base + p);
+              }
+              this.#allocateEdges(grownCapacity(edgeCapacity, edge + 1, edgeCount));
+              edgeCapacity = this.#edgeCapacity;
+              edgeType = this.#edgeType;
+              edgeNameOrIndex = this.#edgeNameOrIndex;
+              edgeTo = this.#edgeTo;
+            }
+            switch (edgeRoles[f]) {
+              case F_TYPE:
+                if (v >= edgeTypeCount) {
+                  this.#fail(`edge ${edge} has type ${v}, meta.edge_types has ${edgeTypeCount}`, base + p);
+                }
+                edgeType[edge] = v;
+                edgeTypeValue = v;
+                break;
+              case F_NAME:
+                edgeNameOrIndex[edge] = v;
+                edgeNameValue = v;
+                break;
+              case F_TO:
+                if (v >= toLimit || v % nf !== 0) {
+                  this.#fail(
+                    `edge ${edge} points to node field offset ${v}: not a multiple of ${nf} below ${toLimit}`,
+                    base + p,
+                  );
+                }
+                edgeTo[edge] = v / nf;
+                break;
+            }
+            if (++f === ef) {
+              f = 0;
+              edge++;
+              if (edgeIsIndex[edgeTypeValue] === 0 && edgeNameValue > maxEdgeName)
+                maxEdgeName = edgeNameValue;
+            }
+            break;
+          case K_LOCATIONS:
+            this.#locationNumber(v, f, base + p);
+            if (++f === this.#lf) f = 0;
+            break;
+          default:
+            break;
+        }
+        st = N_AFTER;
+      }
+      // c is not a digit of a number in progress.
+      if (c === 0x2c) {
+        if (st !== N_AFTER) {
+          this.#fail(`unexpected \`,\`${this.#where()}`, base + p);
+        }
+        st = N_VALUE;
+      } else if (c >= 48 && c <= 57) {
+        if (st === N_AFTER) {
+          this.#fail(`expected \`,\` between numbers${this.#where()}`, base + p);
+        }
+        st = N_NUMBER;
+        v = c - 48;
+      } else if (c === 0x5d) {
+        if (st === N_VALUE) {
+          this.#fail(`expected a number after \`,\`${this.#where()}`, base + p);
+        }
+        this.#numState = st;
+        this.#field = f;
+        this.#node = node;
+        this.#edgeSum = edgeSum;
+        this.#maxNodeName = maxNodeName;
+        this.#edge = edge;
+        this.#maxEdgeName = maxEdgeName;
+        this.#endNumbers(base + p);
+        return p + 1;
+      } else if (!isSpace(c)) {
+        this.#fail(`expected a non-negative integer, got ${showByte(c)}${this.#where()}`, base + p);
+      }
+      p++;
+    }
+    this.#numState = st;
+    this.#numValue = v;
+    this.#field = f;
+    this.#node = node;
+    this.#edgeSum = edgeSum;
+    this.#maxNodeName = maxNodeName;
+    this.#edge = edge;
+    this.#maxEdgeName = maxEdgeName;
+    this.#edgeTypeValue = edgeTypeValue;
+    this.#edgeNameValue = edgeNameValue;
+    return p;
+  }
+
+  #locationNumber(v: number, f: number, at: number): void {
+    const role = this.#locationRoles[f];
+    if (f === 0) {
+      if (this.#location === this.#locationCapacity) {
+        const capacity = grownCapacity(this.#locationCapacity, this.#location + 1, MAX_U32);
+        this.#locationCapacity = capacity;
+        this.#locationNode = growU32(this.#locationNode, capacity);
+        this.#locationScriptId = growU32(this.#locationScriptId, capacity);
+        this.#locationLine = growU32(this.#locationLine, capacity);
+        this.#locationColumn = growU32(this.#locationColumn, capacity);
+      }
+    }
+    const i = this.#location;
+    if (role === F_OBJECT) {
+      const nf = this.#nf;
+      if (v >= this.#info!.nodeCount * nf || v % nf !== 0) {
+        this.#fail(`location ${i} points to node field offset ${v}: not a multiple of ${nf} in range`, at);
+      }
+      this.#locationNode[i] = v / nf;
+    } else if (role !== F_IGNORE && v > MAX_U32) {
+      this.#fail(`number ${v} is too large in "locations"`, at);
+    } else if (role === F_SCRIPT) this.#locationScriptId[i] = v;
+    else if (role === F_LINE) this.#locationLine[i] = v;
+    else if (role === F_COLUMN) this.#locationColumn[i] = v;
+    if (f === this.#lf - 1) this.#location++;
+  }
+
+  #endNumbers(at: number): void {
+    const info = this.#info!;
+    switch (this.#kind) {
+      case K_NODES:
+        if (this.#field !== 0 || this.#node !== info.nodeCount) {
+          this.#fail(
+            `"nodes" holds ${this.#node * this.#nf + this.#field} numbers, node_count ${info.nodeCount} × ${this.#nf} fields needs ${info.nodeCount * this.#nf}`,
+            at,
+          );
+        }
+        break;
+      case K_EDGES:
+        if (this.#field !== 0 || this.#edge !== info.edgeCount) {
+          this.#fail(
+            `"edges" holds ${this.#edge * this.#ef + this.#field} numbers, edge_count ${info.edgeCount} × ${this.#ef} fields needs ${info.edgeCount * this.#ef}`,
+            at,
+          );
+        }
+        break;
+      case K_LOCATIONS:
+        if (this.#field !== 0) this.#fail(`"locations" ends inside a record of ${this.#lf} numbers`, at);
+        break;
+    }
+    this.#state = T_AFTER_VALUE;
+  }
+
+  // ---------------------------------------------------------------- strings
+
+  #startStrings(at: number): void {
+    // Unescaping never makes a string longer, so the rest of the input bounds the table. Memory is
+    // committed only as pages are written, so sizing it to that bound costs nothing extra.
+    const rest = this.#totalBytes === undefined ? INITIAL_CAPACITY : this.#totalBytes - at;
+    this.#strBytes = new Uint8Array(Math.min(rest, MAX_STRING_BYTES));
+    this.#strOffsets = new Uint32Array(INITIAL_CAPACITY);
+    this.#strState = S_FIRST;
+  }
+
+  #strings(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    if (!this.#skipStarted) {
+      this.#skipStarted = true;
+      p++;
+    }
+    // Each input byte yields at most one output byte: make room once per chunk.
+    let out = this.#strBytes;
+    let o = this.#strLength;
+    if (o + (end - p) > out.length) {
+      // Offsets are Uint32: the table cannot pass 4 GiB.
+      if (out.length >= MAX_STRING_BYTES) this.#fail('strings larger than 4 GiB', this.#base + p);
+      out = this.#strBytes = growU8(out, grownCapacity(out.length, o + (end - p), MAX_STRING_BYTES));
+    }
+    let st = this.#strState;
+    const base = this.#base;
+    while (p < end) {
+      let c = buf[p]!;
+      if (st === S_IN) {
+        // The common case: plain bytes (ASCII or raw UTF-8) copied as they are.
+        while (c !== 0x22 && c !== 0x5c) {
+          out[o++] = c;
+          if (++p === end) break;
+          c = buf[p]!;
+        }
+        if (p === end) break;
+        if (c === 0x22) {
+          o = this.#endString(o, base + p);
+          st = S_AFTER;
+        } else {
+          st = S_ESCAPE;
+        }
+        p++;
+        continue;
+      }
+      if (st === S_ESCAPE) {
+        let byte = -1;
+        switch (c) {
+          case 0x22:
+          case 0x5c:
+          case 0x2f:
+            byte = c;
+            break;
+          case 0x62:
+            byte = 0x08;
+            break;
+          case 0x66:
+            byte = 0x0c;
+            break;
+          case 0x6e:
+            byte = 0x0a;
+            break;
+          case 0x72:
+            byte = 0x0d;
+            break;
+          case 0x74:
+            byte = 0x09;
+            break;
+          case 0x75:
+            this.#hexCount = 0;
+            this.#hexValue = 0;
+            st = S_HEX;
+            p++;
+            continue;
+          default:
+            this.#strLength = o;
+            this.#fail(`invalid escape \\${String.fromCharCode(c)} in "strings"`, base + p);
+        }
+        if (this.#highSurrogate !== 0) o = this.#flushSurrogate(out, o);
+        out[o++] = byte;
+        st = S_IN;
+        p++;
+        continue;
+      }
+      if (st === S_HIGH) {
+        if (c === 0x5c) {
+          st = S_ESCAPE;
+          p++;
+        } else {
+          // Anything but another escape leaves the high surrogate alone: U+FFFD, like TextEncoder.
+          o = this.#flushSurrogate(out, o);
+          st = S_IN;
+        }
+        continue;
+      }
+      if (st === S_HEX) {
+        const h = hexValue(c);
+        if (h < 0) {
+          this.#strLength = o;
+          this.#fail(`invalid \\u escape in "strings": ${showByte(c)}`, base + p);
+        }
+        this.#hexValue = (this.#hexValue << 4) | h;
+        if (++this.#hexCount === 4) {
+          o = this.#codeUnit(out, o, this.#hexValue);
+          st = this.#highSurrogate === 0 ? S_IN : S_HIGH;
+        }
+        p++;
+        continue;
+      }
+      // Between strings.
+      if (c === 0x22) {
+        if (st === S_AFTER) {
+          this.#strLength = o;
+          this.#fail('expected `,` between strings', base + p);
+        }
+        st = S_IN;
+      } else if (c === 0x2c) {
+        if (st !== S_AFTER) {
+          this.#strLength = o;
+          this.#fail('unexpected `,` in "strings"', base + p);
+        }
+        st = S_VALUE;
+      } else if (c === 0x5d) {
+        if (st === S_VALUE) {
+          this.#strLength = o;
+          this.#fail('expected a string after `,` in "strings"', base + p);
+        }
+        this.#strLength = o;
+        this.#strState = st;
+        this.#state = T_AFTER_VALUE;
+        return p + 1;
+      } else if (!isSpace(c)) {
+        this.#strLength = o;
+        this.#fail(`expected a string, got ${showByte(c)} in "strings"`, base + p);
+      }
+      p++;
+    }
+    this.#strLength = o;
+    this.#strState = st;
+    return p;
+  }
+
+  #endString(o: number, at: number): number {
+    let count = this.#strCount;
+    if (count + 2 > this.#strOffsets.length) {
+      if (count + 2 > MAX_U32) this.#fail('too many strings', at);
+      this.#strOffsets = growU32(
+        this.#strOffsets,
+        grownCapacity(this.#strOffsets.length, count + 2, MAX_U32),
+      );
+    }
+    count++;
+    this.#strOffsets[count] = o;
+    this.#strCount = count;
+    return o;
+  }
+
+  /** Writes a UTF-16 code unit from `\uXXXX` as UTF-8, pairing surrogates; a lone one becomes U+FFFD. */
+  #codeUnit(out: Uint8Array, o: number, u: number): number {
+    const high = this.#highSurrogate;
+    if (high !== 0) {
+      this.#highSurrogate = 0;
+      if (u >= 0xdc00 && u <= 0xdfff) {
+        const cp = 0x10000 + ((high - 0xd800) << 10) + (u - 0xdc00);
+        out[o++] = 0xf0 | (cp >> 18);
+        out[o++] = 0x80 | ((cp >> 12) & 0x3f);
+        out[o++] = 0x80 | ((cp >> 6) & 0x3f);
+        out[o++] = 0x80 | (cp & 0x3f);
+        return o;
+      }
+      o = writeReplacement(out, o);
+    }
+    if (u >= 0xd800 && u <= 0xdbff) {
+      this.#highSurrogate = u;
+      return o;
+    }
+    if (u >= 0xdc00 && u <= 0xdfff) return writeReplacement(out, o);
+    if (u < 0x80) {
+      out[o++] = u;
+    } else if (u < 0x800) {
+      out[o++] = 0xc0 | (u >> 6);
+      out[o++] = 0x80 | (u & 0x3f);
+    } else {
+      out[o++] = 0xe0 | (u >> 12);
+      out[o++] = 0x80 | ((u >> 6) & 0x3f);
+      out[o++] = 0x80 | (u & 0x3f);
+    }
+    return o;
+  }
+
+  #flushSurrogate(out: Uint8Array, o: number): number {
+    this.#highSurrogate = 0;
+    return writeReplacement(out, o);
+  }
+
+  // ---------------------------------------------------------------- the end
+
+  #finish(): HeapGraphData {
+    const at = this.#base;
+    if (this.#state !== T_DONE) {
+      const inside =
+        this.#state === T_BEGIN
+          ? 'empty input'
+          : this.#state === T_HEADER
+            ? 'truncated inside the "snapshot" header'
+            : this.#state === T_NUMBERS || this.#state === T_STRINGS || this.#state === T_SKIP
+              ? `truncated inside "${this.#key}"`
+              : 'truncated';
+      this.#fail(`${inside} (unexpected end of input)`, at);
+    }
+    const info = this.#info!;
+    for (const key of ['nodes', 'edges', 'strings']) {
+      if (!this.#seen.has(key)) this.#fail(`no "${key}" array`, at);
+    }
+    if (this.#edgeSum !== info.edgeCount) {
+      this.#fail(
+        `the edge counts of the nodes add up to ${this.#edgeSum}, edge_count is ${info.edgeCount}`,
+        at,
+      );
+    }
+    const stringCount = this.#strCount;
+    if (this.#maxNodeName >= stringCount) {
+      this.#fail(`a node name refers to string ${this.#maxNodeName}, "strings" has ${stringCount}`, at);
+    }
+    if (this.#maxEdgeName >= stringCount) {
+      this.#fail(`an edge name refers to string ${this.#maxEdgeName}, "strings" has ${stringCount}`, at);
+    }
+    const locations = this.#location;
+    const fit = (a: Uint32Array, n: number) => (a.length === n ? a : a.slice(0, n));
+    // Offsets are small (4 bytes a string); copy them to their exact size. The byte table keeps its
+    // over-sized buffer: the untouched tail was never committed to memory.
+    const offsets = fit(this.#strOffsets, stringCount + 1);
+    const strings = new StringTable(this.#strBytes.subarray(0, this.#strLength), offsets, stringCount);
+    const data: HeapGraphData = {
+      nodeCount: info.nodeCount,
+      edgeCount: info.edgeCount,
+      rootIndex: info.rootIndex,
+      nodeTypeNames: info.nodeTypeNames,
+      edgeTypeNames: info.edgeTypeNames,
+      nodeType: this.#nodeType,
+      nodeName: this.#nodeName,
+      nodeId: this.#nodeId,
+      nodeSelfSize: this.#nodeSelfSize,
+      firstEdge: this.#firstEdge,
+      nodeTraceId: this.#nodeTraceId,
+      nodeDetachedness: this.#nodeDetachedness,
+      edgeType: this.#edgeType,
+      edgeNameOrIndex: this.#edgeNameOrIndex,
+      edgeTo: this.#edgeTo,
+      strings,
+      locationNode: fit(this.#locationNode, locations),
+      locationScriptId: fit(this.#locationScriptId, locations),
+      locationLine: fit(this.#locationLine, locations),
+      locationColumn: fit(this.#locationColumn, locations),
+    };
+    // Drop the parser's references so a parser kept around does not keep the graph alive twice.
+    this.#nodeType = new Uint8Array(0);
+    this.#nodeName = this.#nodeId = this.#nodeSelfSize = this.#firstEdge = new Uint32Array(0);
+    this.#nodeTraceId = this.#nodeDetachedness = undefined;
+    this.#edgeType = new Uint8Array(0);
+    this.#edgeNameOrIndex = this.#edgeTo = new Uint32Array(0);
+    this.#strBytes = new Uint8Array(0);
+    this.#strOffsets = new Uint32Array(0);
+    this.#locationNode =
+      this.#locationScriptId =
+      this.#locationLine =
+      this.#locationColumn =
+        new Uint32Array(0);
+    return data;
+  }
+}
+
+function writeReplacement(out: Uint8Array, o: number): number {
+  out[o++] = 0xef;
+  out[o++] = 0xbf;
+  out[o++] = 0xbd;
+  return o;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Parses a V8 heap snapshot from any source of chunks: a file stream, `v8.getHeapSnapshot()`, an
+ * array of buffers. Strings chunks are encoded as UTF-8. See {@link HeapSnapshotParser} for the rules.
+ *
+ * @param source - chunks of the `.heapsnapshot` JSON, in order.
+ * @param options - file name for messages, total size when known, progress callback.
+ * @returns the graph data (typed arrays and one string table).
+ * @throws LeakkitError `ERR_LEAKKIT_BAD_SNAPSHOT` with `offset` when the input is not a valid snapshot.
+ *
+ * @example
+ * ```ts
+ * import { getHeapSnapshot } from 'node:v8';
+ * const data = await parseHeapSnapshot(getHeapSnapshot());
+ * console.log(data.nodeCount);
+ * ```
+ */
+export async function parseHeapSnapshot(
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
+  options: HeapSnapshotParserOptions = {},
+): Promise<HeapGraphData> {
+  const parser = new HeapSnapshotParser(options);
+  for await (const chunk of source) {
+    parser.write(typeof chunk === 'string' ? encoder.encode(chunk) : chunk);
+  }
+  return parser.end();
+}

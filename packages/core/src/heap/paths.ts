@@ -1,0 +1,434 @@
+import { describeValue, LeakkitError } from '../errors.js';
+import type { HeapGraphData } from './data.js';
+import type { HeapGraph } from './graph.js';
+import type { NodeKind, RenderOptions, SourceLocation } from './names.js';
+import {
+  describeHeapValue,
+  displayFile,
+  edgeName,
+  findEdge,
+  functionLocation,
+  isIdentifier,
+  nodeKind,
+  tableKeyNode,
+  tableSlot,
+  vocabulary,
+} from './names.js';
+
+/** Options of {@link pathTo}. */
+export interface PathOptions extends RenderOptions {
+  /**
+   * Print every edge as V8 recorded it (`(GC roots) → [[7]] (Stack roots) → …`) instead of the
+   * developer's notation.
+   * @default false
+   */
+  raw?: boolean;
+  /**
+   * Keep V8's internal hops (hash tables, contexts, hidden and shortcut edges) in the printed path
+   * as `[[name]]` instead of leaving them out.
+   * @default false
+   */
+  internals?: boolean;
+}
+
+/** One hop of a retaining path: the edge taken and the node it leads to. */
+export interface PathStep {
+  /** V8's object id of the node this step reaches (stable between snapshots of one process). */
+  nodeId: number;
+  /** The edge's name as V8 recorded it: property or variable name, index, internal slot name. */
+  edge: string;
+  /** The edge's type: 'property', 'element', 'context', 'internal', 'hidden', 'shortcut'. */
+  edgeType: string;
+  /**
+   * The node's name: constructor or class name, closure name, root category. A string node's
+   * contents only with `strings: true`, else `'<string>'`.
+   */
+  name: string;
+  /** What the node is. */
+  kind: NodeKind;
+}
+
+/** The shortest retaining path of a node, as data and as the developer would write it. */
+export interface RetainingPath {
+  /** The path as code: `TimerMetrics.timers.get(<string #1a2b3c>)`, `log.js › seen[3].history`. */
+  text: string;
+  /** Every hop from the first root the path starts at (a step with an empty edge) to the node. */
+  steps: PathStep[];
+  /** The file that anchors the path: a module-scope variable's module, a class's file. */
+  file?: string;
+  /** 1-based line of the class or function that anchors the path, when the snapshot records it. */
+  line?: number;
+  /** 1-based column of that class or function. */
+  column?: number;
+}
+
+/**
+ * The shortest retaining path from a GC root to the node with V8 object id `nodeId`, skipping weak
+ * edges, rendered the way the developer wrote the code that keeps it alive.
+ *
+ * Notation:
+ * - `TimerMetrics.timers`: a static property of a class (or any named function) starts the path at
+ *   the class name; the class's file and line go to `file` / `line`;
+ * - `log.js › seen`: a variable of a module or function scope, reached through a closure (CJS) or the
+ *   module's body (ESM); `file` is the module's path;
+ * - `cache.js › module.exports.cache`: CommonJS exports, reached through `require.cache`;
+ * - `myGlobal`: a property of the global object;
+ * - `.history`, `["x-y"]`, `[3]`: properties and array indices;
+ * - `.get(<string #9c1d4f>)`: a Map value under a string key (`.get("db")` with `strings: true`),
+ *   `.get(<number>)` under a number key, `.get(<Session @1234>)` under an object key;
+ *   `.keys()[i]` a Map key itself, `.values()[i]` a Set member (i: the entry's position in the hash
+ *   table, insertion order as long as nothing was deleted);
+ * - `<Module @6177>.exports`: an object with no name of its own (V8 id after the `@`).
+ *
+ * Roots are tried the way DevTools does: everything reachable from the global object first, then
+ * V8's and Node's other roots, with the stack and handle scopes last; within a tier the path avoids
+ * V8's internal objects (hidden classes, code, feedback) whenever another path exists.
+ *
+ * @param graph - the graph.
+ * @param nodeId - V8's object id of the node.
+ * @returns the path, or undefined when the node is not strongly reachable (garbage not yet collected,
+ * or held by weak references only).
+ * @throws LeakkitError `ERR_LEAKKIT_UNKNOWN_NODE` when the graph has no node with that id.
+ *
+ * @example
+ * ```ts
+ * const path = graph.pathTo(growth.nodeId);
+ * path?.text   // 'TimerMetrics.timers'
+ * path?.file   // '/app/log.js'
+ * ```
+ */
+export function pathTo(graph: HeapGraph, nodeId: number, options: PathOptions = {}): RetainingPath | undefined {
+  const index = graph.nodeIndexOf(nodeId);
+  if (index < 0) {
+    throw new LeakkitError(
+      'ERR_LEAKKIT_UNKNOWN_NODE',
+      `Expected the id of an object in this snapshot, got \`${describeValue(nodeId)}\``,
+    );
+  }
+  return pathToIndex(graph.data, index, options);
+}
+
+/** {@link pathTo} by node index instead of id: for analyses that already walk indices. */
+export function pathToIndex(data: HeapGraphData, index: number, options: PathOptions = {}): RetainingPath | undefined {
+  const tree = retainerTree(data);
+  if (tree.parent[index] === UNREACHED) return undefined;
+  const nodes: number[] = [];
+  const edges: number[] = [];
+  for (let n = index; n !== ROOT; n = tree.parent[n]!) {
+    nodes.push(n);
+    edges.push(tree.via[n]!);
+  }
+  nodes.reverse();
+  edges.reverse();
+  return render(data, nodes, edges, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Breadth-first retainer tree
+
+const ROOT = -1;
+const UNREACHED = -2;
+
+interface RetainerTree {
+  /** Per node: the node it was first reached from, ROOT for a start node, UNREACHED. */
+  parent: Int32Array;
+  /** Per node: the edge it was reached by (-1 for start nodes). */
+  via: Int32Array;
+}
+
+const trees = new WeakMap<HeapGraphData, RetainerTree>();
+
+/**
+ * One breadth-first search from the roots, shared by every path asked of a graph. Three passes
+ * over one queue: (1) from the global object, (2) from V8's and Node's other roots, stack and
+ * handle scopes last, both over "clean" edges only (no hidden classes, code, feedback, backing
+ * stores, shortcuts); (3) from everything reached so far over every strong edge, for what only V8's
+ * internals hold (ESM module bodies hang off a SourceTextModule). Each node's edges are scanned at
+ * most twice; the arrays are two Int32Arrays and the queue.
+ */
+function retainerTree(data: HeapGraphData): RetainerTree {
+  const cached = trees.get(data);
+  if (cached) return cached;
+  const v = vocabulary(data);
+  const n = data.nodeCount;
+  const parent = new Int32Array(n).fill(UNREACHED);
+  const via = new Int32Array(n).fill(-1);
+  const queue = new Uint32Array(n);
+  let head = 0;
+  let tail = 0;
+  const { firstEdge, edgeTo, edgeType, edgeNameOrIndex, nodeType } = data;
+
+  // Which edges the clean passes follow. Computed per edge inline to stay allocation-free.
+  const cleanTarget = (t: number) =>
+    t !== v.type.code && t !== v.type.objectShape && t !== v.type.hidden && t !== v.type.synthetic;
+  const isClean = (from: number, e: number): boolean => {
+    const et = edgeType[e]!;
+    const to = edgeTo[e]!;
+    if (!cleanTarget(nodeType[to]!)) return false;
+    if (et === v.edge.property) return edgeNameOrIndex[e] !== v.name.__proto__;
+    if (et === v.edge.element || et === v.edge.context) return true;
+    if (et === v.edge.internal) {
+      const name = edgeNameOrIndex[e]!;
+      if (name === v.name.table || name === v.name.context || name === v.name.previous) return true;
+      // Slots of a Map/Set hash table.
+      return nodeType[from] === v.type.array && nodeKind(data, from) === 'internal' && isDigits(data, name);
+    }
+    return false;
+  };
+  const drain = (clean: boolean) => {
+    while (head < tail) {
+      const from = queue[head++]!;
+      const end = firstEdge[from + 1]!;
+      for (let e = firstEdge[from]!; e < end; e++) {
+        const to = edgeTo[e]!;
+        if (parent[to] !== UNREACHED) continue;
+        const et = edgeType[e]!;
+        if (et === v.edge.weak) continue;
+        if (clean ? !isClean(from, e) : et === v.edge.shortcut) continue;
+        parent[to] = from;
+        via[to] = e;
+        queue[tail++] = to;
+      }
+    }
+  };
+  const seed = (node: number) => {
+    if (parent[node] !== UNREACHED) return;
+    parent[node] = ROOT;
+    queue[tail++] = node;
+  };
+
+  const root = data.rootIndex;
+  const globals: number[] = [];
+  const others: number[] = [];
+  const last: number[] = [];
+  const classify = (node: number) => {
+    const name = data.strings.get(data.nodeName[node]!);
+    if (name === '(Stack roots)' || name === '(Handle scope)') last.push(node);
+    else if (name === '(GC roots)') {
+      for (let e = firstEdge[node]!; e < firstEdge[node + 1]!; e++) {
+        if (edgeType[e] !== v.edge.weak) classify(edgeTo[e]!);
+      }
+    } else others.push(node);
+  };
+  for (let e = firstEdge[root]!; e < firstEdge[root + 1]!; e++) {
+    const to = edgeTo[e]!;
+    if (edgeType[e] === v.edge.weak) continue;
+    if (edgeType[e] === v.edge.shortcut || data.nodeName[to] === v.name.global) globals.push(to);
+    else classify(to);
+  }
+  if (parent[root] === UNREACHED) parent[root] = ROOT;
+  for (const g of globals) seed(g);
+  drain(true);
+  for (const o of others) seed(o);
+  drain(true);
+  for (const o of last) seed(o);
+  drain(true);
+  // Pass 3: rescan everything reached, in the order it was reached, over every strong edge.
+  const reached = tail;
+  head = 0;
+  const rescanEnd = reached;
+  while (head < rescanEnd) {
+    const from = queue[head++]!;
+    for (let e = firstEdge[from]!; e < firstEdge[from + 1]!; e++) {
+      const to = edgeTo[e]!;
+      if (parent[to] !== UNREACHED) continue;
+      const et = edgeType[e]!;
+      if (et === v.edge.weak || et === v.edge.shortcut) continue;
+      parent[to] = from;
+      via[to] = e;
+      queue[tail++] = to;
+    }
+  }
+  drain(false);
+  const tree = { parent, via };
+  trees.set(data, tree);
+  return tree;
+}
+
+function isDigits(data: HeapGraphData, nameIndex: number): boolean {
+  const { bytes, offsets } = data.strings;
+  const start = offsets[nameIndex]!;
+  const end = offsets[nameIndex + 1]!;
+  if (end === start) return false;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function render(data: HeapGraphData, nodes: number[], edges: number[], options: PathOptions): RetainingPath {
+  const v = vocabulary(data);
+  const steps: PathStep[] = nodes.map((n, i) => {
+    const e = edges[i]!;
+    const kind = nodeKind(data, n);
+    return {
+      nodeId: data.nodeId[n]!,
+      edge: e < 0 ? '' : edgeName(data, e),
+      edgeType: e < 0 ? '' : (data.edgeTypeNames[data.edgeType[e]!] ?? ''),
+      name: kind === 'string' && !options.strings ? '<string>' : data.strings.get(data.nodeName[n]!),
+      kind,
+    };
+  });
+  if (options.raw) {
+    const text = steps
+      .map((s, i) => {
+        const label = `${s.name} @${s.nodeId}`;
+        if (i === 0) return label;
+        const edge = s.edgeType === 'element' || s.edgeType === 'hidden' ? `[${s.edge}]` : s.edge;
+        return `-${s.edgeType} ${edge}-> ${label}`;
+      })
+      .join(' ');
+    return { text, steps };
+  }
+
+  let text = '';
+  let anchored = false;
+  let location: SourceLocation | undefined;
+  const label = (n: number) => {
+    if (data.nodeName[n] === v.name.global) return 'globalThis';
+    return describeHeapValue(data, n, options);
+  };
+  // Starts text at node p when nothing has named it yet: "<Module @6177>".
+  const base = (p: number) => {
+    if (text !== '') return text;
+    if (data.nodeName[p] === v.name.global && nodeKind(data, p) !== 'string') return '';
+    return label(p);
+  };
+  const prop = (p: number, name: string) => {
+    const b = base(p);
+    if (isIdentifier(name)) text = b === '' ? name : `${b}.${name}`;
+    else text = `${b === '' ? 'globalThis' : b}[${JSON.stringify(name)}]`;
+  };
+  const start = nodes[0]!;
+  const origin = nodeKind(data, start) === 'synthetic' ? data.strings.get(data.nodeName[start]!) : '';
+
+  for (let i = 1; i < nodes.length; i++) {
+    const p = nodes[i - 1]!;
+    const c = nodes[i]!;
+    const e = edges[i]!;
+    const et = data.edgeType[e]!;
+    const name = edgeName(data, e);
+    const pk = nodeKind(data, p);
+    const next = edges[i + 1];
+    if (
+      (et === v.edge.context || et === v.edge.property) &&
+      data.nodeType[c] === v.type.closure &&
+      data.strings.byteLength(data.nodeName[c]!) > 0 &&
+      next !== undefined &&
+      data.edgeType[next] === v.edge.property
+    ) {
+      // A static of a class (or a property of a named function): the class name is how the
+      // developer refers to it from anywhere; its definition gives file and line.
+      text = data.strings.get(data.nodeName[c]!);
+      location = functionLocation(data, c);
+      anchored = true;
+    } else if (et === v.edge.context) {
+      // A scope variable: name it by the file of the function (or module body) owning the scope.
+      let owner = scopeOwner(data, nodes, edges, i - 1);
+      if (owner < 0) owner = contextOwners(data).get(p) ?? -1;
+      const loc = owner < 0 ? undefined : functionLocation(data, owner);
+      text = loc ? `${displayFile(loc.file)} › ${name}` : name;
+      location = loc ? { file: loc.file } : undefined;
+      anchored = true;
+    } else if (et === v.edge.property) {
+      if (
+        pk === 'object' &&
+        data.nodeName[p] === v.name.Module &&
+        data.edgeNameOrIndex[e] === v.name.exports
+      ) {
+        const file = moduleFile(data, p);
+        text = file ? `${displayFile(file)} › module.exports` : 'module.exports';
+        location = file ? { file } : undefined;
+        anchored = true;
+      } else prop(p, name);
+    } else if (et === v.edge.element) {
+      if (pk === 'synthetic') continue;
+      text = `${base(p) || 'globalThis'}[${name}]`;
+    } else if (pk === 'internal' && i >= 2 && isTableEdge(data, edges[i - 1]!)) {
+      // Mapped through the hash table of a Map or Set.
+      const collection = nodes[i - 2]!;
+      const ck = nodeKind(data, collection);
+      const slot = tableSlot(data, p, e, ck === 'set' ? 2 : 3);
+      const b = base(collection);
+      if (!slot) text = `${b}[[${name}]]`;
+      else if (ck === 'set') text = `${b}.values()[${slot.entry}]`;
+      else if (slot.slot === 'key') text = `${b}.keys()[${slot.entry}]`;
+      else text = `${b}.get(${describeHeapValue(data, tableKeyNode(data, p, slot.entry), options)})`;
+    } else if (options.internals) {
+      text = `${base(p)}[[${name}]]`;
+    }
+  }
+  if (text === '') text = label(nodes[nodes.length - 1]!);
+  if (!anchored && origin !== '') text = `${origin} › ${text}`;
+  const result: RetainingPath = { text, steps };
+  if (location) {
+    result.file = location.file;
+    if (location.line !== undefined) result.line = location.line;
+    if (location.column !== undefined) result.column = location.column;
+  }
+  return result;
+}
+
+function isTableEdge(data: HeapGraphData, e: number): boolean {
+  const v = vocabulary(data);
+  return data.edgeType[e] === v.edge.internal && data.edgeNameOrIndex[e] === v.name.table;
+}
+
+/**
+ * The closure or generator whose scope chain led the path into the Context at `nodes[at]`: walk back
+ * over `previous` hops to the node whose `context` edge entered the chain.
+ */
+function scopeOwner(data: HeapGraphData, nodes: number[], edges: number[], at: number): number {
+  const v = vocabulary(data);
+  for (let i = at; i >= 1; i--) {
+    const e = edges[i]!;
+    if (data.edgeType[e] !== v.edge.internal) return -1;
+    const name = data.edgeNameOrIndex[e]!;
+    if (name === v.name.context) return nodes[i - 1]!;
+    if (name !== v.name.previous) return -1;
+  }
+  return -1;
+}
+
+const owners = new WeakMap<HeapGraphData, Map<number, number>>();
+
+/**
+ * For paths that enter a scope without its function (a stack root holding a Context): the first
+ * closure or generator pointing at each Context, found in one pass over the edges, once per graph.
+ */
+function contextOwners(data: HeapGraphData): Map<number, number> {
+  let map = owners.get(data);
+  if (map) return map;
+  map = new Map();
+  const v = vocabulary(data);
+  for (let n = 0; n < data.nodeCount; n++) {
+    const t = data.nodeType[n]!;
+    if (t !== v.type.closure && !(t === v.type.object && data.nodeName[n] === v.name.Generator)) continue;
+    const e = findEdge(data, n, v.edge.internal, v.name.context);
+    if (e < 0) continue;
+    // Walk up the scope chain too: a module's variables are also reached through inner scopes.
+    for (let c = data.edgeTo[e]!, depth = 0; depth < 32; depth++) {
+      if (map.has(c)) break;
+      map.set(c, n);
+      const prev = findEdge(data, c, v.edge.internal, v.name.previous);
+      if (prev < 0) break;
+      c = data.edgeTo[prev]!;
+      if (data.nodeName[c] !== v.name['system / Context']) break;
+    }
+  }
+  owners.set(data, map);
+  return map;
+}
+
+/** A CommonJS Module's `filename` (a path, not user data, so it prints without `strings`). */
+function moduleFile(data: HeapGraphData, module: number): string | undefined {
+  const v = vocabulary(data);
+  const e = findEdge(data, module, v.edge.property, v.name.filename);
+  if (e < 0) return undefined;
+  const to = data.edgeTo[e]!;
+  return nodeKind(data, to) === 'string' ? data.strings.get(data.nodeName[to]!) : undefined;
+}
