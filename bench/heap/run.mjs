@@ -64,11 +64,12 @@ function runOnce(tool, mb) {
       const rssKB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(err)?.[1]);
       const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(err)?.[1];
       const seconds = wall ? wall.split(':').reduce((acc, p) => acc * 60 + Number(p), 0) : NaN;
+      const cpu = Number(/User time \(seconds\): ([\d.]+)/.exec(err)?.[1]) + Number(/System time \(seconds\): ([\d.]+)/.exec(err)?.[1]);
       const line = out.split('\n').filter((l) => l.startsWith('BENCH_RESULT ')).pop();
       const result = line ? JSON.parse(line.slice('BENCH_RESULT '.length)) : null;
       const ok = code === 0 && !timedOut && result != null;
       const tail = ok ? undefined : (err + out).split('\n').filter(Boolean).slice(-6).join('\n');
-      resolve({ tool, mb, ok, code, timedOut, seconds, peakRssGB: rssKB / 1048576, result, tail });
+      resolve({ tool, mb, ok, code, timedOut, seconds, cpuSeconds: cpu, peakRssGB: rssKB / 1048576, result, tail });
     });
   });
 }
@@ -94,10 +95,19 @@ for (const mb of sizes) {
   files[mb] = { bytes: fs.statSync(f).size, nodes: meta.nodeCount, edges: meta.edgeCount };
 }
 
-const all = [];
+let all = [];
+let started = new Date();
+const renderFrom = opt('render', null); // re-print the table of an earlier run's JSON
+if (renderFrom) {
+  const prev = JSON.parse(fs.readFileSync(path.resolve(benchDir, renderFrom), 'utf8'));
+  all = prev.runs;
+  started = new Date(prev.started);
+  Object.assign(files, prev.files);
+  if (!args.includes('--tools')) tools.splice(0, tools.length, ...new Set(all.map((r) => r.tool)));
+  if (!args.includes('--sizes')) sizes.splice(0, sizes.length, ...new Set(all.map((r) => r.mb)));
+}
 const maxRuns = Math.max(...sizes.map((mb) => (mb >= 800 ? runsBig : runs)));
-const started = new Date();
-for (let round = 1; round <= maxRuns; round++) {
+for (let round = 1; !renderFrom && round <= maxRuns; round++) {
   for (const mb of sizes) {
     if (round > (mb >= 800 ? runsBig : runs)) continue;
     for (const tool of tools) {
@@ -107,7 +117,7 @@ for (let round = 1; round <= maxRuns; round++) {
       const ph = r.result?.phases ? Object.entries(r.result.phases).map(([k, v]) => `${k} ${v}s`).join(', ') : '';
       console.error(
         `[${new Date().toISOString().slice(11, 19)}] round ${round} ${String(mb).padStart(4)} MB ${tool.padEnd(8)} ` +
-          (r.ok ? `${r.seconds.toFixed(1)} s ${r.peakRssGB.toFixed(2)} GB  (${ph})` : `FAILED code=${r.code}${r.timedOut ? ' timeout' : ''}\n${r.tail}`),
+          (r.ok ? `${r.seconds.toFixed(1)} s (cpu ${r.cpuSeconds.toFixed(1)} s) ${r.peakRssGB.toFixed(2)} GB  (${ph})` : `FAILED code=${r.code}${r.timedOut ? ' timeout' : ''}\n${r.tail}`),
       );
       fs.mkdirSync(path.dirname(outFile), { recursive: true });
       fs.writeFileSync(outFile, JSON.stringify({ started, node: process.version, files, runs: all }, null, 2));
@@ -117,24 +127,24 @@ for (let round = 1; round <= maxRuns; round++) {
 
 // ---- table of medians
 const rows = [];
-rows.push(`Node ${process.version}, ${started.toISOString().slice(0, 10)}; medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`);
+rows.push(`Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`);
 rows.push('');
-rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | peak RSS (GB) | RSS / file | time vs leakkit | RSS vs leakkit | retainer path to the target |');
-rows.push('|---|---|---|---|---|---|---|---|---|---|---|');
+rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GB) | RSS / file | time vs leakkit | RSS vs leakkit | retainer path to the target |');
+rows.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const summaryJson = [];
 for (const mb of sizes) {
   const f = files[mb];
   const cell = (tool) => {
     const rs = all.filter((r) => r.mb === mb && r.tool === tool);
     const ok = rs.filter((r) => r.ok);
-    return { tool, n: rs.length, ok: ok.length, t: median(ok.map((r) => r.seconds)), rss: median(ok.map((r) => r.peakRssGB)), path: ok[0]?.result?.path, phases: ok.length ? Object.fromEntries(Object.keys(ok[0].result.phases).map((k) => [k, median(ok.map((r) => r.result.phases[k]))])) : null, failure: rs.find((r) => !r.ok)?.tail };
+    return { tool, n: rs.length, ok: ok.length, t: median(ok.map((r) => r.seconds)), cpu: median(ok.map((r) => r.cpuSeconds)), rss: median(ok.map((r) => r.peakRssGB)), path: ok[0]?.result?.path, phases: ok.length ? Object.fromEntries(Object.keys(ok[0].result.phases).map((k) => [k, median(ok.map((r) => r.result.phases[k]))])) : null, failure: rs.find((r) => !r.ok)?.tail };
   };
   const cells = tools.map(cell);
   const lk = cells.find((c) => c.tool === 'leakkit');
   for (const c of cells) {
     const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
     rows.push(
-      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? ((c.rss * 1073741824) / f.bytes).toFixed(1) + '×' : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? '`' + c.path + '`' : ''} |`,
+      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.cpu) ? c.cpu.toFixed(1) : '–'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? ((c.rss * 1073741824) / f.bytes).toFixed(1) + '×' : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? '`' + c.path + '`' : ''} |`,
     );
     summaryJson.push({ mb, fileBytes: f.bytes, ...c });
   }
@@ -144,5 +154,5 @@ rows.push('In-process phase medians (s): ');
 for (const c of summaryJson) if (c.phases) rows.push(`- ${c.mb} MB ${c.tool}: ${Object.entries(c.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 const table = rows.join('\n');
 console.log(table);
-fs.writeFileSync(outFile, JSON.stringify({ started, finished: new Date(), node: process.version, files, medians: summaryJson, table, runs: all }, null, 2));
-console.error(`wrote ${outFile}`);
+if (!renderFrom) fs.writeFileSync(outFile, JSON.stringify({ started, finished: new Date(), node: process.version, files, medians: summaryJson, table, runs: all }, null, 2));
+if (!renderFrom) console.error(`wrote ${outFile}`);

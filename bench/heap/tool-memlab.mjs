@@ -48,7 +48,7 @@ rec.info.path = await rec.phase('path', () => {
   finder.annotateShortestPaths(heap);
   const parts = [];
   for (let p = finder.getPathToGCRoots(heap, target); p; p = p.next) {
-    if (parts.length === 0 && p.node) parts.push(p.node.name);
+    if (parts.length === 0 && p.node) parts.push(p.node.name || '(root)');
     if (p.edge) parts.push(String(p.edge.name_or_index));
   }
   return parts.join(' → ');

@@ -108,7 +108,13 @@ describe('computeDominators()', () => {
     const entry = (table: number) =>
       `1 / part of key (Object @5) -> value (Value @7) pair in WeakMap (table @${table})`;
     const data = buildGraph(
-      [{}, { name: 'WeakMap' }, { type: 'array', id: 99 }, { name: 'Object', id: 5 }, { name: 'Value', id: 7 }],
+      [
+        {},
+        { name: 'WeakMap' },
+        { type: 'array', id: 99 },
+        { name: 'Object', id: 5 },
+        { name: 'Value', id: 7 },
+      ],
       [
         { from: 0, to: 1 },
         { from: 0, to: 3 },
@@ -196,7 +202,9 @@ describe('HeapGraph dominator methods', () => {
     expect(() => graph.retainedSize(12345)).toThrow(
       expect.objectContaining({ code: 'ERR_LEAKKIT_UNKNOWN_NODE', name: 'LeakkitError' }),
     );
-    expect(() => graph.dominatorOf(-1)).toThrow(expect.objectContaining({ code: 'ERR_LEAKKIT_UNKNOWN_NODE' }));
+    expect(() => graph.dominatorOf(-1)).toThrow(
+      expect.objectContaining({ code: 'ERR_LEAKKIT_UNKNOWN_NODE' }),
+    );
   });
 });
 

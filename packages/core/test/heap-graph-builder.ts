@@ -24,7 +24,15 @@ export const NODE_TYPES = [
   'object shape',
 ] as const;
 /** V8's edge types, in V8's order. */
-export const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'] as const;
+export const EDGE_TYPES = [
+  'context',
+  'element',
+  'property',
+  'internal',
+  'hidden',
+  'shortcut',
+  'weak',
+] as const;
 
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 export type EdgeTypeName = (typeof EDGE_TYPES)[number];

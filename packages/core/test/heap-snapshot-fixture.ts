@@ -62,7 +62,8 @@ export function nodesOfClass(data: HeapGraphData, name: string): number[] {
 export function propertyTarget(data: HeapGraphData, name: string): number {
   const property = data.edgeTypeNames.indexOf('property');
   for (let e = 0; e < data.edgeCount; e++) {
-    if (data.edgeType[e] === property && data.strings.get(data.edgeNameOrIndex[e]!) === name) return data.edgeTo[e]!;
+    if (data.edgeType[e] === property && data.strings.get(data.edgeNameOrIndex[e]!) === name)
+      return data.edgeTo[e]!;
   }
   throw new Error(`no property edge named ${name}`);
 }

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDominators } from '../src/heap/dominators.js';
 import { HeapGraph } from '../src/heap/graph.js';
 import { groupName, groupNodes, summarize } from '../src/heap/summary.js';
+import type { NodeTypeName } from './heap-graph-builder.js';
 import { buildGraph } from './heap-graph-builder.js';
 import { captureInChild, loadReference, nodesOfClass, propertyTarget } from './heap-snapshot-fixture.js';
 
@@ -81,6 +83,57 @@ describe('summarize()', () => {
 
   it('is what graph.summary() returns', () => {
     expect(new HeapGraph(data).summary()).toEqual(summary);
+  });
+});
+
+describe('summarize() on random graphs', () => {
+  it('sums retained sizes of the members no other member of their group dominates', () => {
+    const node = fc.record({
+      name: fc.constantFrom('A', 'B', 'C'),
+      type: fc.constantFrom<NodeTypeName>('object', 'object', 'string', 'closure'),
+      self: fc.integer({ min: 0, max: 100 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(node, { minLength: 1, maxLength: 30 }),
+        fc.array(
+          fc.tuple(fc.nat(), fc.nat(), fc.constantFrom<'property' | 'weak'>('property', 'property', 'weak')),
+          {
+            maxLength: 80,
+          },
+        ),
+        (nodes, edges) => {
+          const n = nodes.length + 1;
+          const data = buildGraph(
+            [{}, ...nodes],
+            edges.map(([a, b, type]) => ({ from: a % n, to: b % n, type })),
+          );
+          const dom = computeDominators(data);
+          const { groupOf, names } = groupNodes(data);
+          const expected = new Map<string, { count: number; self: number; retained: number }>();
+          for (let x = 0; x < data.nodeCount; x++) {
+            const g = groupOf[x]!;
+            if (g < 0) continue;
+            const e = expected.get(names[g]!) ?? { count: 0, self: 0, retained: 0 };
+            e.count++;
+            e.self += data.nodeSelfSize[x]!;
+            let nested = false;
+            for (let d = dom.idom[x]!; x !== data.rootIndex && d !== data.rootIndex; d = dom.idom[d]!) {
+              if (groupOf[d] === g) nested = true;
+            }
+            if (!nested) e.retained += dom.retainedSize[x]!;
+            expected.set(names[g]!, e);
+          }
+          const summary = summarize(data, dom);
+          expect(summary.length).toBe(expected.size);
+          for (const entry of summary) {
+            const e = expected.get(entry.name)!;
+            expect([entry.count, entry.selfSize, entry.retainedSize]).toEqual([e.count, e.self, e.retained]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

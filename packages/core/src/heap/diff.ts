@@ -76,8 +76,9 @@ export interface HeapDiff {
  * removed from the old group and added to the new one, as in DevTools. Objects with self size 0
  * (roots, synthetic nodes) are left out, as in the Summary.
  *
- * Ids are matched by sorting both graphs' node indices by id (an LSD radix sort on Uint32
- * keys, two 16-bit passes) and merging: no Map or Set, which give out past 16.7 M entries.
+ * Ids are matched by sorting both graphs' nodes by id (V8's node order is almost id order: one
+ * scan, a radix sort of the few outliers, a merge) and merging the two sorted sequences: typed
+ * arrays only, no Map or Set, which give out past 16.7 M entries.
  *
  * @param before - The earlier snapshot.
  * @param after - The later snapshot of the same process.
@@ -120,72 +121,67 @@ export function diffHeaps(before: HeapGraph, after: HeapGraph, options: DiffHeap
   const mapB = merge(groupsB);
   const groupCount = names.length;
 
-  const orderA = nodesSortedById(a, groupsA.groupOf);
-  const orderB = nodesSortedById(b, groupsB.groupOf);
+  const sortedA = sortById(a, groupsA.groupOf);
+  const sortedB = sortById(b, groupsB.groupOf);
 
   const added = new Float64Array(groupCount);
-  const removed = new Float64Array(groupCount);
+  const removedCounts = new Float64Array(groupCount);
   const surviving = new Float64Array(groupCount);
   const addedSize = new Float64Array(groupCount);
   const removedSize = new Float64Array(groupCount);
-  const addedIds = new Uint32Array(orderB.length);
-  const addedGroup = new Uint32Array(orderB.length);
-  const removedIds = new Uint32Array(orderA.length);
-  const removedGroup = new Uint32Array(orderA.length);
-  let addedCount = 0;
-  let removedCount = 0;
+  const addedList = new IdList();
+  const removedList = new IdList();
 
-  const idsA = a.nodeId;
-  const idsB = b.nodeId;
+  // Merge the two id-sorted sequences: ids read sequentially, node data only where needed.
+  const idsA = sortedA.ids;
+  const idsB = sortedB.ids;
+  const nodesA = sortedA.nodes;
+  const nodesB = sortedB.nodes;
   const sizeA = a.nodeSelfSize;
   const sizeB = b.nodeSelfSize;
   const groupOfA = groupsA.groupOf;
   const groupOfB = groupsB.groupOf;
+  const lengthA = idsA.length;
+  const lengthB = idsB.length;
   let i = 0;
   let j = 0;
-  while (i < orderA.length || j < orderB.length) {
-    const na = i < orderA.length ? orderA[i]! : -1;
-    const nb = j < orderB.length ? orderB[j]! : -1;
-    const idA = na >= 0 ? idsA[na]! : Number.POSITIVE_INFINITY;
-    const idB = nb >= 0 ? idsB[nb]! : Number.POSITIVE_INFINITY;
-    if (idA < idB) {
+  while (i < lengthA || j < lengthB) {
+    // -1 past the end: ids are at most 2^32 - 1, so compare as "exhausted" explicitly.
+    const idA = i < lengthA ? idsA[i]! : -1;
+    const idB = j < lengthB ? idsB[j]! : -1;
+    if (idB === -1 || (idA !== -1 && idA < idB)) {
+      const na = nodesA[i]!;
       const g = mapA[groupOfA[na]!]!;
-      removed[g]!++;
+      removedCounts[g]!++;
       removedSize[g] = removedSize[g]! + sizeA[na]!;
-      removedIds[removedCount] = idA;
-      removedGroup[removedCount++] = g;
+      removedList.push(idA, g);
       i++;
-    } else if (idB < idA) {
+    } else if (idA === -1 || idB < idA) {
+      const nb = nodesB[j]!;
       const g = mapB[groupOfB[nb]!]!;
       added[g]!++;
       addedSize[g] = addedSize[g]! + sizeB[nb]!;
-      addedIds[addedCount] = idB;
-      addedGroup[addedCount++] = g;
+      addedList.push(idB, g);
       j++;
     } else {
+      const na = nodesA[i]!;
+      const nb = nodesB[j]!;
       const ga = mapA[groupOfA[na]!]!;
       const gb = mapB[groupOfB[nb]!]!;
       if (ga === gb) surviving[ga]!++;
       else {
-        removed[ga]!++;
+        removedCounts[ga]!++;
         removedSize[ga] = removedSize[ga]! + sizeA[na]!;
-        removedIds[removedCount] = idA;
-        removedGroup[removedCount++] = ga;
+        removedList.push(idA, ga);
         added[gb]!++;
         addedSize[gb] = addedSize[gb]! + sizeB[nb]!;
-        addedIds[addedCount] = idB;
-        addedGroup[addedCount++] = gb;
+        addedList.push(idB, gb);
       }
       i++;
       j++;
     }
   }
 
-  const firstIds = (ids: Uint32Array, group: Uint32Array, length: number, g: number, cap: number) => {
-    const out: number[] = [];
-    for (let k = 0; k < length && out.length < cap; k++) if (group[k] === g) out.push(ids[k]!);
-    return out;
-  };
   const groups: HeapDiffGroup[] = [];
   const totals: HeapDiffTotals = {
     added: 0,
@@ -198,23 +194,23 @@ export function diffHeaps(before: HeapGraph, after: HeapGraph, options: DiffHeap
   };
   for (let g = 0; g < groupCount; g++) {
     totals.added += added[g]!;
-    totals.removed += removed[g]!;
+    totals.removed += removedCounts[g]!;
     totals.surviving += surviving[g]!;
     totals.addedSize += addedSize[g]!;
     totals.removedSize += removedSize[g]!;
-    if (added[g] === 0 && removed[g] === 0) continue;
+    if (added[g] === 0 && removedCounts[g] === 0) continue;
     groups.push({
       name: names[g]!,
       type: types[g]!,
       added: added[g]!,
-      removed: removed[g]!,
+      removed: removedCounts[g]!,
       surviving: surviving[g]!,
       addedSize: addedSize[g]!,
       removedSize: removedSize[g]!,
-      countDelta: added[g]! - removed[g]!,
+      countDelta: added[g]! - removedCounts[g]!,
       sizeDelta: addedSize[g]! - removedSize[g]!,
-      addedIds: added[g] === 0 ? [] : firstIds(addedIds, addedGroup, addedCount, g, maxIds),
-      removedIds: removed[g] === 0 ? [] : firstIds(removedIds, removedGroup, removedCount, g, maxIds),
+      addedIds: added[g] === 0 ? [] : addedList.first(g, maxIds),
+      removedIds: removedCounts[g] === 0 ? [] : removedList.first(g, maxIds),
     });
   }
   totals.countDelta = totals.added - totals.removed;
@@ -223,29 +219,60 @@ export function diffHeaps(before: HeapGraph, after: HeapGraph, options: DiffHeap
     (x, y) => y.sizeDelta - x.sizeDelta || y.countDelta - x.countDelta || (x.name < y.name ? -1 : 1),
   );
 
-  const select = (ids: Uint32Array, group: Uint32Array, length: number, name: string | undefined) => {
-    if (name === undefined) return ids.slice(0, length);
-    const g = byName.get(name);
-    if (g === undefined) return new Uint32Array(0);
-    let n = 0;
-    for (let k = 0; k < length; k++) if (group[k] === g) n++;
-    const out = new Uint32Array(n);
-    n = 0;
-    for (let k = 0; k < length; k++) if (group[k] === g) out[n++] = ids[k]!;
-    return out;
-  };
   return {
     groups,
     totals,
-    addedNodeIds: (name?: string) => select(addedIds, addedGroup, addedCount, name),
-    removedNodeIds: (name?: string) => select(removedIds, removedGroup, removedCount, name),
+    addedNodeIds: (name?: string) => addedList.select(name === undefined ? -1 : (byName.get(name) ?? -2)),
+    removedNodeIds: (name?: string) => removedList.select(name === undefined ? -1 : (byName.get(name) ?? -2)),
   };
 }
 
 /**
- * Node indices sorted by V8 object id, for the nodes a summary counts (`groupOf >= 0`): an LSD
- * radix sort in two 16-bit passes over Uint32 keys, O(n), two index arrays and two 65 536-slot
- * counters. Equal ids keep their node order (the sort is stable).
+ * Ids with their group, in two typed arrays that double as they fill: a diff of two snapshots
+ * a minute apart adds a few thousand objects, not a copy of the whole heap.
+ */
+class IdList {
+  ids = new Uint32Array(1024);
+  groups = new Uint32Array(1024);
+  length = 0;
+
+  push(id: number, group: number): void {
+    if (this.length === this.ids.length) {
+      const ids = new Uint32Array(this.length * 2);
+      ids.set(this.ids);
+      this.ids = ids;
+      const groups = new Uint32Array(this.length * 2);
+      groups.set(this.groups);
+      this.groups = groups;
+    }
+    this.ids[this.length] = id;
+    this.groups[this.length++] = group;
+  }
+
+  /** The first `cap` ids of group `g`. */
+  first(g: number, cap: number): number[] {
+    const out: number[] = [];
+    for (let k = 0; k < this.length && out.length < cap; k++)
+      if (this.groups[k] === g) out.push(this.ids[k]!);
+    return out;
+  }
+
+  /** All ids of group `g` (-1: every group; -2: none). */
+  select(g: number): Uint32Array {
+    if (g === -1) return this.ids.slice(0, this.length);
+    let n = 0;
+    for (let k = 0; k < this.length; k++) if (this.groups[k] === g) n++;
+    const out = new Uint32Array(n);
+    n = 0;
+    for (let k = 0; k < this.length; k++) if (this.groups[k] === g) out[n++] = this.ids[k]!;
+    return out;
+  }
+}
+
+/**
+ * Node indices sorted by V8 object id, for the nodes a summary counts (`groupOf >= 0`): one
+ * scan takes the ascending run V8's node order almost is, a radix sort handles the rest, a
+ * merge joins them. O(n), typed arrays only.
  *
  * @param data - A parsed heap graph.
  * @param groupOf - From `groupNodes`; nodes with -1 are left out. Omit to sort every node.
@@ -258,41 +285,104 @@ export function diffHeaps(before: HeapGraph, after: HeapGraph, options: DiffHeap
  * ```
  */
 export function nodesSortedById(data: HeapGraphData, groupOf?: Int32Array): Uint32Array {
+  return sortById(data, groupOf).nodes;
+}
+
+const DIGIT_BITS = 11;
+const BUCKETS = 1 << DIGIT_BITS;
+
+/**
+ * Sorts (id, node index) pairs by id. V8 writes nodes almost in id order (a 4 M-node snapshot
+ * had 5 inversions, all among the synthetic roots), so: one scan splits the nodes into the
+ * longest greedy ascending run and the outliers, only the outliers are radix sorted, and one
+ * merge joins the two. Sequential passes only; O(n) whatever the order, since an adversarial
+ * order just makes the outliers the whole graph.
+ */
+function sortById(data: HeapGraphData, groupOf?: Int32Array): { ids: Uint32Array; nodes: Uint32Array } {
   const { nodeCount, nodeId } = data;
-  let length = 0;
-  if (groupOf) {
-    for (let n = 0; n < nodeCount; n++) if (groupOf[n]! >= 0) length++;
-  } else length = nodeCount;
-  let src = new Uint32Array(length);
-  let dst = new Uint32Array(length);
-  const lowCount = new Uint32Array(65_537);
-  const highCount = new Uint32Array(65_537);
-  let k = 0;
-  let previous = -1;
-  let sorted = true;
+  // Pass 1: sizes of the run and of the outliers.
+  let runLength = 0;
+  let outLength = 0;
+  let last = -1;
   for (let n = 0; n < nodeCount; n++) {
     if (groupOf && groupOf[n]! < 0) continue;
-    src[k++] = n;
     const id = nodeId[n]!;
-    if (id < previous) sorted = false;
-    previous = id;
-    lowCount[(id & 0xffff) + 1]!++;
-    highCount[(id >>> 16) + 1]!++;
+    if (id >= last) {
+      runLength++;
+      last = id;
+    } else outLength++;
   }
-  // Already in id order (synthetic graphs, some writers): nothing to do.
-  if (sorted) return src;
-  for (let d = 1; d <= 65_536; d++) {
-    lowCount[d] = lowCount[d]! + lowCount[d - 1]!;
-    highCount[d] = highCount[d]! + highCount[d - 1]!;
+  const runIds = new Uint32Array(runLength);
+  const runNodes = new Uint32Array(runLength);
+  const outIds = new Uint32Array(outLength);
+  const outNodes = new Uint32Array(outLength);
+  // Pass 2: the same split, filled in.
+  let r = 0;
+  let o = 0;
+  last = -1;
+  for (let n = 0; n < nodeCount; n++) {
+    if (groupOf && groupOf[n]! < 0) continue;
+    const id = nodeId[n]!;
+    if (id >= last) {
+      runIds[r] = id;
+      runNodes[r++] = n;
+      last = id;
+    } else {
+      outIds[o] = id;
+      outNodes[o++] = n;
+    }
   }
-  for (let i = 0; i < length; i++) {
-    const n = src[i]!;
-    dst[lowCount[nodeId[n]! & 0xffff]!++] = n;
+  if (outLength === 0) return { ids: runIds, nodes: runNodes };
+  const sortedOut = radixSortPairs(outIds, outNodes);
+  const sortedOutIds = sortedOut.keys;
+  const sortedOutNodes = sortedOut.vals;
+  const length = runLength + outLength;
+  const ids = new Uint32Array(length);
+  const nodes = new Uint32Array(length);
+  r = 0;
+  o = 0;
+  for (let k = 0; k < length; k++) {
+    if (o >= outLength || (r < runLength && runIds[r]! <= sortedOutIds[o]!)) {
+      ids[k] = runIds[r]!;
+      nodes[k] = runNodes[r++]!;
+    } else {
+      ids[k] = sortedOutIds[o]!;
+      nodes[k] = sortedOutNodes[o++]!;
+    }
   }
-  [src, dst] = [dst, src];
-  for (let i = 0; i < length; i++) {
-    const n = src[i]!;
-    dst[highCount[nodeId[n]! >>> 16]!++] = n;
+  return { ids, nodes };
+}
+
+/**
+ * LSD radix sort of Uint32 keys with Uint32 values: passes of 11 bits (2048 buckets, whose
+ * write cursors stay in cache), the key carried with the value so every pass reads
+ * sequentially; a pass whose digit is the same for every key is skipped. Stable.
+ */
+function radixSortPairs(keysIn: Uint32Array, valsIn: Uint32Array): { keys: Uint32Array; vals: Uint32Array } {
+  const length = keysIn.length;
+  let keys: Uint32Array = keysIn;
+  let vals: Uint32Array = valsIn;
+  let keysOut: Uint32Array = new Uint32Array(length);
+  let valsOut: Uint32Array = new Uint32Array(length);
+  const count = new Uint32Array(BUCKETS);
+  for (let shift = 0; shift < 32; shift += DIGIT_BITS) {
+    count.fill(0);
+    for (let i = 0; i < length; i++) count[(keys[i]! >>> shift) & (BUCKETS - 1)]!++;
+    if (count[(keys[0]! >>> shift) & (BUCKETS - 1)] === length) continue;
+    let sum = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < length; i++) {
+      const key = keys[i]!;
+      const slot = count[(key >>> shift) & (BUCKETS - 1)]!++;
+      keysOut[slot] = key;
+      valsOut[slot] = vals[i]!;
+    }
+    [keys, keysOut] = [keysOut, keys];
+    [vals, valsOut] = [valsOut, vals];
   }
-  return dst;
+  return { keys, vals };
 }

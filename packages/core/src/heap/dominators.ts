@@ -1,7 +1,6 @@
+import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
 import { WEAK_EDGE_TYPE } from './data.js';
-import type { Retainers } from './retainers.js';
-import { buildRetainers } from './retainers.js';
 
 /**
  * The dominator tree of a heap graph and the retained size of every node.
@@ -77,7 +76,7 @@ export function retainingEdgeMask(data: HeapGraphData): Uint8Array {
   }
   // Per string, filled on first sight: 1 = not a WeakMap entry name, 2 = one, tableIds = its table.
   const nameState = new Uint8Array(strings.count);
-  let tableIds: Float64Array | undefined;
+  let tableIds: Uint32Array | undefined;
   for (let n = 0; n < nodeCount; n++) {
     const end = firstEdge[n + 1]!;
     for (let e = firstEdge[n]!; e < end; e++) {
@@ -92,7 +91,7 @@ export function retainingEdgeMask(data: HeapGraphData): Uint8Array {
           if (table < 0) state = 1;
           else {
             state = 2;
-            tableIds ??= new Float64Array(strings.count);
+            tableIds ??= new Uint32Array(strings.count);
             tableIds[name] = table;
           }
           nameState[name] = state;
@@ -140,13 +139,16 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * Computes the dominator tree and retained sizes with the Semi-NCA algorithm (Georgiadis,
  * Tarjan, Werneck: Lengauer–Tarjan's semidominators with path compression, then immediate
  * dominators as nearest common ancestors in one preorder pass). Near-linear in nodes + edges;
- * iterative throughout (no recursion, so no stack overflow on a 10 M-deep linked list); seven
- * Uint32Arrays of nodeCount plus the one-byte edge mask and the retainers as working memory.
+ * iterative throughout (no recursion, so no stack overflow on a 10 M-deep linked list).
+ *
+ * It does not need the graph's general reverse edges: the DFS counts, per node, its retaining
+ * predecessors, and one more pass lays them out by preorder number (4 bytes per retaining edge
+ * instead of 8 per edge, read sequentially later). Working memory: eight Uint32Arrays of
+ * nodeCount, those predecessors and a one-byte edge mask; the result keeps two of the arrays.
  *
  * See {@link Dominators} for which edges retain and how unreachable nodes are reported.
  *
  * @param data - A parsed heap graph.
- * @param retainers - Reverse edges, when the caller already has them (the graph caches them).
  * @returns idom, retained sizes, reachability and the DFS preorder.
  *
  * @example
@@ -155,72 +157,98 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * console.log(`root retains ${retainedSize[graph.data.rootIndex]} bytes`);
  * ```
  */
-export function computeDominators(
-  data: HeapGraphData,
-  retainers: Retainers = buildRetainers(data),
-): Dominators {
+export function computeDominators(data: HeapGraphData): Dominators {
   const { nodeCount, firstEdge, edgeTo, nodeSelfSize, rootIndex } = data;
-  const { firstRetainer, retainerEdge, retainerNode } = retainers;
-  const mask = retainingEdgeMask(data);
+  if (nodeCount > 0 && !(rootIndex >= 0 && rootIndex < nodeCount)) {
+    throw new LeakkitError(
+      'ERR_LEAKKIT_INVALID_ARGUMENT',
+      `Expected a root index below the node count ${nodeCount}, got \`${describeValue(rootIndex)}\``,
+    );
+  }
 
   // Preorder numbers are 1-based so 0 can mean "not reached"; arrays indexed by preorder number
-  // have nodeCount + 1 slots.
-  const pre = new Uint32Array(nodeCount);
+  // have nodeCount + 1 (or + 2) slots.
   const vertex = new Uint32Array(nodeCount + 1);
   const parent = new Uint32Array(nodeCount + 1);
   const semi = new Uint32Array(nodeCount + 1);
   const label = new Uint32Array(nodeCount + 1);
-  const ancestor = new Uint32Array(nodeCount + 1);
-  const scratch = new Uint32Array(nodeCount + 1);
-
-  // 1. Iterative DFS over retaining edges. `semi` and `label` double as the explicit stack
-  //    (node, next edge); they are initialised for real afterwards.
+  const firstPred = new Uint32Array(nodeCount + 2);
   let count = 0;
-  if (nodeCount > 0) {
-    const stackNode = semi;
-    const stackEdge = label;
-    let top = 0;
-    count = 1;
-    pre[rootIndex] = 1;
-    vertex[1] = rootIndex;
-    stackNode[0] = rootIndex;
-    stackEdge[0] = firstEdge[rootIndex]!;
-    while (top >= 0) {
-      const v = stackNode[top]!;
-      const e = stackEdge[top]!;
-      if (e < firstEdge[v + 1]!) {
-        stackEdge[top] = e + 1;
-        if (mask[e] === 0) continue;
-        const w = edgeTo[e]!;
-        if (pre[w] !== 0) continue;
-        count++;
-        pre[w] = count;
-        vertex[count] = w;
-        parent[count] = pre[v]!;
-        top++;
-        stackNode[top] = w;
-        stackEdge[top] = firstEdge[w]!;
-      } else {
-        top--;
+  let preds: Uint32Array;
+  {
+    const mask = retainingEdgeMask(data);
+    const pre = new Uint32Array(nodeCount);
+    // 1. Iterative DFS over retaining edges, counting each node's retaining predecessors on the
+    //    way. `semi` and `label` double as the explicit stack (node, next edge); they are
+    //    initialised for real afterwards.
+    if (nodeCount > 0) {
+      const stackNode = semi;
+      const stackEdge = label;
+      let top = 0;
+      count = 1;
+      pre[rootIndex] = 1;
+      vertex[1] = rootIndex;
+      stackNode[0] = rootIndex;
+      stackEdge[0] = firstEdge[rootIndex]!;
+      while (top >= 0) {
+        const v = stackNode[top]!;
+        const e = stackEdge[top]!;
+        if (e < firstEdge[v + 1]!) {
+          stackEdge[top] = e + 1;
+          if (mask[e] === 0) continue;
+          const w = edgeTo[e]!;
+          const pw = pre[w]!;
+          if (pw !== 0) {
+            firstPred[pw]!++;
+            continue;
+          }
+          count++;
+          pre[w] = count;
+          firstPred[count]!++;
+          vertex[count] = w;
+          parent[count] = pre[v]!;
+          top++;
+          stackNode[top] = w;
+          stackEdge[top] = firstEdge[w]!;
+        } else {
+          top--;
+        }
       }
     }
+    // 2. Predecessors by preorder number (counting sort: inclusive prefix sums, then fill each
+    //    slice from its end). Every retaining edge of a reached node leads to a reached node.
+    let total = 0;
+    for (let w = 1; w <= count; w++) {
+      total += firstPred[w]!;
+      firstPred[w] = total;
+    }
+    firstPred[count + 1] = total;
+    preds = new Uint32Array(total);
+    for (let v = 1; v <= count; v++) {
+      const node = vertex[v]!;
+      const end = firstEdge[node + 1]!;
+      for (let e = firstEdge[node]!; e < end; e++) {
+        if (mask[e] === 0) continue;
+        preds[--firstPred[pre[edgeTo[e]!]!]!] = v;
+      }
+    }
+    // mask and pre go out of scope here: the collector may take them back before the next phase.
   }
   for (let i = 1; i <= count; i++) {
     semi[i] = i;
     label[i] = i;
   }
 
-  // 2. Semidominators, in reverse preorder. ancestor[] is the forest of already processed
+  // 3. Semidominators, in reverse preorder. ancestor[] is the forest of already processed
   //    vertices (0 = a tree root); eval() with path compression finds the vertex of minimal
   //    semidominator on the forest path, compressing iteratively with `scratch` as the stack.
+  const ancestor = new Uint32Array(nodeCount + 1);
+  const scratch = new Uint32Array(nodeCount + 1);
   for (let w = count; w >= 2; w--) {
-    const node = vertex[w]!;
     let best = semi[w]!;
-    const rEnd = firstRetainer[node + 1]!;
-    for (let r = firstRetainer[node]!; r < rEnd; r++) {
-      if (mask[retainerEdge[r]!] === 0) continue;
-      const v = pre[retainerNode[r]!]!;
-      if (v === 0) continue;
+    const pEnd = firstPred[w + 1]!;
+    for (let p = firstPred[w]!; p < pEnd; p++) {
+      const v = preds[p]!;
       let u = v;
       if (ancestor[v] !== 0) {
         // compress(v)
@@ -245,7 +273,7 @@ export function computeDominators(
     ancestor[w] = parent[w]!;
   }
 
-  // 3. Immediate dominators: idom(w) is the nearest common ancestor of parent(w) and semi(w) in
+  // 4. Immediate dominators: idom(w) is the nearest common ancestor of parent(w) and semi(w) in
   //    the dominator tree built so far; preorder guarantees idom of smaller numbers is final.
   const idomPre = scratch;
   idomPre[1] = 1;
@@ -256,7 +284,7 @@ export function computeDominators(
     idomPre[w] = d;
   }
 
-  // 4. Back to node indices; retained sizes summed children-first (reverse preorder).
+  // 5. Back to node indices; retained sizes summed children-first (reverse preorder).
   const idom = ancestor.subarray(0, nodeCount);
   idom.fill(rootIndex);
   const reachable = new Uint8Array(nodeCount);

@@ -1,10 +1,10 @@
 import { open } from 'node:fs/promises';
 import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
-import type { HeapParseProgress } from './parse.js';
-import { HeapSnapshotParser } from './parse.js';
 import type { Dominators } from './dominators.js';
 import { computeDominators } from './dominators.js';
+import type { HeapParseProgress } from './parse.js';
+import { HeapSnapshotParser } from './parse.js';
 import type { PathOptions, RetainingPath } from './paths.js';
 import { pathTo } from './paths.js';
 import type { Retainers } from './retainers.js';
@@ -80,7 +80,7 @@ export class HeapGraph {
    * ```
    */
   get dominators(): Dominators {
-    this.#dominators ??= computeDominators(this.data, this.retainers);
+    this.#dominators ??= computeDominators(this.data);
     return this.#dominators;
   }
 

@@ -30,11 +30,17 @@ export interface Growth {
    * object at the same place each time (`s = s + x`, `list = list.concat(…)`).
    */
   match: 'id' | 'path';
-  /** Entries (Map/Set entries, array elements, properties; string length in bytes) per graph. */
+  /**
+   * Per graph, in {@link Growth.unit}: entries (Map/Set entries, array elements, properties), or
+   * bytes for strings and for collections of numbers (small integers and doubles are not heap
+   * objects, so the snapshot lists no entries for them: their backing store's size is followed).
+   */
   counts: number[];
+  /** What {@link Growth.counts} and {@link Growth.countPerStep} count. */
+  unit: 'entries' | 'bytes';
   /** Bytes of objects created since the first graph and held through this node, per graph. */
   bytes: number[];
-  /** Entries added per step of the series (mean). */
+  /** Entries (or bytes, see {@link Growth.unit}) added per step of the series (mean). */
   countPerStep: number;
   /** Bytes added per step of the series (mean). */
   bytesPerStep: number;
@@ -113,11 +119,19 @@ function resolveOptions(options: GrowthOptions): ResolvedGrowthOptions {
  *
  * @example
  * ```ts
+ * import { writeHeapSnapshot } from 'node:v8';
+ * import { findGrowth, HeapGraph } from '@leakkit/core/heap';
+ *
  * const series = [];
- * for (let i = 0; i < 4; i++) { await work(); series.push(await HeapGraph.fromFile(await snapshot())); }
+ * for (let step = 0; step < 5; step++) {
+ *   for (let i = 0; i < 1000; i++) handleRequest();
+ *   // writeHeapSnapshot collects garbage first; the parsed graph lives in typed arrays.
+ *   series.push(await HeapGraph.fromFile(writeHeapSnapshot()));
+ * }
  * const [top] = findGrowth(series);
- * top.path          // 'TimerMetrics.timers'
- * top.countPerStep  // 1000 (entries per step)
+ * top?.path          // 'TimerMetrics.timers'
+ * top?.countPerStep  // 1000 (entries per step)
+ * top?.file          // '/app/log.js', with top.line the class's line
  * ```
  */
 export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions = {}): Growth[] {
@@ -150,7 +164,11 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
 
   // Bytes: objects new since the first graph held through each candidate, deepest candidates
   // first so an ancestor does not count its descendants' growth again.
-  const claimed = graphs.map((g) => new Uint8Array(g.nodeCount));
+  const walks: WalkState[] = graphs.map((g) => ({
+    claimed: new Uint8Array(g.nodeCount),
+    visited: new Uint32Array(g.nodeCount),
+    stamp: 0,
+  }));
   const depth = new Map<Candidate, number>();
   for (const c of candidates) {
     const path = pathToIndex(last, c.indices[k - 1]!, { strings: o.strings });
@@ -160,7 +178,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   const retained = candidates.filter((c) => c.path !== undefined);
   retained.sort((a, b) => depth.get(b)! - depth.get(a)!);
   for (const c of retained) {
-    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, series[0]!, c.indices[i]!, claimed[i]!)));
+    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, series[0]!, c.indices[i]!, walks[i]!)));
   }
 
   let heapGrowth = 0;
@@ -186,6 +204,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
       name: last.strings.get(last.nodeName[c.indices[k - 1]!]!),
       match: c.match,
       counts,
+      unit: c.unit,
       bytes: c.bytes,
       countPerStep: (counts[k - 1]! - counts[0]!) / (k - 1),
       bytesPerStep: c.bytes[k - 1]! / (k - 1),
@@ -203,6 +222,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
 interface Candidate {
   kind: GrowthKind;
   match: 'id' | 'path';
+  unit: 'entries' | 'bytes';
   /** Node index of the growing node in each graph. */
   indices: number[];
   counts: number[];
@@ -210,8 +230,11 @@ interface Candidate {
   path?: ReturnType<typeof pathToIndex>;
 }
 
-/** Whether a series of measurements grows steadily enough to call it growth. */
-function isGrowing(values: readonly number[], minPerStep: number): boolean {
+/**
+ * Whether a series of measurements grows steadily enough to call it growth. `stepwise` is for
+ * backing-store sizes, which grow by doubling and so stay flat for some steps of a steady leak.
+ */
+function isGrowing(values: readonly number[], minPerStep: number, stepwise = false): boolean {
   const steps = values.length - 1;
   let up = 0;
   let gained = 0;
@@ -225,7 +248,7 @@ function isGrowing(values: readonly number[], minPerStep: number): boolean {
   }
   const total = values[values.length - 1]! - values[0]!;
   // A leak gains at most steps; one jump is a warm-up, not a trend.
-  const needUp = Math.max(Math.min(2, steps), Math.ceil(0.6 * steps));
+  const needUp = Math.max(Math.min(2, steps), Math.ceil((stepwise ? 0.5 : 0.6) * steps));
   return up >= needUp && lost <= 0.1 * gained && total >= minPerStep * steps && total > 0;
 }
 
@@ -252,9 +275,55 @@ function entryCount(data: HeapGraphData, n: number, kind: GrowthKind): number {
   for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
     const t = data.edgeType[e]!;
     if (t === v.edge.element) count++;
-    else if (kind === 'object' && t === v.edge.property && data.edgeNameOrIndex[e] !== v.name.__proto__) count++;
+    else if (kind === 'object' && t === v.edge.property && data.edgeNameOrIndex[e] !== v.name.proto) count++;
+  }
+  if (kind === 'object') {
+    // An object used as a map turns into a dictionary; properties holding numbers have no
+    // property edge then, but every key is a string slot of the dictionary.
+    const pe = findEdge(data, n, v.edge.internal, v.name.properties);
+    if (pe >= 0) count = Math.max(count, dictionaryKeys(data, data.edgeTo[pe]!));
   }
   return count;
+}
+
+/**
+ * Keys of a NameDictionary ("(object properties)"): its entries are (key, value, details) slot
+ * triples, keys are always heap objects (strings, symbols) and the lowest used slot is a key, so
+ * the slots in its residue class modulo 3 are the keys.
+ */
+function dictionaryKeys(data: HeapGraphData, dict: number): number {
+  const v = vocabulary(data);
+  if (data.nodeType[dict] !== v.type.array) return 0;
+  let min = Number.POSITIVE_INFINITY;
+  const end = data.firstEdge[dict + 1]!;
+  for (let e = data.firstEdge[dict]!; e < end; e++) {
+    if (data.edgeType[e] !== v.edge.internal) continue;
+    const slot = slotNumber(data, data.edgeNameOrIndex[e]!);
+    if (slot >= 0 && slot < min) min = slot;
+  }
+  if (min === Number.POSITIVE_INFINITY) return 0;
+  let keys = 0;
+  for (let e = data.firstEdge[dict]!; e < end; e++) {
+    if (data.edgeType[e] !== v.edge.internal) continue;
+    const slot = slotNumber(data, data.edgeNameOrIndex[e]!);
+    if (slot >= 0 && (slot - min) % 3 === 0) keys++;
+  }
+  return keys;
+}
+
+/** The number an internal edge named "17" stands for, or -1 for any other name. */
+function slotNumber(data: HeapGraphData, nameIndex: number): number {
+  const { bytes, offsets } = data.strings;
+  const start = offsets[nameIndex];
+  const end = offsets[nameIndex + 1];
+  if (start === undefined || end === undefined || end === start || end - start > 9) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** Self size plus backing stores (hash table, elements, out-of-object properties). */
@@ -339,11 +408,13 @@ function findByIdentity(
     const counts = indices.map((i, g) => entryCount(graphs[g]!, i, kind));
     if (byCount && isGrowing(counts, o.minCountPerStep)) {
       if (heldByOwnObjects(last, n, kind, own)) continue;
-      out.push({ kind, match: 'id', indices, counts, bytes: [] });
+      out.push({ kind, match: 'id', unit: 'entries', indices, counts, bytes: [] });
     } else if (byBytes) {
       // Numbers are not heap objects: a Map or array of them grows only in its backing store.
       const sizes = indices.map((i, g) => ownBytes(graphs[g]!, i));
-      if (isGrowing(sizes, o.minBytesPerStep)) out.push({ kind, match: 'id', indices, counts: sizes, bytes: [] });
+      if (isGrowing(sizes, o.minBytesPerStep, true)) {
+        out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [] });
+      }
     }
   }
 }
@@ -361,47 +432,121 @@ function findByPlace(
   const graphs = series.map((g) => g.data);
   const k = graphs.length;
   const last = graphs[k - 1]!;
-  const first = graphs[0]!;
+  const first = series[0]!;
   const v = vocabulary(last);
   const seenTargets = new Set<number>();
   for (const c of out) seenTargets.add(c.indices[k - 1]!);
+
+  // `locate(g)`: the node at the same place in graph g, or -1.
+  const consider = (t: number, locate: (g: number) => number) => {
+    if (seenTargets.has(t) || own[t]) return;
+    const kind = growthKind(last, t);
+    if (kind === undefined) return;
+    if (first.nodeIndexOf(last.nodeId[t]!) >= 0) return; // the same object: not replaced
+    const measure = (g: HeapGraphData, i: number) =>
+      kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
+    const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
+    if (measure(last, t) < min * (k - 1)) return;
+    const indices: number[] = [];
+    for (let g = 0; g < k - 1; g++) {
+      const tg = locate(g);
+      if (tg < 0 || growthKind(graphs[g]!, tg) !== kind) return;
+      indices.push(tg);
+    }
+    indices.push(t);
+    const counts = indices.map((i, g) => measure(graphs[g]!, i));
+    if (!isGrowing(counts, min)) return;
+    seenTargets.add(t);
+    out.push({
+      kind,
+      match: 'path',
+      unit: kind === 'string' ? 'bytes' : 'entries',
+      indices,
+      counts,
+      bytes: [],
+    });
+  };
+
   for (let h = 0; h < last.nodeCount; h++) {
     if (own[h]) continue;
     const hk = nodeKind(last, h);
+    if (hk === 'map') {
+      considerMapValues(series, h, consider);
+      continue;
+    }
     if (hk !== 'object' && hk !== 'array' && hk !== 'context' && hk !== 'closure') continue;
-    let h0 = -2; // looked up lazily: most holders have no new targets
+    const id = last.nodeId[h]!;
     for (let e = last.firstEdge[h]!; e < last.firstEdge[h + 1]!; e++) {
       const et = last.edgeType[e]!;
       if (et !== v.edge.property && et !== v.edge.context && et !== v.edge.element) continue;
-      const t = last.edgeTo[e]!;
-      if (seenTargets.has(t) || own[t]) continue;
-      const kind = growthKind(last, t);
-      if (kind === undefined) continue;
-      if (series[0]!.nodeIndexOf(last.nodeId[t]!) >= 0) continue; // not replaced
-      const measure = (g: HeapGraphData, i: number) =>
-        kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
-      const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
-      const mLast = measure(last, t);
-      if (mLast < min * (k - 1)) continue;
-      if (h0 === -2) h0 = series[0]!.nodeIndexOf(last.nodeId[h]!);
-      if (h0 < 0) break;
-      const indices: number[] = [];
-      const name = edgeName(last, e);
-      for (let g = 0; g < k - 1; g++) {
-        const data = graphs[g]!;
-        const hg = g === 0 ? h0 : series[g]!.nodeIndexOf(last.nodeId[h]!);
-        if (hg < 0) break;
-        const tg = targetOf(data, hg, et, name);
-        if (tg < 0 || growthKind(data, tg) !== kind) break;
-        indices.push(tg);
-      }
-      if (indices.length !== k - 1) continue;
-      indices.push(t);
-      const counts = indices.map((i, g) => measure(graphs[g]!, i));
-      if (!isGrowing(counts, min)) continue;
-      seenTargets.add(t);
-      out.push({ kind, match: 'path', indices, counts, bytes: [] });
+      consider(last.edgeTo[e]!, (g) => {
+        const hg = series[g]!.nodeIndexOf(id);
+        return hg < 0 ? -1 : targetOf(graphs[g]!, hg, et, edgeName(last, e));
+      });
     }
+  }
+}
+
+/**
+ * Map values replaced under the same key (`m.set(k, m.get(k) + line)`): the place is the Map (by
+ * id) and the key (a string by its contents, any other key by its id). Small-integer keys have no
+ * node and are skipped.
+ */
+function considerMapValues(
+  series: readonly HeapGraph[],
+  map: number,
+  consider: (t: number, locate: (g: number) => number) => void,
+): void {
+  const last = series[series.length - 1]!.data;
+  const v = vocabulary(last);
+  const te = findEdge(last, map, v.edge.internal, v.name.table);
+  if (te < 0) return;
+  const table = last.edgeTo[te]!;
+  const id = last.nodeId[map]!;
+  // Per graph, built on first use: key → value node of this Map.
+  const valuesByKey: (Map<string, number> | undefined)[] = [];
+  const keyOf = (data: HeapGraphData, keyNode: number) =>
+    nodeKind(data, keyNode) === 'string'
+      ? `s${data.strings.get(data.nodeName[keyNode]!)}`
+      : `o${data.nodeId[keyNode]}`;
+  let keyNode = -1;
+  let keyEntry = -1;
+  for (let e = last.firstEdge[table]!; e < last.firstEdge[table + 1]!; e++) {
+    const slot = tableSlot(last, table, e, 3);
+    if (!slot) continue;
+    if (slot.slot === 'key') {
+      keyNode = last.edgeTo[e]!;
+      keyEntry = slot.entry;
+      continue;
+    }
+    if (keyEntry !== slot.entry) continue; // a small-integer key
+    const kn = keyNode;
+    consider(last.edgeTo[e]!, (g) => {
+      const key = keyOf(last, kn);
+      let values = valuesByKey[g];
+      if (values === undefined) {
+        values = new Map();
+        valuesByKey[g] = values;
+        const data = series[g]!.data;
+        const vg = vocabulary(data);
+        const mg = series[g]!.nodeIndexOf(id);
+        const tg = mg < 0 ? -1 : findEdge(data, mg, vg.edge.internal, vg.name.table);
+        if (tg >= 0) {
+          const tab = data.edgeTo[tg]!;
+          let k = -1;
+          let ke = -1;
+          for (let x = data.firstEdge[tab]!; x < data.firstEdge[tab + 1]!; x++) {
+            const sl = tableSlot(data, tab, x, 3);
+            if (!sl) continue;
+            if (sl.slot === 'key') {
+              k = data.edgeTo[x]!;
+              ke = sl.entry;
+            } else if (ke === sl.entry) values.set(keyOf(data, k), data.edgeTo[x]!);
+          }
+        }
+      }
+      return values.get(key) ?? -1;
+    });
   }
 }
 
@@ -420,34 +565,45 @@ function targetOf(data: HeapGraphData, holder: number, edgeType: number, name: s
  * way, with its own growth, stops it. Objects already claimed by a deeper candidate are not counted
  * again.
  */
-function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, claimed: Uint8Array): number {
+function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, walk: WalkState): number {
   const v = vocabulary(data);
+  const { claimed, visited } = walk;
+  // A fresh stamp per walk: no clearing of the per-node array between candidates.
+  const stamp = ++walk.stamp;
   const stack = [start];
-  const visited = new Set<number>([start]);
+  visited[start] = stamp;
+  let walked = 0;
   let bytes = 0;
   const startIsNew = first.nodeIndexOf(data.nodeId[start]!) < 0;
   if (startIsNew && !claimed[start]) {
     claimed[start] = 1;
     bytes += data.nodeSelfSize[start]!;
   }
-  while (stack.length > 0 && visited.size < 2_000_000) {
+  while (stack.length > 0 && walked++ < 4_000_000) {
     const n = stack.pop()!;
     for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
       const et = data.edgeType[e]!;
       if (et === v.edge.weak || et === v.edge.shortcut) continue;
       const name = data.edgeNameOrIndex[e]!;
-      if (et === v.edge.property && name === v.name.__proto__) continue;
+      if (et === v.edge.property && name === v.name.proto) continue;
       if (et === v.edge.internal && name === v.name.map) continue;
       const t = data.edgeTo[e]!;
-      if (visited.has(t)) continue;
+      if (visited[t] === stamp) continue;
       const tt = data.nodeType[t]!;
-      if (tt === v.type.code || tt === v.type.objectShape || tt === v.type.synthetic || tt === v.type.closure) {
+      if (
+        tt === v.type.code ||
+        tt === v.type.objectShape ||
+        tt === v.type.synthetic ||
+        tt === v.type.closure
+      ) {
         continue;
       }
-      visited.add(t);
+      visited[t] = stamp;
       const isNew = first.nodeIndexOf(data.nodeId[t]!) < 0;
       const backingStore =
-        n === start && et === v.edge.internal && (name === v.name.table || name === v.name.elements || name === v.name.properties);
+        n === start &&
+        et === v.edge.internal &&
+        (name === v.name.table || name === v.name.elements || name === v.name.properties);
       if (!isNew && !backingStore) continue;
       if (isNew && !claimed[t]) {
         claimed[t] = 1;
@@ -457,6 +613,13 @@ function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, cl
     }
   }
   return bytes;
+}
+
+/** Per graph: which nodes a candidate already counted, and the scratch marks of one walk. */
+interface WalkState {
+  claimed: Uint8Array;
+  visited: Uint32Array;
+  stamp: number;
 }
 
 /**
@@ -483,9 +646,11 @@ function markOwnObjects(data: HeapGraphData): Uint8Array {
     for (const n of frontier) {
       for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
         const et = data.edgeType[e]!;
-        if (et === v.edge.weak || (et === v.edge.property && data.edgeNameOrIndex[e] === v.name.__proto__)) continue;
+        if (et === v.edge.weak || (et === v.edge.property && data.edgeNameOrIndex[e] === v.name.proto))
+          continue;
         const t = data.edgeTo[e]!;
-        if (marked[t] || data.nodeType[t] === v.type.objectShape || data.nodeType[t] === v.type.closure) continue;
+        if (marked[t] || data.nodeType[t] === v.type.objectShape || data.nodeType[t] === v.type.closure)
+          continue;
         marked[t] = 1;
         next.push(t);
       }
@@ -509,7 +674,10 @@ function heldByOwnObjects(data: HeapGraphData, n: number, kind: GrowthKind, own:
   for (let e = data.firstEdge[holder]!; e < data.firstEdge[holder + 1]! && total < 64; e++) {
     const et = data.edgeType[e]!;
     if (et !== v.edge.element && et !== v.edge.property && et !== v.edge.internal) continue;
-    if (et !== v.edge.element && (data.edgeNameOrIndex[e] === v.name.__proto__ || data.edgeNameOrIndex[e] === v.name.map)) {
+    if (
+      et !== v.edge.element &&
+      (data.edgeNameOrIndex[e] === v.name.proto || data.edgeNameOrIndex[e] === v.name.map)
+    ) {
       continue;
     }
     total++;

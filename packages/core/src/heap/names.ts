@@ -52,40 +52,42 @@ export interface HeapVocabulary {
   readonly name: Readonly<Record<VocabularyName, number>>;
 }
 
-const VOCABULARY_NAMES = [
-  'Map',
-  'Set',
-  'WeakMap',
-  'WeakSet',
-  'Array',
-  'Object',
-  'Generator',
-  'Module',
-  'global',
-  'system / Context',
-  'table',
-  'context',
-  'shared',
-  'script',
-  'script_or_debug_info',
-  'function',
-  'map',
-  'elements',
-  'properties',
-  '__proto__',
-  'prototype',
-  'previous',
-  'exports',
-  'filename',
-  'first',
-  'second',
-  'parent',
-  'HeapGraph',
-  'StringTable',
-] as const;
+// Keys are how the code refers to a name; values are the strings looked up. `proto` stands for
+// `__proto__`, which cannot be an ordinary key of a plain object.
+const VOCABULARY_NAMES = {
+  Map: 'Map',
+  Set: 'Set',
+  WeakMap: 'WeakMap',
+  WeakSet: 'WeakSet',
+  Array: 'Array',
+  Object: 'Object',
+  Generator: 'Generator',
+  Module: 'Module',
+  global: 'global',
+  systemContext: 'system / Context',
+  table: 'table',
+  context: 'context',
+  shared: 'shared',
+  script: 'script',
+  scriptOrDebugInfo: 'script_or_debug_info',
+  function: 'function',
+  map: 'map',
+  elements: 'elements',
+  properties: 'properties',
+  proto: '__proto__',
+  prototype: 'prototype',
+  previous: 'previous',
+  exports: 'exports',
+  filename: 'filename',
+  first: 'first',
+  second: 'second',
+  parent: 'parent',
+  HeapGraph: 'HeapGraph',
+  StringTable: 'StringTable',
+} as const;
 
 /** A name {@link HeapVocabulary} resolves to a string index. */
-export type VocabularyName = (typeof VOCABULARY_NAMES)[number];
+export type VocabularyName = keyof typeof VOCABULARY_NAMES;
 
 const vocabularies = new WeakMap<HeapGraphData, HeapVocabulary>();
 
@@ -137,14 +139,14 @@ export function vocabulary(data: HeapGraphData): HeapVocabulary {
  * Finds the string-table index of each name in one pass over the table, comparing byte lengths
  * first: decoding millions of strings to find thirty would cost more than the walk it serves.
  */
-function findStrings<const T extends readonly string[]>(
+function findStrings<K extends string>(
   data: HeapGraphData,
-  names: T,
-): Record<T[number], number> {
+  names: Readonly<Record<K, string>>,
+): Record<K, number> {
   const encoder = new TextEncoder();
-  const wanted = names.map((n) => encoder.encode(n));
-  const out = {} as Record<string, number>;
-  for (const n of names) out[n] = -1;
+  const keys = Object.keys(names) as K[];
+  const wanted = keys.map((k) => encoder.encode(names[k]));
+  const found = new Int32Array(keys.length).fill(-1);
   const byLength = new Map<number, number[]>();
   wanted.forEach((bytes, i) => {
     const list = byLength.get(bytes.length) ?? [];
@@ -152,14 +154,13 @@ function findStrings<const T extends readonly string[]>(
     byLength.set(bytes.length, list);
   });
   const { bytes, offsets, count } = data.strings;
-  let missing = names.length;
+  let missing = keys.length;
   for (let s = 0; s < count && missing > 0; s++) {
     const start = offsets[s]!;
     const candidates = byLength.get(offsets[s + 1]! - start);
     if (candidates === undefined) continue;
     for (const i of candidates) {
-      const name = names[i]!;
-      if (out[name] !== -1) continue;
+      if (found[i] !== -1) continue;
       const w = wanted[i]!;
       let same = true;
       for (let k = 0; k < w.length; k++) {
@@ -169,12 +170,16 @@ function findStrings<const T extends readonly string[]>(
         }
       }
       if (same) {
-        out[name] = s;
+        found[i] = s;
         missing--;
       }
     }
   }
-  return out as Record<T[number], number>;
+  const out = Object.create(null) as Record<K, number>;
+  keys.forEach((k, i) => {
+    out[k] = found[i]!;
+  });
+  return out;
 }
 
 /**
@@ -194,7 +199,7 @@ export function nodeKind(data: HeapGraphData, n: number): NodeKind {
   if (t === v.type.number) return 'number';
   if (t === v.type.synthetic) return 'synthetic';
   if (t !== v.type.object) return 'internal';
-  if (name === v.name['system / Context']) return 'context';
+  if (name === v.name.systemContext) return 'context';
   if (name === v.name.Array) return 'array';
   if (name === v.name.Map || name === v.name.Set) {
     // The prototypes `Map.prototype` / `Set.prototype` are objects named Map / Set too; only the
@@ -309,7 +314,12 @@ function slotIndex(data: HeapGraphData, nameIndex: number): number {
  * tableSlot(data, tableNode, e, 3) // { entry: 0, slot: 'value' } for `m.get(firstKey)`
  * ```
  */
-export function tableSlot(data: HeapGraphData, table: number, e: number, stride: 2 | 3): TableSlot | undefined {
+export function tableSlot(
+  data: HeapGraphData,
+  table: number,
+  e: number,
+  stride: 2 | 3,
+): TableSlot | undefined {
   const v = vocabulary(data);
   if (data.edgeType[e] !== v.edge.internal) return undefined;
   const index = slotIndex(data, data.edgeNameOrIndex[e]!);
@@ -334,6 +344,13 @@ export function tableSlot(data: HeapGraphData, table: number, e: number, stride:
 
 /**
  * The node holding the key of `entry` in a Map table, or -1 (a small integer key, or unknown layout).
+ *
+ * @example
+ * ```ts
+ * const slot = tableSlot(data, table, e, 3); // { entry: 4, slot: 'value' }
+ * const key = tableKeyNode(data, table, 4);  // the key string's node
+ * describeHeapValue(data, key, { strings: true }) // '"db"'
+ * ```
  */
 export function tableKeyNode(data: HeapGraphData, table: number, entry: number): number {
   const end = data.firstEdge[table + 1]!;
@@ -361,9 +378,9 @@ export interface RenderOptions {
  *
  * @example
  * ```ts
- * describeValue(data, keyNode, { strings: true }) // '"db"'
- * describeValue(data, keyNode)                    // '<string #9c1d4f>'
- * describeValue(data, -1)                         // '<number>' (small integers have no node)
+ * describeHeapValue(data, keyNode, { strings: true }) // '"db"'
+ * describeHeapValue(data, keyNode)                    // '<string #571cc6>'
+ * describeHeapValue(data, -1)                         // '<number>' (small integers have no node)
  * ```
  */
 export function describeHeapValue(data: HeapGraphData, n: number, options: RenderOptions = {}): string {
@@ -422,7 +439,7 @@ export function functionLocation(data: HeapGraphData, n: number): SourceLocation
   if (sharedEdge < 0) return undefined;
   const shared = data.edgeTo[sharedEdge]!;
   let scriptEdge = findEdge(data, shared, v.edge.internal, v.name.script);
-  if (scriptEdge < 0) scriptEdge = findEdge(data, shared, v.edge.internal, v.name.script_or_debug_info);
+  if (scriptEdge < 0) scriptEdge = findEdge(data, shared, v.edge.internal, v.name.scriptOrDebugInfo);
   if (scriptEdge < 0) return undefined;
   const file = data.strings.get(data.nodeName[data.edgeTo[scriptEdge]!]!);
   if (file === '' || file.startsWith('system / ')) return undefined;
@@ -445,9 +462,12 @@ export function functionLocation(data: HeapGraphData, n: number): SourceLocation
  * ```ts
  * displayFile('/app/src/log.js')             // 'log.js'
  * displayFile('file:///app/routes/index.mjs') // 'routes/index.mjs'
+ * displayFile('node:internal/timers')        // 'node:internal/timers'
  * ```
  */
 export function displayFile(file: string): string {
+  // Node's own modules are known by their specifier.
+  if (file.startsWith('node:')) return file;
   let path = file;
   if (path.startsWith('file://')) {
     try {

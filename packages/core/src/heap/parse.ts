@@ -54,6 +54,7 @@ const N_FIRST = 0; // after `[`: a number or `]`
 const N_VALUE = 1; // after `,`: a number
 const N_NUMBER = 2; // inside the digits of a number
 const N_AFTER = 3; // after a number: `,` or `]`
+const N_MINUS = 4; // after a `-` (locations only): a digit
 
 // Which number array we are in.
 const K_NODES = 0;
@@ -72,14 +73,6 @@ const S_HIGH = 6; // after a \uD800-\uDBFF escape: only a \uDC00-\uDFFF escape c
 
 // What a node / edge / location field is, by its position in the record.
 const F_IGNORE = 0;
-const F_TYPE = 1;
-const F_NAME = 2;
-const F_ID = 3;
-const F_SELF_SIZE = 4;
-const F_EDGE_COUNT = 5;
-const F_TRACE = 6;
-const F_DETACHED = 7;
-const F_TO = 8;
 const F_OBJECT = 9;
 const F_SCRIPT = 10;
 const F_LINE = 11;
@@ -94,16 +87,6 @@ const MAX_KEY_BYTES = 256;
 const INITIAL_CAPACITY = 1 << 16;
 const PROGRESS_EVERY = 1 << 20;
 
-const NODE_FIELD_ROLES: Record<string, number> = {
-  type: F_TYPE,
-  name: F_NAME,
-  id: F_ID,
-  self_size: F_SELF_SIZE,
-  edge_count: F_EDGE_COUNT,
-  trace_node_id: F_TRACE,
-  detachedness: F_DETACHED,
-};
-const EDGE_FIELD_ROLES: Record<string, number> = { type: F_TYPE, name_or_index: F_NAME, to_node: F_TO };
 const LOCATION_FIELD_ROLES: Record<string, number> = {
   object_index: F_OBJECT,
   script_id: F_SCRIPT,
@@ -220,6 +203,7 @@ export class HeapSnapshotParser {
   #kind = K_IGNORED;
   #numState = N_FIRST;
   #numValue = 0;
+  #numNegative = false;
   #field = 0;
 
   // From the header.
@@ -227,9 +211,13 @@ export class HeapSnapshotParser {
   #nf = 0;
   #ef = 0;
   #lf = 0;
-  #nodeRoles = new Uint8Array(0);
-  #edgeRoles = new Uint8Array(0);
+  /** Positions in a node record of type, name, id, self_size, edge_count, trace_node_id, detachedness (-1: absent). */
+  #nodeIndex: [number, number, number, number, number, number, number] = [0, 0, 0, 0, 0, -1, -1];
+  /** Positions in an edge record of type, name_or_index, to_node. */
+  #edgeIndex: [number, number, number] = [0, 0, 0];
   #locationRoles = new Uint8Array(0);
+  /** The record being read (nodes, edges): its numbers by field position. */
+  #rec = new Uint32Array(0);
   #edgeIsIndex = new Uint8Array(0);
   #nodeTypeCount = 0;
   #edgeTypeCount = 0;
@@ -253,8 +241,6 @@ export class HeapSnapshotParser {
   #edgeCapacity = 0;
   #edge = 0;
   #maxEdgeName = -1;
-  #edgeTypeValue = 0;
-  #edgeNameValue = 0;
   #edgeType = new Uint8Array(0);
   #edgeNameOrIndex = new Uint32Array(0);
   #edgeTo = new Uint32Array(0);
@@ -634,6 +620,9 @@ export class HeapSnapshotParser {
     // Uint32 node and edge indices (firstEdge holds nodeCount + 1 of them).
     if (nodeCount >= MAX_U32) bad(`node_count ${nodeCount} is beyond what this parser supports`);
     if (edgeCount > MAX_U32) bad(`edge_count ${edgeCount} is beyond what this parser supports`);
+    // Edge targets are node field offsets (index × fields); they must fit a Uint32 too.
+    if (nodeCount * nodeFields.length > MAX_U32)
+      bad(`node_count ${nodeCount} is beyond what this parser supports`);
     if (this.#totalBytes !== undefined) {
       // Every number takes at least two bytes (a digit and a separator).
       const needed = 2 * (nodeCount * nodeFields.length + edgeCount * edgeFields.length);
@@ -675,8 +664,19 @@ export class HeapSnapshotParser {
       });
       return out;
     };
-    this.#nodeRoles = roles(nodeFields, NODE_FIELD_ROLES);
-    this.#edgeRoles = roles(edgeFields, EDGE_FIELD_ROLES);
+    const n = (name: string) => nodeFields.indexOf(name);
+    const e = (name: string) => edgeFields.indexOf(name);
+    this.#nodeIndex = [
+      n('type'),
+      n('name'),
+      n('id'),
+      n('self_size'),
+      n('edge_count'),
+      n('trace_node_id'),
+      n('detachedness'),
+    ];
+    this.#edgeIndex = [e('type'), e('name_or_index'), e('to_node')];
+    this.#rec = new Uint32Array(Math.max(nodeFields.length, edgeFields.length));
     this.#locationRoles = roles(locationFields ?? [], LOCATION_FIELD_ROLES);
     this.#nodeTypeCount = nodeTypeNames.length;
     this.#edgeTypeCount = edgeTypeNames.length;
@@ -789,9 +789,11 @@ export class HeapSnapshotParser {
   // ---------------------------------------------------------------- number arrays
 
   /**
-   * The hot loop: digits are accumulated byte by byte and each finished number goes straight into
-   * its typed array through a switch on the array and the field; no strings, no objects, no calls
-   * per number. Every counter lives in a local and is written back when the chunk (or array) ends.
+   * Number arrays. Each kind has its own copy of the tokenizer loop so that the per-number work is a
+   * digit loop and one typed-array store into `rec` (the current record); a whole record is then
+   * stored with field positions read from the meta once. No strings, no objects, no calls and no
+   * switch per number; every counter lives in a local and is written back when the chunk or the array
+   * ends. Duplicated on purpose: a shared loop with a switch per number was measurably slower.
    */
   #numbers(buf: Uint8Array, pos: number, end: number): number {
     let p = pos;
@@ -800,18 +802,56 @@ export class HeapSnapshotParser {
       this.#skipStarted = true;
       p++;
     }
-    const kind = this.#kind;
+    switch (this.#kind) {
+      case K_NODES:
+        return this.#nodeNumbers(buf, p, end);
+      case K_EDGES:
+        return this.#edgeNumbers(buf, p, end);
+      default:
+        return this.#otherNumbers(buf, p, end);
+    }
+  }
+
+  /**
+   * The slow path of every number loop: a byte that is not a digit of a number in progress. Returns
+   * the new state, or -1 for `]` (the array ended); throws on anything else.
+   */
+  #separator(c: number, st: number, at: number): number {
+    if (c === 0x2c) {
+      if (st !== N_AFTER) this.#fail(`unexpected \`,\`${this.#where()}`, at);
+      return N_VALUE;
+    }
+    if (c >= 48 && c <= 57) this.#fail(`expected \`,\` between numbers${this.#where()}`, at);
+    if (c === 0x5d) {
+      if (st === N_VALUE || st === N_MINUS) this.#fail(`expected a number after \`,\`${this.#where()}`, at);
+      return -1;
+    }
+    if (
+      c === 0x2d &&
+      (st === N_FIRST || st === N_VALUE) &&
+      (this.#kind === K_LOCATIONS || this.#kind === K_IGNORED)
+    ) {
+      // Node 24 writes -1 for an unknown script, line or column; nodes and edges never hold one.
+      return N_MINUS;
+    }
+    if (!isSpace(c) || st === N_MINUS) {
+      this.#fail(`expected a non-negative integer, got ${showByte(c)}${this.#where()}`, at);
+    }
+    return st;
+  }
+
+  #nodeNumbers(buf: Uint8Array, pos: number, end: number): number {
     const base = this.#base;
+    const nf = this.#nf;
+    const rec = this.#rec;
+    const [iType, iName, iId, iSelf, iEdges, iTrace, iDetached] = this.#nodeIndex;
+    const nodeTypeCount = this.#nodeTypeCount;
+    const nodeCount = this.#info!.nodeCount;
+    const edgeCount = this.#info!.edgeCount;
+    let p = pos;
     let st = this.#numState;
     let v = this.#numValue;
     let f = this.#field;
-
-    // Node state.
-    const nf = this.#nf;
-    const nodeRoles = this.#nodeRoles;
-    const nodeTypeCount = this.#nodeTypeCount;
-    const nodeCount = this.#info?.nodeCount ?? 0;
-    const edgeCount = this.#info?.edgeCount ?? 0;
     let node = this.#node;
     let nodeCapacity = this.#nodeCapacity;
     let edgeSum = this.#edgeSum;
@@ -821,175 +861,78 @@ export class HeapSnapshotParser {
     let nodeId = this.#nodeId;
     let nodeSelfSize = this.#nodeSelfSize;
     let firstEdge = this.#firstEdge;
-
-    // Edge state.
-    const ef = this.#ef;
-    const edgeRoles = this.#edgeRoles;
-    const edgeTypeCount = this.#edgeTypeCount;
-    const edgeIsIndex = this.#edgeIsIndex;
-    const toLimit = nodeCount * nf;
-    let edge = this.#edge;
-    let edgeCapacity = this.#edgeCapacity;
-    let maxEdgeName = this.#maxEdgeName;
-    let edgeTypeValue = this.#edgeTypeValue;
-    let edgeNameValue = this.#edgeNameValue;
-    let edgeType = this.#edgeType;
-    let edgeNameOrIndex = this.#edgeNameOrIndex;
-    let edgeTo = this.#edgeTo;
-
-    outer: while (p < end) {
+    while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
-        while (c >= 48 && c <= 57) {
-          v = v * 10 + (c - 48);
-          if (++p === end) break outer;
+        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
+        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
+          v = v * 10 + d;
+          if (++p === end) break;
           c = buf[p]!;
         }
-        // A number ended at p. Everything we store must fit a Uint32; to_node / object_index are
-        // checked against the node count instead.
-        if (
-          v > MAX_U32 &&
-          !(kind === K_EDGES && edgeRoles[f] === F_TO) &&
-          kind !== K_IGNORED &&
-          kind !== K_LOCATIONS
-        ) {
-          this.#fail(`number ${v} is too large${this.#where()}`, base + p);
-        }
-        switch (kind) {
-          case K_NODES:
-            if (f === 0 && node === nodeCapacity) {
-              if (node >= nodeCount) {
-                this.#fail(`"nodes" holds more than node_count (${nodeCount}) nodes`, base + p);
-              }
-              this.#allocateNodes(grownCapacity(nodeCapacity, node + 1, nodeCount));
-              nodeCapacity = this.#nodeCapacity;
-              nodeType = this.#nodeType;
-              nodeName = this.#nodeName;
-              nodeId = this.#nodeId;
-              nodeSelfSize = this.#nodeSelfSize;
-              firstEdge = this.#firstEdge;
-            }
-            switch (nodeRoles[f]) {
-              case F_TYPE:
-                if (v >= nodeTypeCount) {
-                  this.#fail(`node ${node} has type ${v}, meta.node_types has ${nodeTypeCount}`, base + p);
-                }
-                nodeType[node] = v;
-                break;
-              case F_NAME:
-                nodeName[node] = v;
-                if (v > maxNodeName) maxNodeName = v;
-                break;
-              case F_ID:
-                nodeId[node] = v;
-                break;
-              case F_SELF_SIZE:
-                nodeSelfSize[node] = v;
-                break;
-              case F_EDGE_COUNT:
-                edgeSum += v;
-                if (edgeSum > edgeCount) {
-                  this.#fail(
-                    `the edge counts of the nodes add up to more than edge_count (${edgeCount})`,
-                    base + p,
-                  );
-                }
-                firstEdge[node + 1] = edgeSum;
-                break;
-              case F_TRACE:
-                if (v !== 0) {
-                  if (!this.#nodeTraceId) this.#nodeTraceId = new Uint32Array(nodeCapacity);
-                  this.#nodeTraceId[node] = v;
-                }
-                break;
-              case F_DETACHED:
-                if (v > 255) {
-                  this.#fail(`node ${node} has detachedness ${v}`, base + p);
-                }
-                this.#nodeDetachedness![node] = v;
-                break;
-            }
-            if (++f === nf) {
-              f = 0;
-              node++;
-            }
-            break;
-          case K_EDGES:
-            if (f === 0 && edge === edgeCapacity) {
-              if (edge >= edgeCount) {
-                this.#fail(`"edges" holds more than edge_count (${edgeCount}) edges`, base + p);
-              }
-              this.#allocateEdges(grownCapacity(edgeCapacity, edge + 1, edgeCount));
-              edgeCapacity = this.#edgeCapacity;
-              edgeType = this.#edgeType;
-              edgeNameOrIndex = this.#edgeNameOrIndex;
-              edgeTo = this.#edgeTo;
-            }
-            switch (edgeRoles[f]) {
-              case F_TYPE:
-                if (v >= edgeTypeCount) {
-                  this.#fail(`edge ${edge} has type ${v}, meta.edge_types has ${edgeTypeCount}`, base + p);
-                }
-                edgeType[edge] = v;
-                edgeTypeValue = v;
-                break;
-              case F_NAME:
-                edgeNameOrIndex[edge] = v;
-                edgeNameValue = v;
-                break;
-              case F_TO:
-                if (v >= toLimit || v % nf !== 0) {
-                  this.#fail(
-                    `edge ${edge} points to node field offset ${v}: not a multiple of ${nf} below ${toLimit}`,
-                    base + p,
-                  );
-                }
-                edgeTo[edge] = v / nf;
-                break;
-            }
-            if (++f === ef) {
-              f = 0;
-              edge++;
-              if (edgeIsIndex[edgeTypeValue] === 0 && edgeNameValue > maxEdgeName)
-                maxEdgeName = edgeNameValue;
-            }
-            break;
-          case K_LOCATIONS:
-            this.#locationNumber(v, f, base + p);
-            if (++f === this.#lf) f = 0;
-            break;
-          default:
-            break;
+        if (p === end) break;
+        if (v > MAX_U32) this.#fail(`number ${v} is too large in "nodes"`, base + p);
+        rec[f] = v;
+        if (++f === nf) {
+          f = 0;
+          if (node === nodeCapacity) {
+            if (node >= nodeCount)
+              this.#fail(`"nodes" holds more than node_count (${nodeCount}) nodes`, base + p);
+            this.#allocateNodes(grownCapacity(nodeCapacity, node + 1, nodeCount));
+            nodeCapacity = this.#nodeCapacity;
+            nodeType = this.#nodeType;
+            nodeName = this.#nodeName;
+            nodeId = this.#nodeId;
+            nodeSelfSize = this.#nodeSelfSize;
+            firstEdge = this.#firstEdge;
+          }
+          const type = rec[iType]!;
+          if (type >= nodeTypeCount) {
+            this.#fail(`node ${node} has type ${type}, meta.node_types has ${nodeTypeCount}`, base + p);
+          }
+          nodeType[node] = type;
+          const name = rec[iName]!;
+          nodeName[node] = name;
+          if (name > maxNodeName) maxNodeName = name;
+          nodeId[node] = rec[iId]!;
+          nodeSelfSize[node] = rec[iSelf]!;
+          edgeSum += rec[iEdges]!;
+          if (edgeSum > edgeCount) {
+            this.#fail(
+              `the edge counts of the nodes add up to more than edge_count (${edgeCount})`,
+              base + p,
+            );
+          }
+          firstEdge[node + 1] = edgeSum;
+          if (iTrace >= 0 && rec[iTrace] !== 0) {
+            // Allocated on the first non-zero trace id, at the current capacity.
+            this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
+            this.#nodeTraceId[node] = rec[iTrace]!;
+          }
+          if (iDetached >= 0) {
+            const detached = rec[iDetached]!;
+            if (detached > 255) this.#fail(`node ${node} has detachedness ${detached}`, base + p);
+            this.#nodeDetachedness![node] = detached;
+          }
+          node++;
         }
         st = N_AFTER;
       }
-      // c is not a digit of a number in progress.
-      if (c === 0x2c) {
-        if (st !== N_AFTER) {
-          this.#fail(`unexpected \`,\`${this.#where()}`, base + p);
-        }
+      if (c === 0x2c && st === N_AFTER) {
         st = N_VALUE;
-      } else if (c >= 48 && c <= 57) {
-        if (st === N_AFTER) {
-          this.#fail(`expected \`,\` between numbers${this.#where()}`, base + p);
-        }
+      } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
         st = N_NUMBER;
         v = c - 48;
-      } else if (c === 0x5d) {
-        if (st === N_VALUE) {
-          this.#fail(`expected a number after \`,\`${this.#where()}`, base + p);
+      } else {
+        st = this.#separator(c, st, base + p);
+        if (st < 0) {
+          this.#field = f;
+          this.#node = node;
+          this.#edgeSum = edgeSum;
+          this.#maxNodeName = maxNodeName;
+          this.#endNumbers(base + p);
+          return p + 1;
         }
-        this.#numState = st;
-        this.#field = f;
-        this.#node = node;
-        this.#edgeSum = edgeSum;
-        this.#maxNodeName = maxNodeName;
-        this.#edge = edge;
-        this.#maxEdgeName = maxEdgeName;
-        this.#endNumbers(base + p);
-        return p + 1;
-      } else if (!isSpace(c)) {
-        this.#fail(`expected a non-negative integer, got ${showByte(c)}${this.#where()}`, base + p);
       }
       p++;
     }
@@ -999,10 +942,144 @@ export class HeapSnapshotParser {
     this.#node = node;
     this.#edgeSum = edgeSum;
     this.#maxNodeName = maxNodeName;
+    return p;
+  }
+
+  #edgeNumbers(buf: Uint8Array, pos: number, end: number): number {
+    const base = this.#base;
+    const ef = this.#ef;
+    const nf = this.#nf;
+    const rec = this.#rec;
+    const [iType, iName, iTo] = this.#edgeIndex;
+    const edgeTypeCount = this.#edgeTypeCount;
+    const edgeIsIndex = this.#edgeIsIndex;
+    const edgeCount = this.#info!.edgeCount;
+    const toLimit = this.#info!.nodeCount * nf;
+    const inverseNf = 1 / nf;
+    let p = pos;
+    let st = this.#numState;
+    let v = this.#numValue;
+    let f = this.#field;
+    let edge = this.#edge;
+    let edgeCapacity = this.#edgeCapacity;
+    let maxEdgeName = this.#maxEdgeName;
+    let edgeType = this.#edgeType;
+    let edgeNameOrIndex = this.#edgeNameOrIndex;
+    let edgeTo = this.#edgeTo;
+    while (p < end) {
+      let c = buf[p]!;
+      if (st === N_NUMBER) {
+        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
+        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
+          v = v * 10 + d;
+          if (++p === end) break;
+          c = buf[p]!;
+        }
+        if (p === end) break;
+        if (v > MAX_U32) this.#fail(`number ${v} is too large in "edges"`, base + p);
+        rec[f] = v;
+        if (++f === ef) {
+          f = 0;
+          if (edge === edgeCapacity) {
+            if (edge >= edgeCount)
+              this.#fail(`"edges" holds more than edge_count (${edgeCount}) edges`, base + p);
+            this.#allocateEdges(grownCapacity(edgeCapacity, edge + 1, edgeCount));
+            edgeCapacity = this.#edgeCapacity;
+            edgeType = this.#edgeType;
+            edgeNameOrIndex = this.#edgeNameOrIndex;
+            edgeTo = this.#edgeTo;
+          }
+          const type = rec[iType]!;
+          if (type >= edgeTypeCount) {
+            this.#fail(`edge ${edge} has type ${type}, meta.edge_types has ${edgeTypeCount}`, base + p);
+          }
+          edgeType[edge] = type;
+          const name = rec[iName]!;
+          edgeNameOrIndex[edge] = name;
+          if (name > maxEdgeName && edgeIsIndex[type] === 0) maxEdgeName = name;
+          const to = rec[iTo]!;
+          // A multiplication instead of a division (this runs 50 M times on a big heap); exact for
+          // multiples of nf below 2^32, and the check below rejects everything else.
+          const target = (to * inverseNf + 0.5) >>> 0;
+          if (to >= toLimit || target * nf !== to) {
+            this.#fail(
+              `edge ${edge} points to node field offset ${to}: not a multiple of ${nf} below ${toLimit}`,
+              base + p,
+            );
+          }
+          edgeTo[edge] = target;
+          edge++;
+        }
+        st = N_AFTER;
+      }
+      if (c === 0x2c && st === N_AFTER) {
+        st = N_VALUE;
+      } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
+        st = N_NUMBER;
+        v = c - 48;
+      } else {
+        st = this.#separator(c, st, base + p);
+        if (st < 0) {
+          this.#field = f;
+          this.#edge = edge;
+          this.#maxEdgeName = maxEdgeName;
+          this.#endNumbers(base + p);
+          return p + 1;
+        }
+      }
+      p++;
+    }
+    this.#numState = st;
+    this.#numValue = v;
+    this.#field = f;
     this.#edge = edge;
     this.#maxEdgeName = maxEdgeName;
-    this.#edgeTypeValue = edgeTypeValue;
-    this.#edgeNameValue = edgeNameValue;
+    return p;
+  }
+
+  /** Locations and the arrays we only validate (trace_function_infos, samples): not hot. */
+  #otherNumbers(buf: Uint8Array, pos: number, end: number): number {
+    const base = this.#base;
+    const locations = this.#kind === K_LOCATIONS;
+    let p = pos;
+    let st = this.#numState;
+    let v = this.#numValue;
+    let negative = this.#numNegative;
+    let f = this.#field;
+    while (p < end) {
+      let c = buf[p]!;
+      if (st === N_NUMBER) {
+        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
+        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
+          v = v * 10 + d;
+          if (++p === end) break;
+          c = buf[p]!;
+        }
+        if (p === end) break;
+        if (locations) {
+          this.#locationNumber(negative ? -v : v, f, base + p);
+          if (++f === this.#lf) f = 0;
+        }
+        st = N_AFTER;
+      }
+      if (c >= 48 && c <= 57 && st !== N_AFTER) {
+        negative = st === N_MINUS;
+        st = N_NUMBER;
+        v = c - 48;
+      } else {
+        st = this.#separator(c, st, base + p);
+        if (st < 0) {
+          this.#field = f;
+          this.#endNumbers(base + p);
+          return p + 1;
+        }
+      }
+      p++;
+    }
+    this.#numState = st;
+    this.#numValue = v;
+    this.#numNegative = negative;
+    this.#field = f;
     return p;
   }
 
@@ -1021,13 +1098,15 @@ export class HeapSnapshotParser {
     const i = this.#location;
     if (role === F_OBJECT) {
       const nf = this.#nf;
-      if (v >= this.#info!.nodeCount * nf || v % nf !== 0) {
+      if (v < 0 || v >= this.#info!.nodeCount * nf || v % nf !== 0) {
         this.#fail(`location ${i} points to node field offset ${v}: not a multiple of ${nf} in range`, at);
       }
       this.#locationNode[i] = v / nf;
-    } else if (role !== F_IGNORE && v > MAX_U32) {
-      this.#fail(`number ${v} is too large in "locations"`, at);
-    } else if (role === F_SCRIPT) this.#locationScriptId[i] = v;
+    } else if (role !== F_IGNORE && (v > MAX_U32 || v < -MAX_U32)) {
+      this.#fail(`number ${v} is out of range in "locations"`, at);
+    }
+    // A negative value (-1: unknown) wraps as a Uint32Array store wraps it: 0xffffffff.
+    else if (role === F_SCRIPT) this.#locationScriptId[i] = v;
     else if (role === F_LINE) this.#locationLine[i] = v;
     else if (role === F_COLUMN) this.#locationColumn[i] = v;
     if (f === this.#lf - 1) this.#location++;

@@ -97,7 +97,11 @@ export interface RetainingPath {
  * path?.file   // '/app/log.js'
  * ```
  */
-export function pathTo(graph: HeapGraph, nodeId: number, options: PathOptions = {}): RetainingPath | undefined {
+export function pathTo(
+  graph: HeapGraph,
+  nodeId: number,
+  options: PathOptions = {},
+): RetainingPath | undefined {
   const index = graph.nodeIndexOf(nodeId);
   if (index < 0) {
     throw new LeakkitError(
@@ -108,8 +112,20 @@ export function pathTo(graph: HeapGraph, nodeId: number, options: PathOptions = 
   return pathToIndex(graph.data, index, options);
 }
 
-/** {@link pathTo} by node index instead of id: for analyses that already walk indices. */
-export function pathToIndex(data: HeapGraphData, index: number, options: PathOptions = {}): RetainingPath | undefined {
+/**
+ * {@link pathTo} by node index instead of V8 id, on the bare data: for analyses that already walk
+ * node indices. The breadth-first search behind it runs once per graph and is kept.
+ *
+ * @example
+ * ```ts
+ * pathToIndex(graph.data, graph.nodeIndexOf(12345), { strings: true })?.text // 'timers.get("db")'
+ * ```
+ */
+export function pathToIndex(
+  data: HeapGraphData,
+  index: number,
+  options: PathOptions = {},
+): RetainingPath | undefined {
   const tree = retainerTree(data);
   if (tree.parent[index] === UNREACHED) return undefined;
   const nodes: number[] = [];
@@ -165,7 +181,7 @@ function retainerTree(data: HeapGraphData): RetainerTree {
     const et = edgeType[e]!;
     const to = edgeTo[e]!;
     if (!cleanTarget(nodeType[to]!)) return false;
-    if (et === v.edge.property) return edgeNameOrIndex[e] !== v.name.__proto__;
+    if (et === v.edge.property) return edgeNameOrIndex[e] !== v.name.proto;
     if (et === v.edge.element || et === v.edge.context) return true;
     if (et === v.edge.internal) {
       const name = edgeNameOrIndex[e]!;
@@ -276,7 +292,8 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
   if (options.raw) {
     const text = steps
       .map((s, i) => {
-        const label = `${s.name} @${s.nodeId}`;
+        const type = data.nodeTypeNames[data.nodeType[nodes[i]!]!] ?? '';
+        const label = `${s.name || `(${type})`} @${s.nodeId}`;
         if (i === 0) return label;
         const edge = s.edgeType === 'element' || s.edgeType === 'hidden' ? `[${s.edge}]` : s.edge;
         return `-${s.edgeType} ${edge}-> ${label}`;
@@ -358,6 +375,8 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
       else if (ck === 'set') text = `${b}.values()[${slot.entry}]`;
       else if (slot.slot === 'key') text = `${b}.keys()[${slot.entry}]`;
       else text = `${b}.get(${describeHeapValue(data, tableKeyNode(data, p, slot.entry), options)})`;
+    } else if (isTableEdge(data, e) || data.edgeNameOrIndex[e] === v.name.context) {
+      // Hash tables and scopes are rendered by the step after them (`.get(…)`, `file › name`).
     } else if (options.internals) {
       text = `${base(p)}[[${name}]]`;
     }
@@ -417,7 +436,7 @@ function contextOwners(data: HeapGraphData): Map<number, number> {
       const prev = findEdge(data, c, v.edge.internal, v.name.previous);
       if (prev < 0) break;
       c = data.edgeTo[prev]!;
-      if (data.nodeName[c] !== v.name['system / Context']) break;
+      if (data.nodeName[c] !== v.name.systemContext) break;
     }
   }
   owners.set(data, map);

@@ -188,7 +188,9 @@ export function summarize(
     // Depth-first over the tree with an explicit stack; an entry with the EXIT bit set closes a
     // member that opened its group on the way down.
     const active = new Uint32Array(groupCount);
-    const stack = new Uint32Array(2 * nodeCount);
+    // The stack holds unvisited children and at most one EXIT per visited node on the current
+    // path: never more than nodeCount entries in all.
+    const stack = new Uint32Array(nodeCount + 1);
     let sp = 0;
     stack[sp++] = rootIndex;
     while (sp > 0) {

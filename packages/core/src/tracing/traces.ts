@@ -1,0 +1,64 @@
+import type { ResolvedTracingOptions } from './options.js';
+import type { FrameResolver, RawFrame } from './source.js';
+import { isNodeInternal, isOwn } from './source.js';
+import type { Frame, Trace } from './types.js';
+
+/**
+ * Accumulates V8 stacks into traces. Both modes feed it raw stacks (most recent first, built-in
+ * frames already folded away) with a size and a count; it applies the internals policy, cuts stacks
+ * to `frames`, resolves positions and merges stacks that resolve to the same frames.
+ */
+export class TraceBuilder {
+  readonly #options: ResolvedTracingOptions;
+  readonly #resolver: FrameResolver;
+  readonly #traces = new Map<string, { frames: Frame[]; size: number; count: number }>();
+  readonly #frameIds = new Map<Frame, number>();
+
+  constructor(options: ResolvedTracingOptions, resolver: FrameResolver) {
+    this.#options = options;
+    this.#resolver = resolver;
+  }
+
+  /**
+   * Adds memory allocated at `stack`. Returns whether it was kept (leakkit's own memory and, by
+   * default, stacks without user code are not).
+   */
+  add(stack: readonly RawFrame[], size: number, count: number): boolean {
+    let from = 0;
+    if (!this.#options.keepInternals) {
+      // Memory allocated under a leakkit frame is leakkit's (snapshots the user holds, parsing).
+      if (stack.some((f) => isOwn(f.url))) return false;
+      // Node's internals (and native code with no script) on top of the stack allocate on behalf of
+      // the user frame that called them.
+      while (from < stack.length && (stack[from]!.url === '' || isNodeInternal(stack[from]!.url))) from++;
+      if (from === stack.length) return false;
+    }
+    const frames: Frame[] = [];
+    for (let i = from; i < stack.length && frames.length < this.#options.frames; i++) {
+      frames.push(this.#resolver.resolve(stack[i]!));
+    }
+    let id = '';
+    for (const f of frames) {
+      let n = this.#frameIds.get(f);
+      if (n === undefined) this.#frameIds.set(f, (n = this.#frameIds.size));
+      id += `${n},`;
+    }
+    const t = this.#traces.get(id);
+    if (t) {
+      t.size += size;
+      t.count += count;
+    } else this.#traces.set(id, { frames, size, count });
+    return true;
+  }
+
+  /** The traces, with sizes and counts rounded to integers. */
+  traces(): Trace[] {
+    const out: Trace[] = [];
+    for (const t of this.#traces.values()) {
+      const size = Math.round(t.size);
+      const count = Math.round(t.count);
+      if (size > 0 || count > 0) out.push({ frames: t.frames, size, count });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import {
+  captureHeap,
+  HEAP_TRACKING_WARNING_CODE,
+  HeapGraph,
+  LeakkitError,
+  resetHeapTracking,
+} from '@leakkit/core/heap';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectSameData, tempDir } from './fixtures/heap/snapshots.js';
+
+class LeakkitCaptureMarker {
+  readonly label = 'leakkit capture marker';
+}
+const kept = [new LeakkitCaptureMarker()];
+
+function markerIds(graph: HeapGraph): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < graph.nodeCount; i++) {
+    if (graph.nodeTypeName(i) === 'object' && graph.nodeNameOf(i) === 'LeakkitCaptureMarker')
+      ids.push(graph.nodeId(i));
+  }
+  return ids;
+}
+
+let dir: string;
+let cleanup: () => void;
+const warnings: Error[] = [];
+const onWarning = (w: Error) => warnings.push(w);
+
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir());
+  process.on('warning', onWarning);
+});
+afterAll(() => {
+  process.off('warning', onWarning);
+  cleanup();
+});
+
+const trackingWarnings = () =>
+  warnings.filter((w) => (w as Error & { code?: string }).code === HEAP_TRACKING_WARNING_CODE);
+
+describe('captureHeap()', () => {
+  // Order matters: the warning is once per process.
+  it('with resetAfter parses this process and leaves no warning', async () => {
+    const graph = await captureHeap({ resetAfter: true });
+    expect(markerIds(graph)).toHaveLength(kept.length);
+    expect(graph.nodeTypeName(graph.data.rootIndex)).toBe('synthetic');
+    await new Promise((r) => setImmediate(r));
+    expect(trackingWarnings()).toHaveLength(0);
+  });
+
+  it('writes the same bytes it parses to `file`, and warns once about slower GC', async () => {
+    const file = join(dir, 'capture.heapsnapshot');
+    const progress: number[] = [];
+    const graph = await captureHeap({ file, onProgress: (p) => progress.push(p.bytesRead) });
+    expectSameData((await HeapGraph.fromFile(file)).data, graph.data);
+    expect(progress.length).toBeGreaterThan(0);
+    await captureHeap({ method: 'stream' });
+    await new Promise((r) => setImmediate(r));
+    const found = trackingWarnings();
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain('resetHeapTracking()');
+    expect(found[0]!.name).toBe('LeakkitWarning');
+  });
+
+  it('keeps object ids stable between captures until resetHeapTracking()', async () => {
+    const first = markerIds(await captureHeap());
+    const second = markerIds(await captureHeap({ method: 'stream' }));
+    expect(second).toEqual(first);
+    await expect(resetHeapTracking()).resolves.toBeUndefined();
+  });
+
+  it('rejects bad options and an unwritable file with typed errors', async () => {
+    await expect(captureHeap({ method: 'x' as 'stream' })).rejects.toMatchObject({
+      code: 'ERR_LEAKKIT_INVALID_OPTION',
+      option: 'method',
+    });
+    const error = await captureHeap({ file: join(dir, 'missing', 'deep', 'x.heapsnapshot') }).catch((e) => e);
+    expect(error).toBeInstanceOf(LeakkitError);
+    expect(error).toMatchObject({ code: 'ERR_LEAKKIT_FILE' });
+  });
+});

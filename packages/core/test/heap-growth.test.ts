@@ -1,0 +1,185 @@
+import type { Growth, HeapGraph } from '@leakkit/core/heap';
+import { findGrowth, LeakkitError } from '@leakkit/core/heap';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { snapshotSeries } from './fixtures/growth/series.js';
+
+// Five snapshots per program: four steps of work, enough that one jump (a warm-up) can never pass
+// for a trend.
+const STEPS = 5;
+
+const series: Record<string, HeapGraph[]> = {};
+
+beforeAll(async () => {
+  const fixtures = ['timer-metrics.cjs', 'leaky-module.cjs', 'leaky-module.mjs', 'bounded.cjs'];
+  // Two children at a time: the machine has two cores.
+  for (let i = 0; i < fixtures.length; i += 2) {
+    const batch = fixtures.slice(i, i + 2);
+    const graphs = await Promise.all(batch.map((f) => snapshotSeries(f, STEPS)));
+    batch.forEach((f, j) => {
+      series[f] = graphs[j]!;
+    });
+  }
+});
+
+const paths = (growth: Growth[]) => growth.map((g) => g.path).sort();
+
+function caught(fn: () => unknown): LeakkitError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof LeakkitError) return error;
+    throw error;
+  }
+  throw new Error('expected a LeakkitError');
+}
+
+describe('findGrowth()', () => {
+  it('names a growing static Map on a class by the class: TimerMetrics.timers', () => {
+    const growth = findGrowth(series['timer-metrics.cjs']!);
+    expect(paths(growth)).toEqual(['TimerMetrics.timers']);
+    const [top] = growth;
+    expect(top).toMatchObject({
+      path: 'TimerMetrics.timers',
+      kind: 'map',
+      name: 'Map',
+      match: 'id',
+      counts: [300, 600, 900, 1200, 1500],
+      countPerStep: 300,
+      line: 6,
+    });
+    expect(top!.file).toMatch(/timer-metrics\.cjs$/);
+    // Each entry is a key string and a { start, end, elapsed } record.
+    expect(top!.bytesPerStep).toBeGreaterThan(300 * 50);
+    expect(top!.share).toBeGreaterThan(0.5);
+    expect(top!.nodeId).toBe(top!.steps[top!.steps.length - 1]!.nodeId);
+  });
+
+  it('names module-scope collections reached only through closures by file and variable (CommonJS)', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    expect(paths(growth)).toEqual([
+      'leaky-module.cjs › app.state.sessions.alice.history',
+      'leaky-module.cjs › byUser',
+      'leaky-module.cjs › durations.db',
+      'leaky-module.cjs › hits',
+      'leaky-module.cjs › log',
+      'leaky-module.cjs › recentIds',
+      'leaky-module.cjs › seen',
+      'leaky-module.cjs › tags',
+      'leaky-module.cjs › timings.get("db")',
+      'leaky-module.cjs › timings.get("http")',
+      'leaky-module.cjs › transcripts.get("alice")',
+    ]);
+    const by = Object.fromEntries(growth.map((g) => [g.path, g]));
+    expect(by['leaky-module.cjs › seen']).toMatchObject({ kind: 'map', countPerStep: 200, match: 'id' });
+    expect(by['leaky-module.cjs › tags']).toMatchObject({ kind: 'set', countPerStep: 200 });
+    expect(by['leaky-module.cjs › byUser']).toMatchObject({ kind: 'object', countPerStep: 200 });
+    expect(by['leaky-module.cjs › log']).toMatchObject({ kind: 'string', match: 'path', unit: 'bytes' });
+    expect(by['leaky-module.cjs › log']!.countPerStep).toBeGreaterThan(200 * 25);
+    expect(by['leaky-module.cjs › seen']!.file).toMatch(/[\\/]leaky-module\.cjs$/);
+  });
+
+  it('follows what is replaced at the same place each step: s = s + x, list = list.concat(x)', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    const by = Object.fromEntries(growth.map((g) => [g.path, g]));
+    expect(by['leaky-module.cjs › recentIds']).toMatchObject({
+      kind: 'array',
+      match: 'path',
+      unit: 'entries',
+      counts: [200, 400, 600, 800, 1000],
+    });
+    // A string per key of a Map, rebuilt on every request.
+    expect(by['leaky-module.cjs › transcripts.get("alice")']).toMatchObject({
+      kind: 'string',
+      match: 'path',
+    });
+    expect(by['leaky-module.cjs › transcripts.get("bob")']).toBeUndefined();
+    // A different object in every graph: the id reported is the last one's.
+    const [, , , , last] = series['leaky-module.cjs']!;
+    expect(last!.pathTo(by['leaky-module.cjs › recentIds']!.nodeId)?.text).toBe(
+      'leaky-module.cjs › recentIds',
+    );
+  });
+
+  it('follows collections of numbers, which the snapshot lists no entries for', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!);
+    const by = Object.fromEntries(growth.map((g) => [g.path, g]));
+    // Counters keyed by URL: the keys are in the object's dictionary.
+    expect(by['leaky-module.cjs › hits']).toMatchObject({
+      kind: 'object',
+      unit: 'entries',
+      countPerStep: 200,
+    });
+    // Durations pushed to a per-key list: only the backing store's size grows.
+    expect(by['leaky-module.cjs › durations.db']).toMatchObject({
+      kind: 'array',
+      unit: 'bytes',
+      match: 'id',
+    });
+    expect(by['leaky-module.cjs › durations.db']!.countPerStep).toBeGreaterThan(200 * 8);
+    expect(by['leaky-module.cjs › durations.http']).toBeUndefined();
+  });
+
+  it('reports nested growth at the inner arrays, under their keys, and not again at the Map', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    const by = Object.fromEntries(growth.map((g) => [g.path, g]));
+    expect(by['leaky-module.cjs › timings.get("db")']).toMatchObject({
+      kind: 'array',
+      counts: [200, 400, 600, 800, 1000],
+    });
+    expect(by['leaky-module.cjs › timings.get("http")']).toMatchObject({ kind: 'array', countPerStep: 100 });
+    expect(by['leaky-module.cjs › timings']).toBeUndefined();
+    expect(by['leaky-module.cjs › app.state.sessions']).toBeUndefined();
+    expect(by['leaky-module.cjs › app.state.sessions.alice.history']).toMatchObject({ countPerStep: 200 });
+  });
+
+  it('keeps string keys out of paths unless asked', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!);
+    const keyed = growth.filter((g) => g.path.includes('timings.get('));
+    expect(keyed).toHaveLength(2);
+    for (const g of keyed)
+      expect(g.path).toMatch(/^leaky-module\.cjs › timings\.get\(<string #[0-9a-f]{6}>\)$/);
+    expect(growth.some((g) => /"db"|"http"/.test(g.path))).toBe(false);
+  });
+
+  it('ranks by the share of the heap growth each explains', () => {
+    const growth = findGrowth(series['leaky-module.cjs']!);
+    const shares = growth.map((g) => g.share);
+    expect(shares).toEqual([...shares].sort((a, b) => b - a));
+    const total = shares.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0.5);
+    expect(total).toBeLessThanOrEqual(1.000001);
+  });
+
+  it('names a module-scope Map of an ES module by file and variable', () => {
+    const growth = findGrowth(series['leaky-module.mjs']!);
+    expect(paths(growth)).toEqual(['leaky-module.mjs › seen']);
+    expect(growth[0]!.file).toMatch(/^file:\/\/.*leaky-module\.mjs$/);
+    expect(growth[0]!.countPerStep).toBe(300);
+  });
+
+  it('reports nothing for bounded programs: LRU, ring buffer, warm-up then flat, churn, own graphs', () => {
+    expect(findGrowth(series['bounded.cjs']!)).toEqual([]);
+  });
+
+  it('does not call one jump growth', () => {
+    const [a, b, c, d] = series['bounded.cjs']!;
+    // The warm-up table fills between the first two snapshots only.
+    expect(findGrowth([a!, b!, c!, d!])).toEqual([]);
+  });
+
+  it('needs at least three graphs', () => {
+    const [a, b] = series['timer-metrics.cjs']!;
+    const error = caught(() => findGrowth([a!, b!]));
+    expect(error.code).toBe('ERR_LEAKKIT_INVALID_ARGUMENT');
+    expect(error.message).toBe('Expected an array of at least 3 heap graphs of one process, got `array(2)`');
+    expect(caught(() => findGrowth(undefined as never)).code).toBe('ERR_LEAKKIT_INVALID_ARGUMENT');
+  });
+
+  it('validates its options', () => {
+    const error = caught(() => findGrowth(series['timer-metrics.cjs']!, { minCountPerStep: -1 }));
+    expect(error.code).toBe('ERR_LEAKKIT_INVALID_OPTION');
+    expect(error.option).toBe('minCountPerStep');
+    expect(findGrowth(series['timer-metrics.cjs']!, { minCountPerStep: 301 })).toEqual([]);
+    expect(findGrowth(series['leaky-module.cjs']!, { limit: 2 })).toHaveLength(2);
+  });
+});
