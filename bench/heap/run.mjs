@@ -6,12 +6,13 @@
 //   node heap/run.mjs [--sizes 50,200,800] [--tools leakkit,devtools,memlab] [--runs 5]
 //                     [--runs-large 3] [--timeout 900] [--out out/heap-results.json]
 //
-// Snapshots are read from out/s<MB>.heapsnapshot (make them with /work/shared/tools/gen-snapshot.mjs
-// or any copy of it: see README.md). Prints a markdown table of medians and writes the raw runs as JSON.
+// Snapshots are read from out/s<MB>.heapsnapshot (make them with heap/gen-snapshot.mjs: see README.md).
+// Prints a markdown table of medians and writes the raw runs as JSON.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinLeakkit } from '../pin-leakkit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
@@ -85,7 +86,7 @@ const files = {};
 for (const mb of sizes) {
   const f = path.join(snapDir, `s${mb}.heapsnapshot`);
   if (!fs.existsSync(f)) {
-    console.error(`missing ${f}: node /work/shared/tools/gen-snapshot.mjs ${mb} out/s${mb}.heapsnapshot --json out/s${mb}.json`);
+    console.error(`missing ${f}: node heap/gen-snapshot.mjs ${mb} out/s${mb}.heapsnapshot --json out/s${mb}.json`);
     process.exit(2);
   }
   let meta = {};
@@ -95,6 +96,8 @@ for (const mb of sizes) {
   files[mb] = { bytes: fs.statSync(f).size, nodes: meta.nodeCount, edges: meta.edgeCount };
 }
 
+const leakkitBuild = tools.includes('leakkit') && !args.includes('--render') ? pinLeakkit() : null;
+if (leakkitBuild) console.error(`leakkit build: ${JSON.stringify(leakkitBuild)}`);
 let all = [];
 let started = new Date();
 const renderFrom = opt('render', null); // re-print the table of an earlier run's JSON
@@ -120,7 +123,7 @@ for (let round = 1; !renderFrom && round <= maxRuns; round++) {
           (r.ok ? `${r.seconds.toFixed(1)} s (cpu ${r.cpuSeconds.toFixed(1)} s) ${r.peakRssGB.toFixed(2)} GB  (${ph})` : `FAILED code=${r.code}${r.timedOut ? ' timeout' : ''}\n${r.tail}`),
       );
       fs.mkdirSync(path.dirname(outFile), { recursive: true });
-      fs.writeFileSync(outFile, JSON.stringify({ started, node: process.version, files, runs: all }, null, 2));
+      fs.writeFileSync(outFile, JSON.stringify({ started, node: process.version, leakkitBuild, files, runs: all }, null, 2));
     }
   }
 }
@@ -154,5 +157,5 @@ rows.push('In-process phase medians (s): ');
 for (const c of summaryJson) if (c.phases) rows.push(`- ${c.mb} MB ${c.tool}: ${Object.entries(c.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 const table = rows.join('\n');
 console.log(table);
-if (!renderFrom) fs.writeFileSync(outFile, JSON.stringify({ started, finished: new Date(), node: process.version, files, medians: summaryJson, table, runs: all }, null, 2));
+if (!renderFrom) fs.writeFileSync(outFile, JSON.stringify({ started, finished: new Date(), node: process.version, leakkitBuild, files, medians: summaryJson, table, runs: all }, null, 2));
 if (!renderFrom) console.error(`wrote ${outFile}`);

@@ -5,12 +5,16 @@
 //   retained   graph.retainedSize(target) (dominator tree over all nodes)
 // The target (the Map behind TimerMetrics.timers) is found on the parsed typed arrays, the way
 // the other workers find it with their tools' node APIs.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { leakkitDist } from '../pin-leakkit.mjs';
 import { fileArg, makeRecorder, TARGET_CLASS, TARGET_PROP } from './common.mjs';
 
 const file = fileArg();
 const rec = makeRecorder('leakkit', file);
-// The built package (cd /work/main && pnpm run build); bench/ has its own install, so import by path.
-const { HeapGraph } = await import(new URL('../../packages/core/dist/heap/index.js', import.meta.url).href);
+// The built package (`pnpm run build` at the root; the driver pins a copy); bench/ has its own
+// install, so import by path.
+const { HeapGraph } = await import(pathToFileURL(path.join(leakkitDist(), 'heap', 'index.js')).href);
 
 let progressCalls = 0;
 const graph = await rec.phase('parse', () =>

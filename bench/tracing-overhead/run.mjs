@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinLeakkit } from '../pin-leakkit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
@@ -27,6 +28,7 @@ const loopRounds = opt('loop-rounds', '9');
 const tracer = opt('tracer', process.env.BENCH_TRACER || 'leakkit');
 const snapshotEvery = opt('snapshot-every-ms', '0');
 const outFile = path.resolve(benchDir, opt('out', 'out/tracing-results.json'));
+const leakkitBuild = tracer === 'leakkit' ? pinLeakkit() : null; // sets LEAKKIT_DIST for the children
 const env = { ...process.env, BENCH_TRACER: tracer };
 
 const label = (m) => (m === 'off' ? 'off' : m === 'default' ? 'default' : `${Math.round(Number(m) / 1024)} KiB`);
@@ -66,7 +68,7 @@ function startServer(mode) {
   });
 }
 
-const result = { date: new Date().toISOString(), node: process.version, tracer, cores: (await import('node:os')).cpus().length };
+const result = { date: new Date().toISOString(), node: process.version, tracer, leakkitBuild, cores: (await import('node:os')).cpus().length };
 
 if (!flag('skip-loop')) {
   log(`alloc loop: modes ${loopModes}, ${loopRounds} rounds`);

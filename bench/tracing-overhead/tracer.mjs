@@ -5,6 +5,9 @@
 //                          only for validating the harness before leakkit's tracing exists.
 // Modes: 'off' | 'default' (no samplingInterval given: the tracer's own default) | a byte count.
 import { Session } from 'node:inspector';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { leakkitDist } from '../pin-leakkit.mjs';
 
 export const tracerKind = process.env.BENCH_TRACER || 'leakkit';
 
@@ -12,7 +15,7 @@ let leakkit = null;
 let session = null;
 
 async function loadLeakkit() {
-  if (!leakkit) leakkit = await import(new URL('../../packages/core/dist/index.js', import.meta.url).href);
+  if (!leakkit) leakkit = await import(pathToFileURL(path.join(leakkitDist(), 'index.js')).href);
   return leakkit;
 }
 

@@ -82,6 +82,18 @@ describe('diffHeaps()', () => {
     ).toEqual([13]);
   });
 
+  it('rejects what is not a graph and a bad maxIdsPerGroup', () => {
+    expect(() => diffHeaps({} as HeapGraph, after)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_LEAKKIT_INVALID_ARGUMENT',
+        message: 'Expected `before` to be a HeapGraph, got `object`',
+      }),
+    );
+    expect(() => diffHeaps(before, after, { maxIdsPerGroup: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_LEAKKIT_INVALID_OPTION', option: 'maxIdsPerGroup' }),
+    );
+  });
+
   it('finds nothing between a graph and itself', () => {
     const same = diffHeaps(after, after);
     expect(same.groups).toEqual([]);

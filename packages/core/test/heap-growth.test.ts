@@ -23,6 +23,18 @@ beforeAll(async () => {
 
 const paths = (growth: Growth[]) => growth.map((g) => g.path).sort();
 
+// findGrowth is pure: compute each fixture's answer once for the tests that only read it.
+const memo = new Map<string, Growth[]>();
+function growthOf(fixture: string, strings = false): Growth[] {
+  const key = `${fixture}:${strings}`;
+  let growth = memo.get(key);
+  if (!growth) {
+    growth = findGrowth(series[fixture]!, { strings });
+    memo.set(key, growth);
+  }
+  return growth;
+}
+
 function caught(fn: () => unknown): LeakkitError {
   try {
     fn();
@@ -35,7 +47,7 @@ function caught(fn: () => unknown): LeakkitError {
 
 describe('findGrowth()', () => {
   it('names a growing static Map on a class by the class: TimerMetrics.timers', () => {
-    const growth = findGrowth(series['timer-metrics.cjs']!);
+    const growth = growthOf('timer-metrics.cjs');
     expect(paths(growth)).toEqual(['TimerMetrics.timers']);
     const [top] = growth;
     expect(top).toMatchObject({
@@ -55,7 +67,7 @@ describe('findGrowth()', () => {
   });
 
   it('names module-scope collections reached only through closures by file and variable (CommonJS)', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    const growth = growthOf('leaky-module.cjs', true);
     expect(paths(growth)).toEqual([
       'leaky-module.cjs › app.state.sessions.alice.history',
       'leaky-module.cjs › byUser',
@@ -64,14 +76,27 @@ describe('findGrowth()', () => {
       'leaky-module.cjs › log',
       'leaky-module.cjs › recentIds',
       'leaky-module.cjs › seen',
+      'leaky-module.cjs › startedAt',
       'leaky-module.cjs › tags',
       'leaky-module.cjs › timings.get("db")',
       'leaky-module.cjs › timings.get("http")',
       'leaky-module.cjs › transcripts.get("alice")',
     ]);
     const by = Object.fromEntries(growth.map((g) => [g.path, g]));
-    expect(by['leaky-module.cjs › seen']).toMatchObject({ kind: 'map', countPerStep: 200, match: 'id' });
-    expect(by['leaky-module.cjs › tags']).toMatchObject({ kind: 'set', countPerStep: 200 });
+    expect(by['leaky-module.cjs › seen']).toMatchObject({
+      kind: 'map',
+      countPerStep: 200,
+      match: 'id',
+      keys: 'string',
+    });
+    expect(by['leaky-module.cjs › tags']).toMatchObject({ kind: 'set', countPerStep: 200, keys: 'object' });
+    // Object keys and number values: what a WeakMap is for.
+    expect(by['leaky-module.cjs › startedAt']).toMatchObject({
+      kind: 'map',
+      countPerStep: 200,
+      keys: 'object',
+    });
+    expect(by['leaky-module.cjs › byUser']!.keys).toBeUndefined();
     expect(by['leaky-module.cjs › byUser']).toMatchObject({ kind: 'object', countPerStep: 200 });
     expect(by['leaky-module.cjs › log']).toMatchObject({ kind: 'string', match: 'path', unit: 'bytes' });
     expect(by['leaky-module.cjs › log']!.countPerStep).toBeGreaterThan(200 * 25);
@@ -79,7 +104,7 @@ describe('findGrowth()', () => {
   });
 
   it('follows what is replaced at the same place each step: s = s + x, list = list.concat(x)', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    const growth = growthOf('leaky-module.cjs', true);
     const by = Object.fromEntries(growth.map((g) => [g.path, g]));
     expect(by['leaky-module.cjs › recentIds']).toMatchObject({
       kind: 'array',
@@ -101,7 +126,7 @@ describe('findGrowth()', () => {
   });
 
   it('follows collections of numbers, which the snapshot lists no entries for', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!);
+    const growth = growthOf('leaky-module.cjs');
     const by = Object.fromEntries(growth.map((g) => [g.path, g]));
     // Counters keyed by URL: the keys are in the object's dictionary.
     expect(by['leaky-module.cjs › hits']).toMatchObject({
@@ -120,7 +145,7 @@ describe('findGrowth()', () => {
   });
 
   it('reports nested growth at the inner arrays, under their keys, and not again at the Map', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!, { strings: true });
+    const growth = growthOf('leaky-module.cjs', true);
     const by = Object.fromEntries(growth.map((g) => [g.path, g]));
     expect(by['leaky-module.cjs › timings.get("db")']).toMatchObject({
       kind: 'array',
@@ -133,7 +158,7 @@ describe('findGrowth()', () => {
   });
 
   it('keeps string keys out of paths unless asked', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!);
+    const growth = growthOf('leaky-module.cjs');
     const keyed = growth.filter((g) => g.path.includes('timings.get('));
     expect(keyed).toHaveLength(2);
     for (const g of keyed)
@@ -142,7 +167,7 @@ describe('findGrowth()', () => {
   });
 
   it('ranks by the share of the heap growth each explains', () => {
-    const growth = findGrowth(series['leaky-module.cjs']!);
+    const growth = growthOf('leaky-module.cjs');
     const shares = growth.map((g) => g.share);
     expect(shares).toEqual([...shares].sort((a, b) => b - a));
     const total = shares.reduce((a, b) => a + b, 0);
@@ -151,7 +176,7 @@ describe('findGrowth()', () => {
   });
 
   it('names a module-scope Map of an ES module by file and variable', () => {
-    const growth = findGrowth(series['leaky-module.mjs']!);
+    const growth = growthOf('leaky-module.mjs');
     expect(paths(growth)).toEqual(['leaky-module.mjs › seen']);
     expect(growth[0]!.file).toMatch(/^file:\/\/.*leaky-module\.mjs$/);
     expect(growth[0]!.countPerStep).toBe(300);

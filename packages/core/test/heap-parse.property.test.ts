@@ -172,7 +172,7 @@ describe('HeapSnapshotParser (properties)', () => {
           );
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 60 },
     );
   });
 

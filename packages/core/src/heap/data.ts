@@ -54,6 +54,36 @@ export interface HeapGraphData {
   locationLine: Uint32Array;
   /** 0-based column. */
   locationColumn: Uint32Array;
+
+  /**
+   * Allocation traces, present only when the snapshot was taken with allocation tracking on
+   * (`HeapProfiler.startTrackingHeapObjects({ trackAllocations: true })`) and holds any.
+   * `nodeTraceId[n]` is a trace node id; look it up in `allocationTraces.traceNodeId`.
+   */
+  allocationTraces?: AllocationTraces;
+}
+
+/**
+ * A snapshot's `trace_function_infos` and `trace_tree`, flattened into typed arrays. Numbers the
+ * snapshot writes as -1 (unknown) read as 0xffffffff, as a Uint32Array store wraps them.
+ */
+export interface AllocationTraces {
+  /** From `snapshot.meta.trace_function_info_fields`: function_id, name, script_name, script_id, line, column. */
+  functionInfoFields: string[];
+  /**
+   * Function info records back to back, `functionInfoFields.length` numbers each; `name` and
+   * `script_name` index `strings`; `line` and `column` are 1-based (0: unknown).
+   */
+  functionInfos: Uint32Array;
+  /** Trace tree nodes in pre-order (a parent before its children): the id `nodeTraceId` refers to. */
+  traceNodeId: Uint32Array;
+  /** Per trace node: index of its function info record (record `i` starts at `i * functionInfoFields.length`). */
+  traceNodeFunctionInfo: Uint32Array;
+  /** Per trace node: live objects allocated at this stack (count and bytes, as V8 reports them). */
+  traceNodeCount: Uint32Array;
+  traceNodeSize: Uint32Array;
+  /** Per trace node: index of its parent trace node, -1 for a top-level node. */
+  traceNodeParent: Int32Array;
 }
 
 /**

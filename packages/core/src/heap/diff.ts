@@ -1,3 +1,4 @@
+import { describeValue, invalidOption, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
 import type { NodeGroups } from './summary.js';
@@ -84,6 +85,8 @@ export interface HeapDiff {
  * @param after - The later snapshot of the same process.
  * @param options - See {@link DiffHeapsOptions}.
  * @returns The diff.
+ * @throws LeakkitError `ERR_LEAKKIT_INVALID_ARGUMENT` when a graph is not a HeapGraph,
+ *   `ERR_LEAKKIT_INVALID_OPTION` for a bad `maxIdsPerGroup`.
  *
  * @example
  * ```ts
@@ -94,6 +97,20 @@ export interface HeapDiff {
  */
 export function diffHeaps(before: HeapGraph, after: HeapGraph, options: DiffHeapsOptions = {}): HeapDiff {
   const maxIds = options.maxIdsPerGroup ?? 100;
+  if (!Number.isInteger(maxIds) || maxIds < 0) {
+    throw invalidOption('maxIdsPerGroup', 'a non-negative integer', options.maxIdsPerGroup);
+  }
+  for (const [name, graph] of [
+    ['before', before],
+    ['after', after],
+  ] as const) {
+    if (!(graph?.data?.nodeId instanceof Uint32Array)) {
+      throw new LeakkitError(
+        'ERR_LEAKKIT_INVALID_ARGUMENT',
+        `Expected \`${name}\` to be a HeapGraph, got \`${describeValue(graph)}\``,
+      );
+    }
+  }
   const a = before.data;
   const b = after.data;
   const groupsA = groupNodes(a);

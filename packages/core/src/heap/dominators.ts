@@ -104,7 +104,6 @@ export function retainingEdgeMask(data: HeapGraphData): Uint8Array {
 }
 
 const SPACE = 0x20;
-const SLASH = 0x2f;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const CLOSE_PAREN = 0x29;
@@ -129,7 +128,7 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
   if (d === end - 2 || bytes[d] !== AT) return -1;
   const at = d - TABLE_AT.length + 1;
   for (let k = 0; k < TABLE_AT.length; k++) if (bytes[at + k] !== TABLE_AT[k]) return -1;
-  if (bytes[at - 1] !== SPACE || bytes[i] !== SPACE || bytes[i + 1] !== SLASH) return -1;
+  if (bytes[at - 1] !== SPACE) return -1;
   let id = 0;
   for (let k = d + 1; k < end - 1; k++) id = id * 10 + (bytes[k]! - DIGIT_0);
   return id;

@@ -233,16 +233,31 @@ export class HeapGraph {
               ...(size === undefined ? {} : { totalBytes: size }),
             },
       );
-      const buffer = Buffer.allocUnsafeSlow(size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size));
-      for (;;) {
-        let bytesRead: number;
+      // Two buffers: the next read runs on libuv's thread pool while this thread parses the last one.
+      const length = size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size);
+      const buffers = [Buffer.allocUnsafeSlow(length), Buffer.allocUnsafeSlow(length)] as const;
+      const read = async (buffer: Buffer): Promise<number> => {
         try {
-          ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null));
+          return (await handle.read(buffer, 0, buffer.length, null)).bytesRead;
         } catch (error) {
           throw fileError(`read failed after ${parser.bytesRead} bytes`, error);
         }
+      };
+      let which = 0;
+      let pending = read(buffers[0]);
+      for (;;) {
+        const bytesRead = await pending;
         if (bytesRead === 0) break;
-        parser.write(buffer.subarray(0, bytesRead));
+        const filled = buffers[which]!;
+        which ^= 1;
+        pending = read(buffers[which]!);
+        try {
+          parser.write(filled.subarray(0, bytesRead));
+        } catch (error) {
+          // Let the read in flight finish before the handle is closed.
+          await pending.catch(() => 0);
+          throw error;
+        }
       }
       return new HeapGraph(parser.end());
     } finally {

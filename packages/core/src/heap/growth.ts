@@ -46,7 +46,16 @@ export interface Growth {
   bytesPerStep: number;
   /** The part of the whole heap's growth between the first and last graph that this explains, 0..1. */
   share: number;
+  /**
+   * For a Map or Set, what its keys (members) are, from its newest entries: object keys in a Map
+   * that only grows often mean it should have been a WeakMap; string keys made per request, a cache
+   * keyed by unbounded input. Absent for arrays, objects and strings.
+   */
+  keys?: KeyKind;
 }
+
+/** What the keys of a growing Map (or members of a Set) are. */
+export type KeyKind = 'string' | 'number' | 'object' | 'symbol' | 'mixed';
 
 /** Options of {@link findGrowth}. */
 export interface GrowthOptions extends RenderOptions {
@@ -158,9 +167,15 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   const first = graphs[0]!;
   const ownMark = markOwnObjects(last);
 
+  // Per graph: each node's index in the first graph (-1: created since), built on first use.
+  const firstIndexes: (Int32Array | undefined)[] = [];
+  const inFirst = (g: number) => {
+    firstIndexes[g] ??= indexMap(series[g]!, series[0]!);
+    return firstIndexes[g];
+  };
   const candidates: Candidate[] = [];
-  findByIdentity(series, o, ownMark, candidates);
-  findByPlace(series, o, ownMark, candidates);
+  findByIdentity(series, o, ownMark, inFirst(k - 1), candidates);
+  findByPlace(series, o, ownMark, inFirst(k - 1), candidates);
 
   // Bytes: objects new since the first graph held through each candidate, deepest candidates
   // first so an ancestor does not count its descendants' growth again.
@@ -178,7 +193,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   const retained = candidates.filter((c) => c.path !== undefined);
   retained.sort((a, b) => depth.get(b)! - depth.get(a)!);
   for (const c of retained) {
-    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, series[0]!, c.indices[i]!, walks[i]!)));
+    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, inFirst(i), c.indices[i]!, walks[i]!)));
   }
 
   let heapGrowth = 0;
@@ -213,6 +228,10 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     if (growth.kind === 'string') growth.name = 'string';
     if (path.file !== undefined) growth.file = path.file;
     if (path.line !== undefined) growth.line = path.line;
+    if (c.kind === 'map' || c.kind === 'set') {
+      const keys = keyKind(last, c.indices[k - 1]!, c.kind);
+      if (keys !== undefined) growth.keys = keys;
+    }
     return growth;
   });
   results.sort((a, b) => b.share - a.share || b.countPerStep - a.countPerStep);
@@ -326,6 +345,51 @@ function slotNumber(data: HeapGraphData, nameIndex: number): number {
   return value;
 }
 
+/**
+ * The kind of the keys of the newest (up to 64) entries of a Map or Set. A Map entry with a value
+ * slot but no key slot has a small-integer key, which is no heap object.
+ */
+function keyKind(data: HeapGraphData, n: number, kind: 'map' | 'set'): KeyKind | undefined {
+  const v = vocabulary(data);
+  const te = findEdge(data, n, v.edge.internal, v.name.table);
+  if (te < 0) return undefined;
+  const table = data.edgeTo[te]!;
+  const stride = kind === 'map' ? 3 : 2;
+  const symbolType = data.nodeTypeNames.indexOf('symbol');
+  const seen = new Set<KeyKind>();
+  let entries = 0;
+  let pendingEntry = -1;
+  let pendingHasKey = false;
+  const flush = () => {
+    if (pendingEntry >= 0 && !pendingHasKey) seen.add('number');
+  };
+  // Slots come in table order, oldest entry first; walk from the end for the newest.
+  for (let e = data.firstEdge[table + 1]! - 1; e >= data.firstEdge[table]!; e--) {
+    const slot = tableSlot(data, table, e, stride);
+    if (!slot) continue;
+    if (slot.entry !== pendingEntry) {
+      flush();
+      // Stop between entries, never between an entry's value and its key.
+      if (entries === 64) {
+        pendingEntry = -1;
+        break;
+      }
+      pendingEntry = slot.entry;
+      pendingHasKey = false;
+      entries++;
+    }
+    if (slot.slot !== 'key') continue;
+    pendingHasKey = true;
+    const key = data.edgeTo[e]!;
+    const t = data.nodeType[key]!;
+    const k = nodeKind(data, key);
+    seen.add(k === 'string' ? 'string' : k === 'number' ? 'number' : t === symbolType ? 'symbol' : 'object');
+  }
+  flush();
+  if (seen.size === 0) return entries === 0 ? undefined : 'number';
+  return seen.size === 1 ? [...seen][0] : 'mixed';
+}
+
 /** Self size plus backing stores (hash table, elements, out-of-object properties). */
 function ownBytes(data: HeapGraphData, n: number): number {
   const v = vocabulary(data);
@@ -375,6 +439,7 @@ function findByIdentity(
   series: readonly HeapGraph[],
   o: ResolvedGrowthOptions,
   own: Uint8Array,
+  lastInFirst: Int32Array,
   out: Candidate[],
 ): void {
   const graphs = series.map((g) => g.data);
@@ -388,13 +453,13 @@ function findByIdentity(
     const kind = growthKind(last, n);
     if (kind === undefined || kind === 'string') continue;
     const countLast = entryCount(last, n, kind);
-    const bytesLast = ownBytes(last, n);
+    // Backing-store bytes only matter when the snapshot lists no entries (numbers).
+    const bytesLast = countLast === 0 ? ownBytes(last, n) : 0;
     if (countLast < minCount && bytesLast < minBytes) continue;
-    const i0 = series[0]!.nodeIndexOf(last.nodeId[n]!);
+    const i0 = lastInFirst[n]!;
     if (i0 < 0 || growthKind(first, i0) !== kind) continue;
     // Cheap rejection on the first graph before touching the middle ones.
-    const countFirst = entryCount(first, i0, kind);
-    const byCount = countLast - countFirst >= minCount;
+    const byCount = countLast >= minCount && countLast - entryCount(first, i0, kind) >= minCount;
     const byBytes = countLast === 0 && bytesLast - ownBytes(first, i0) >= minBytes;
     if (!byCount && !byBytes) continue;
     const indices = [i0];
@@ -427,12 +492,12 @@ function findByPlace(
   series: readonly HeapGraph[],
   o: ResolvedGrowthOptions,
   own: Uint8Array,
+  lastInFirst: Int32Array,
   out: Candidate[],
 ): void {
   const graphs = series.map((g) => g.data);
   const k = graphs.length;
   const last = graphs[k - 1]!;
-  const first = series[0]!;
   const v = vocabulary(last);
   const seenTargets = new Set<number>();
   for (const c of out) seenTargets.add(c.indices[k - 1]!);
@@ -442,7 +507,7 @@ function findByPlace(
     if (seenTargets.has(t) || own[t]) return;
     const kind = growthKind(last, t);
     if (kind === undefined) return;
-    if (first.nodeIndexOf(last.nodeId[t]!) >= 0) return; // the same object: not replaced
+    if (lastInFirst[t]! >= 0) return; // the same object: not replaced
     const measure = (g: HeapGraphData, i: number) =>
       kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
     const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
@@ -565,7 +630,7 @@ function targetOf(data: HeapGraphData, holder: number, edgeType: number, name: s
  * way, with its own growth, stops it. Objects already claimed by a deeper candidate are not counted
  * again.
  */
-function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, walk: WalkState): number {
+function newBytesHeldBy(data: HeapGraphData, inFirst: Int32Array, start: number, walk: WalkState): number {
   const v = vocabulary(data);
   const { claimed, visited } = walk;
   // A fresh stamp per walk: no clearing of the per-node array between candidates.
@@ -574,7 +639,7 @@ function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, wa
   visited[start] = stamp;
   let walked = 0;
   let bytes = 0;
-  const startIsNew = first.nodeIndexOf(data.nodeId[start]!) < 0;
+  const startIsNew = inFirst[start]! < 0;
   if (startIsNew && !claimed[start]) {
     claimed[start] = 1;
     bytes += data.nodeSelfSize[start]!;
@@ -599,7 +664,7 @@ function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, wa
         continue;
       }
       visited[t] = stamp;
-      const isNew = first.nodeIndexOf(data.nodeId[t]!) < 0;
+      const isNew = inFirst[t]! < 0;
       const backingStore =
         n === start &&
         et === v.edge.internal &&
@@ -613,6 +678,33 @@ function newBytesHeldBy(data: HeapGraphData, first: HeapGraph, start: number, wa
     }
   }
   return bytes;
+}
+
+/**
+ * For every node of `from`, the index of the node with the same V8 id in `to`, or -1. V8 writes
+ * nodes in id order, so this is usually one merge pass over two sorted id arrays; otherwise a
+ * lookup per node.
+ */
+function indexMap(from: HeapGraph, to: HeapGraph): Int32Array {
+  const a = from.data.nodeId;
+  const b = to.data.nodeId;
+  const out = new Int32Array(a.length).fill(-1);
+  if (isAscending(a) && isAscending(b)) {
+    let j = 0;
+    for (let i = 0; i < a.length; i++) {
+      const id = a[i]!;
+      while (j < b.length && b[j]! < id) j++;
+      if (j < b.length && b[j] === id) out[i] = j;
+    }
+  } else {
+    for (let i = 0; i < a.length; i++) out[i] = to.nodeIndexOf(a[i]!);
+  }
+  return out;
+}
+
+function isAscending(ids: Uint32Array): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i]! <= ids[i - 1]!) return false;
+  return true;
 }
 
 /** Per graph: which nodes a candidate already counted, and the scratch marks of one walk. */

@@ -8,7 +8,7 @@ export type { Dominators } from './dominators.js';
 export { computeDominators, retainingEdgeMask } from './dominators.js';
 export type { HeapGraphFromFileOptions } from './graph.js';
 export { HeapGraph } from './graph.js';
-export type { Growth, GrowthKind, GrowthOptions } from './growth.js';
+export type { Growth, GrowthKind, GrowthOptions, KeyKind } from './growth.js';
 export { findGrowth } from './growth.js';
 export type {
   HeapVocabulary,

@@ -48,6 +48,7 @@ const T_SKIP = 8; // inside a value we do not keep
 const T_AFTER_VALUE = 9; // `,` or `}`
 const T_NEXT_KEY = 10; // after `,`: a key
 const T_DONE = 11; // after the closing `}`: whitespace only
+const T_TRACE_TREE = 12; // inside trace_tree (nested arrays)
 
 // Number arrays.
 const N_FIRST = 0; // after `[`: a number or `]`
@@ -61,6 +62,24 @@ const K_NODES = 0;
 const K_EDGES = 1;
 const K_LOCATIONS = 2;
 const K_IGNORED = 3;
+const K_TRACE_FUNCTIONS = 4;
+
+// What a trace tree node field is (meta.trace_node_fields).
+const TT_IGNORE = 0;
+const TT_ID = 1;
+const TT_FUNCTION = 2;
+const TT_COUNT = 3;
+const TT_SIZE = 4;
+const TT_CHILDREN = 5;
+const TRACE_NODE_ROLES: Record<string, number> = {
+  id: TT_ID,
+  function_info_index: TT_FUNCTION,
+  count: TT_COUNT,
+  size: TT_SIZE,
+  children: TT_CHILDREN,
+};
+// Deeper than any JS stack can be: a guard against `[[[[…` input, not a real limit.
+const MAX_TRACE_DEPTH = 1 << 20;
 
 // The strings array.
 const S_FIRST = 0; // after `[`: `"` or `]`
@@ -97,7 +116,7 @@ const REQUIRED_NODE_FIELDS = ['type', 'name', 'id', 'self_size', 'edge_count'];
 const REQUIRED_EDGE_FIELDS = ['type', 'name_or_index', 'to_node'];
 const REQUIRED_LOCATION_FIELDS = ['object_index', 'script_id', 'line', 'column'];
 
-const KNOWN_NUMBER_ARRAYS = new Set(['trace_function_infos', 'samples']);
+const KNOWN_NUMBER_ARRAYS = new Set(['samples']);
 
 const utf8 = new TextDecoder();
 
@@ -139,6 +158,7 @@ interface HeaderInfo {
   nodeFields: string[];
   edgeFields: string[];
   locationFields: string[] | undefined;
+  traceFunctionInfoFields: string[] | undefined;
   nodeTypeNames: string[];
   edgeTypeNames: string[];
   nodeCount: number;
@@ -197,7 +217,8 @@ export class HeapSnapshotParser {
   #skipInString = false;
   #skipEscape = false;
   #skipScalar = false;
-  #skipStarted = false;
+  /** Whether the current value's first byte (`[`, `{`, `"` or a scalar's) has been looked at. */
+  #valueStarted = false;
 
   // Number arrays.
   #kind = K_IGNORED;
@@ -252,6 +273,27 @@ export class HeapSnapshotParser {
   #locationScriptId = new Uint32Array(0);
   #locationLine = new Uint32Array(0);
   #locationColumn = new Uint32Array(0);
+
+  // Allocation traces.
+  #traceFunctionInfos = new Uint32Array(0);
+  #traceFunctionLength = 0;
+  /** Role of each trace node field; empty when the meta does not describe a usable trace tree. */
+  #traceRoles = new Uint8Array(0);
+  #ttState = N_FIRST;
+  #ttValue = 0;
+  #ttNegative = false;
+  /** Current depth: 1 is the top-level trace_tree array. Per depth below: parent, field, node. */
+  #ttDepth = 0;
+  #ttParent = new Int32Array(64);
+  #ttField = new Int32Array(64);
+  #ttNode = new Int32Array(64);
+  #ttCount = 0;
+  #ttCapacity = 0;
+  #ttId = new Uint32Array(0);
+  #ttFunction = new Uint32Array(0);
+  #ttNodeCount = new Uint32Array(0);
+  #ttSize = new Uint32Array(0);
+  #ttParents = new Int32Array(0);
 
   // Strings.
   #strState = S_FIRST;
@@ -323,6 +365,9 @@ export class HeapSnapshotParser {
             break;
           case T_HEADER:
             pos = this.#headerBytes(chunk, pos, end);
+            break;
+          case T_TRACE_TREE:
+            pos = this.#traceTree(chunk, pos, end);
             break;
           default:
             pos = this.#structure(chunk, pos, end);
@@ -489,7 +534,15 @@ export class HeapSnapshotParser {
     if (key === 'nodes') kind = K_NODES;
     else if (key === 'edges') kind = K_EDGES;
     else if (key === 'locations') kind = K_LOCATIONS;
+    else if (key === 'trace_function_infos')
+      kind = this.#info!.traceFunctionInfoFields ? K_TRACE_FUNCTIONS : K_IGNORED;
     else if (KNOWN_NUMBER_ARRAYS.has(key)) kind = K_IGNORED;
+    if (key === 'trace_tree' && this.#traceRoles.length > 0) {
+      if (c !== 0x5b) this.#fail(`expected \`[\` to start "trace_tree", got ${showByte(c)}`, at);
+      this.#valueStarted = false;
+      this.#state = T_TRACE_TREE;
+      return;
+    }
     if (kind >= 0 || key === 'strings') {
       if (c !== 0x5b) this.#fail(`expected \`[\` to start "${key}", got ${showByte(c)}`, at);
       if (key === 'strings') {
@@ -502,15 +555,15 @@ export class HeapSnapshotParser {
         this.#state = T_NUMBERS;
         if (kind === K_LOCATIONS && this.#lf === 0) this.#kind = K_IGNORED;
       }
-      // `[` itself is consumed by the array's state machine via this flag.
-      this.#skipStarted = false;
+      // The array's own state machine consumes `[`.
+      this.#valueStarted = false;
       return;
     }
     this.#skipDepth = 0;
     this.#skipInString = false;
     this.#skipEscape = false;
     this.#skipScalar = false;
-    this.#skipStarted = false;
+    this.#valueStarted = false;
     this.#state = T_SKIP;
   }
 
@@ -611,6 +664,19 @@ export class HeapSnapshotParser {
         }
       }
     }
+    // Allocation traces are optional extras: without usable meta they are skipped, not an error.
+    const optionalList = (v: unknown) =>
+      Array.isArray(v) && v.length > 0 && v.length <= 64 && v.every((s) => typeof s === 'string')
+        ? (v as string[])
+        : undefined;
+    const traceFunctionInfoFields = optionalList(meta.trace_function_info_fields);
+    const traceNodeFields = optionalList(meta.trace_node_fields);
+    if (
+      traceNodeFields &&
+      ['id', 'function_info_index', 'count', 'size', 'children'].every((f) => traceNodeFields.includes(f))
+    ) {
+      this.#traceRoles = new Uint8Array(traceNodeFields.map((f) => TRACE_NODE_ROLES[f] ?? TT_IGNORE));
+    }
     if (nodeFields.length > 64 || edgeFields.length > 64 || (locationFields?.length ?? 0) > 64) {
       bad('more than 64 fields per record');
     }
@@ -641,6 +707,7 @@ export class HeapSnapshotParser {
       nodeFields,
       edgeFields,
       locationFields,
+      traceFunctionInfoFields,
       nodeTypeNames,
       edgeTypeNames,
       nodeCount,
@@ -714,10 +781,10 @@ export class HeapSnapshotParser {
 
   #skip(buf: Uint8Array, pos: number, end: number): number {
     let p = pos;
-    if (!this.#skipStarted) {
+    if (!this.#valueStarted) {
       // Positioned on the value's first byte (whitespace was skipped by #structure).
       const c = buf[p]!;
-      this.#skipStarted = true;
+      this.#valueStarted = true;
       if (c === 0x22) {
         this.#skipInString = true;
         p++;
@@ -797,9 +864,9 @@ export class HeapSnapshotParser {
    */
   #numbers(buf: Uint8Array, pos: number, end: number): number {
     let p = pos;
-    if (!this.#skipStarted) {
+    if (!this.#valueStarted) {
       // Positioned on `[`.
-      this.#skipStarted = true;
+      this.#valueStarted = true;
       p++;
     }
     switch (this.#kind) {
@@ -829,7 +896,7 @@ export class HeapSnapshotParser {
     if (
       c === 0x2d &&
       (st === N_FIRST || st === N_VALUE) &&
-      (this.#kind === K_LOCATIONS || this.#kind === K_IGNORED)
+      (this.#kind === K_LOCATIONS || this.#kind === K_IGNORED || this.#kind === K_TRACE_FUNCTIONS)
     ) {
       // Node 24 writes -1 for an unknown script, line or column; nodes and edges never hold one.
       return N_MINUS;
@@ -864,9 +931,8 @@ export class HeapSnapshotParser {
     while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
-        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
-        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
-          v = v * 10 + d;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
           if (++p === end) break;
           c = buf[p]!;
         }
@@ -969,9 +1035,8 @@ export class HeapSnapshotParser {
     while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
-        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
-        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
-          v = v * 10 + d;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
           if (++p === end) break;
           c = buf[p]!;
         }
@@ -1049,9 +1114,8 @@ export class HeapSnapshotParser {
     while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
-        // One unsigned compare per digit: (c - 48) >>> 0 is below 10 only for '0'..'9'.
-        for (let d = (c - 48) >>> 0; d < 10; d = (c - 48) >>> 0) {
-          v = v * 10 + d;
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
           if (++p === end) break;
           c = buf[p]!;
         }
@@ -1059,6 +1123,8 @@ export class HeapSnapshotParser {
         if (locations) {
           this.#locationNumber(negative ? -v : v, f, base + p);
           if (++f === this.#lf) f = 0;
+        } else if (this.#kind === K_TRACE_FUNCTIONS) {
+          this.#traceFunctionNumber(negative ? -v : v, base + p);
         }
         st = N_AFTER;
       }
@@ -1134,8 +1200,156 @@ export class HeapSnapshotParser {
       case K_LOCATIONS:
         if (this.#field !== 0) this.#fail(`"locations" ends inside a record of ${this.#lf} numbers`, at);
         break;
+      case K_TRACE_FUNCTIONS: {
+        const fields = info.traceFunctionInfoFields!.length;
+        if (this.#traceFunctionLength % fields !== 0) {
+          this.#fail(`"trace_function_infos" ends inside a record of ${fields} numbers`, at);
+        }
+        break;
+      }
     }
     this.#state = T_AFTER_VALUE;
+  }
+
+  // ---------------------------------------------------------------- allocation traces
+
+  #traceFunctionNumber(v: number, at: number): void {
+    if (v > MAX_U32 || v < -MAX_U32) this.#fail(`number ${v} is out of range in "trace_function_infos"`, at);
+    if (this.#traceFunctionLength === this.#traceFunctionInfos.length) {
+      const capacity = grownCapacity(this.#traceFunctionInfos.length, this.#traceFunctionLength + 1, MAX_U32);
+      this.#traceFunctionInfos = growU32(this.#traceFunctionInfos, capacity);
+    }
+    this.#traceFunctionInfos[this.#traceFunctionLength++] = v;
+  }
+
+  /**
+   * trace_tree: `[id, function_info_index, count, size, [children…], id, …]` in the meta's field
+   * order, nested as deep as the allocation stacks. Flattened in pre-order with a parent index; the
+   * nesting is an explicit stack of typed arrays, never recursion. Small (one entry per distinct
+   * allocation stack), so clarity wins over speed here.
+   */
+  #traceTree(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    if (!this.#valueStarted) {
+      // Positioned on `[`.
+      this.#valueStarted = true;
+      this.#ttDepth = 1;
+      this.#ttParent[1] = -1;
+      this.#ttField[1] = 0;
+      this.#ttState = N_FIRST;
+      p++;
+    }
+    const roles = this.#traceRoles;
+    const tf = roles.length;
+    const base = this.#base;
+    let st = this.#ttState;
+    let v = this.#ttValue;
+    let negative = this.#ttNegative;
+    while (p < end) {
+      let c = buf[p]!;
+      const d = this.#ttDepth;
+      if (st === N_NUMBER) {
+        while (c >= 48 && c <= 57) {
+          v = v * 10 + (c - 48);
+          if (++p === end) break;
+          c = buf[p]!;
+        }
+        if (p === end) break;
+        this.#traceValue(negative ? -v : v, d, roles, base + p);
+        this.#ttField[d] = (this.#ttField[d]! + 1) % tf;
+        st = N_AFTER;
+      }
+      const expectingValue = st === N_FIRST || st === N_VALUE;
+      if (c >= 48 && c <= 57 && (expectingValue || st === N_MINUS)) {
+        if (roles[this.#ttField[d]!] === TT_CHILDREN)
+          this.#fail('expected `[` (children) in "trace_tree"', base + p);
+        if (st !== N_MINUS) this.#traceRecordStart(d);
+        negative = st === N_MINUS;
+        st = N_NUMBER;
+        v = c - 48;
+      } else if (c === 0x2d && expectingValue) {
+        if (roles[this.#ttField[d]!] === TT_CHILDREN)
+          this.#fail('expected `[` (children) in "trace_tree"', base + p);
+        this.#traceRecordStart(d);
+        st = N_MINUS;
+      } else if (c === 0x5b && expectingValue) {
+        if (roles[this.#ttField[d]!] !== TT_CHILDREN) this.#fail('unexpected `[` in "trace_tree"', base + p);
+        this.#traceRecordStart(d);
+        if (d + 1 >= MAX_TRACE_DEPTH) this.#fail('"trace_tree" nested too deeply', base + p);
+        if (d + 1 >= this.#ttParent.length) {
+          const grow = (a: Int32Array) => {
+            const b = new Int32Array(a.length * 2);
+            b.set(a);
+            return b;
+          };
+          this.#ttParent = grow(this.#ttParent);
+          this.#ttField = grow(this.#ttField);
+          this.#ttNode = grow(this.#ttNode);
+        }
+        this.#ttParent[d + 1] = this.#ttNode[d]!;
+        this.#ttField[d + 1] = 0;
+        this.#ttDepth = d + 1;
+        st = N_FIRST;
+      } else if (c === 0x2c && st === N_AFTER) {
+        st = N_VALUE;
+      } else if (c === 0x5d && (st === N_FIRST || st === N_AFTER)) {
+        if (this.#ttField[d] !== 0) this.#fail(`a "trace_tree" node ends before its ${tf} fields`, base + p);
+        if (d === 1) {
+          this.#ttState = st;
+          this.#state = T_AFTER_VALUE;
+          return p + 1;
+        }
+        // The children array was the parent record's value at its field.
+        this.#ttDepth = d - 1;
+        this.#ttField[d - 1] = (this.#ttField[d - 1]! + 1) % tf;
+        st = N_AFTER;
+      } else if (!isSpace(c) || st === N_MINUS) {
+        this.#fail(`unexpected ${showByte(c)} in "trace_tree"`, base + p);
+      }
+      p++;
+    }
+    this.#ttState = st;
+    this.#ttValue = v;
+    this.#ttNegative = negative;
+    return p;
+  }
+
+  /** At the first value of a record: a new trace node under the array's parent. */
+  #traceRecordStart(d: number): void {
+    if (this.#ttField[d] !== 0) return;
+    if (this.#ttCount === this.#ttCapacity) {
+      const capacity = grownCapacity(this.#ttCapacity, this.#ttCount + 1, MAX_U32);
+      this.#ttCapacity = capacity;
+      this.#ttId = growU32(this.#ttId, capacity);
+      this.#ttFunction = growU32(this.#ttFunction, capacity);
+      this.#ttNodeCount = growU32(this.#ttNodeCount, capacity);
+      this.#ttSize = growU32(this.#ttSize, capacity);
+      const parents = new Int32Array(capacity);
+      parents.set(this.#ttParents);
+      this.#ttParents = parents;
+    }
+    const n = this.#ttCount++;
+    this.#ttParents[n] = this.#ttParent[d]!;
+    this.#ttNode[d] = n;
+  }
+
+  #traceValue(v: number, d: number, roles: Uint8Array, at: number): void {
+    if (v > MAX_U32 || v < -MAX_U32) this.#fail(`number ${v} is out of range in "trace_tree"`, at);
+    const n = this.#ttNode[d]!;
+    switch (roles[this.#ttField[d]!]) {
+      case TT_ID:
+        this.#ttId[n] = v;
+        break;
+      case TT_FUNCTION:
+        this.#ttFunction[n] = v;
+        break;
+      case TT_COUNT:
+        this.#ttNodeCount[n] = v;
+        break;
+      case TT_SIZE:
+        this.#ttSize[n] = v;
+        break;
+    }
   }
 
   // ---------------------------------------------------------------- strings
@@ -1151,8 +1365,8 @@ export class HeapSnapshotParser {
 
   #strings(buf: Uint8Array, pos: number, end: number): number {
     let p = pos;
-    if (!this.#skipStarted) {
-      this.#skipStarted = true;
+    if (!this.#valueStarted) {
+      this.#valueStarted = true;
       p++;
     }
     // Each input byte yields at most one output byte: make room once per chunk.
@@ -1394,6 +1608,18 @@ export class HeapSnapshotParser {
       locationLine: fit(this.#locationLine, locations),
       locationColumn: fit(this.#locationColumn, locations),
     };
+    if (this.#traceFunctionLength > 0 || this.#ttCount > 0) {
+      const n = this.#ttCount;
+      data.allocationTraces = {
+        functionInfoFields: info.traceFunctionInfoFields ?? [],
+        functionInfos: fit(this.#traceFunctionInfos, this.#traceFunctionLength),
+        traceNodeId: fit(this.#ttId, n),
+        traceNodeFunctionInfo: fit(this.#ttFunction, n),
+        traceNodeCount: fit(this.#ttNodeCount, n),
+        traceNodeSize: fit(this.#ttSize, n),
+        traceNodeParent: this.#ttParents.slice(0, n),
+      };
+    }
     // Drop the parser's references so a parser kept around does not keep the graph alive twice.
     this.#nodeType = new Uint8Array(0);
     this.#nodeName = this.#nodeId = this.#nodeSelfSize = this.#firstEdge = new Uint32Array(0);

@@ -130,6 +130,8 @@ export function groupNodes(data: HeapGraphData): NodeGroups {
   return { groupOf, names, types };
 }
 
+// Marks a stack entry as "leave this node". Node indices stay far below 2^31 (a snapshot that
+// size would need tens of GB of typed arrays), so the top bit is free.
 const EXIT = 0x80000000;
 
 /**

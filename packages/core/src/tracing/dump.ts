@@ -55,13 +55,96 @@ function bad(file: string, detail: string, offset?: number): LeakkitError {
   );
 }
 
-/** Byte offset of a JSON.parse failure, from the character position its message names. */
-function parseErrorOffset(text: string, error: unknown): number | undefined {
-  const message = error instanceof Error ? error.message : '';
-  const m = /position (\d+)/.exec(message);
-  if (m) return Buffer.byteLength(text.slice(0, Number(m[1])), 'utf8');
-  if (/end of (JSON )?input|Unterminated/i.test(message)) return Buffer.byteLength(text, 'utf8');
-  return undefined;
+/**
+ * The character index where JSON text first goes wrong. V8 11+ names a position only for some
+ * errors (`Unexpected token 'x', "…" is not valid JSON` has none), so on failure we find it ourselves
+ * with a small recursive-descent scan; it runs only for broken files.
+ */
+export function jsonErrorIndex(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  // Throws the index of the offending character; caught below.
+  const failAt = (at: number): never => {
+    throw at;
+  };
+  const literal = (word: string) => {
+    for (const ch of word) {
+      if (text[i] !== ch) failAt(i);
+      i++;
+    }
+  };
+  const string = () => {
+    i++;
+    while (i < text.length) {
+      const c = text[i] as string;
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === '\\') {
+        const e = text[i + 1] ?? '';
+        if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        else if (e !== '' && e !== 'u' && '"\\/bfnrt'.includes(e)) i += 2;
+        else failAt(i + 1);
+      } else if (c < ' ') failAt(i);
+      else i++;
+    }
+    failAt(i);
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') failAt(i);
+          string();
+          ws();
+          if (text[i] !== ':') failAt(i);
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) {
+          i++;
+          return;
+        } else failAt(i);
+      }
+    }
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else {
+      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+      if (!m || m[0] === '' || m[0] === '-') failAt(i);
+      else i += m[0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : -1;
+  } catch (at) {
+    return Math.min(at as number, text.length);
+  }
+}
+
+/** Byte offset of a JSON.parse failure in the UTF-8 file. */
+function parseErrorOffset(text: string): number | undefined {
+  const index = jsonErrorIndex(text);
+  return index === -1 ? undefined : Buffer.byteLength(text.slice(0, index), 'utf8');
 }
 
 const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x);
@@ -74,11 +157,12 @@ export function decodeDump(text: string, file: string): { meta: SnapshotMeta; tr
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (error) {
-    const offset = parseErrorOffset(text, error);
+  } catch {
+    const offset = parseErrorOffset(text);
     throw bad(file, `got invalid JSON${offset === undefined ? '' : ` at byte ${offset}`}`, offset);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw bad(file, 'got JSON that is not an object');
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw bad(file, 'got JSON that is not an object');
   const d = data as Partial<Record<keyof DumpV1, unknown>>;
   if (d.format !== DUMP_FORMAT) throw bad(file, `got format \`${String(d.format)}\``);
   if (d.version !== DUMP_VERSION) throw bad(file, `got version \`${String(d.version)}\``);
@@ -88,7 +172,8 @@ export function decodeDump(text: string, file: string): { meta: SnapshotMeta; tr
     throw bad(file, `got meta.mode \`${String(meta.mode)}\``);
   }
   for (const k of ['samplingInterval', 'tracebackLimit', 'timestamp', 'epoch', 'maxOrdinal'] as const) {
-    if (typeof meta[k] !== 'number' || !Number.isFinite(meta[k])) throw bad(file, `got meta.${k} \`${String(meta[k])}\``);
+    if (typeof meta[k] !== 'number' || !Number.isFinite(meta[k]))
+      throw bad(file, `got meta.${k} \`${String(meta[k])}\``);
   }
   if (!Array.isArray(d.frames)) throw bad(file, 'got no `frames` array');
   const frames: Frame[] = d.frames.map((f: unknown, i: number) => {

@@ -26,10 +26,10 @@ interface SnapshotJson {
 }
 
 /**
- * V8's own bookkeeping (compiled code, feedback vectors, allocation sites) is 'code' and
- * 'hidden'; it is attributed to whatever JS ran when V8 made it and is not the program's data.
+ * V8's own bookkeeping (compiled code, feedback vectors, allocation sites, maps) is 'code',
+ * 'hidden' and 'object shape'; it is attributed to whatever JS ran when V8 made it and is not the program's data.
  */
-const SKIPPED_TYPES = new Set(['code', 'hidden', 'synthetic']);
+const SKIPPED_TYPES = new Set(['code', 'hidden', 'synthetic', 'object shape']);
 
 /** Thrown when the snapshot lacks allocation traces (tracking was not on). */
 export class MissingTracesError extends Error {}

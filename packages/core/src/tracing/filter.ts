@@ -67,7 +67,9 @@ function frameMatches(f: CompiledFilter, frame: Frame): boolean {
 
 /** Whether `trace` passes one filter: tracemalloc's `Filter._match` semantics. */
 function passes(f: CompiledFilter, trace: Trace): boolean {
-  const hit = f.allFrames ? trace.frames.some((fr) => frameMatches(f, fr)) : frameMatches(f, trace.frames[0]!);
+  const hit = f.allFrames
+    ? trace.frames.some((fr) => frameMatches(f, fr))
+    : frameMatches(f, trace.frames[0]!);
   return f.inclusive ? hit : !hit;
 }
 

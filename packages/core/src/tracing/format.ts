@@ -39,7 +39,8 @@ export function formatSize(size: number, sign = false): string {
   let value = size;
   for (const unit of UNITS) {
     if (Math.abs(value) < 100 && unit !== 'B') return `${signed(formatFixed(value, 1), sign)} ${unit}`;
-    if (Math.abs(value) < 10 * 1024 || unit === 'TiB') return `${signed(formatFixed(value, 0), sign)} ${unit}`;
+    if (Math.abs(value) < 10 * 1024 || unit === 'TiB')
+      return `${signed(formatFixed(value, 0), sign)} ${unit}`;
     value /= 1024;
   }
   /* c8 ignore next: the loop always returns at TiB */

@@ -56,7 +56,10 @@ export function toHeapProfile(traces: readonly Trace[]): HeapProfile {
       const f = trace.frames[i]!;
       const id = `${f.file}\u0000${f.line}\u0000${f.column}\u0000${f.functionName}`;
       let children = childIndex.get(at);
-      if (!children) childIndex.set(at, (children = new Map()));
+      if (!children) {
+        children = new Map();
+        childIndex.set(at, children);
+      }
       let child = children.get(id);
       if (!child) {
         child = node({

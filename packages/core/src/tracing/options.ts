@@ -38,8 +38,9 @@ export interface TracingOptions {
   statementLines?: boolean;
   /**
    * Keep Node's internal frames (`node:…`), leakkit's own allocations and stacks without any
-   * JavaScript frame. By default node-internal frames on top of a stack are folded into the user
-   * frame that called them, and traces with no user frame, or allocated by leakkit, are dropped.
+   * JavaScript frame. By default node-internal frames on top of a stack are folded into the frame
+   * that called them; traces with no other frame, and traces whose nearest caller is leakkit itself,
+   * are dropped.
    * @default false
    */
   keepInternals?: boolean;
@@ -83,7 +84,11 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
       ? DEFAULT_SAMPLING_INTERVAL
       : parseSize('samplingInterval', options.samplingInterval);
   if (samplingInterval > 2 ** 31 - 1) {
-    throw invalidOption('samplingInterval', 'at most 2 GiB - 1 (V8 takes an int32)', options.samplingInterval);
+    throw invalidOption(
+      'samplingInterval',
+      'at most 2 GiB - 1 (V8 takes an int32)',
+      options.samplingInterval,
+    );
   }
   const frames = options.frames ?? DEFAULT_FRAMES;
   if (!Number.isInteger(frames) || frames < 1 || frames > 1024) {

@@ -18,10 +18,31 @@ export interface SamplingProfile {
 /**
  * How many objects one sample of `size` bytes stands for at mean interval `interval`. V8 samples an
  * allocation of size s with probability 1 - exp(-s/I); weighting each sample by the inverse makes
- * count and size estimates unbiased (the estimator pprof and V8's own docs use).
+ * count and size estimates unbiased (the estimator pprof and tcmalloc use).
  */
 export function sampleWeight(size: number, interval: number): number {
   return 1 / -Math.expm1(-size / interval);
+}
+
+/**
+ * The object size s whose scaled size s·w(s) is `scaled`. The inspector protocol does not report a
+ * sample's object size: it reports `size × count` of V8's `AllocationProfile::Sample`, where count is
+ * already the weight 1/(1 - exp(-s/I)) (measured: 32-byte objects sampled at 16 KiB arrive as
+ * 16400). Sizes are therefore already unbiased; to count objects we recover s. s·w(s) grows
+ * monotonically from I (s → 0), so bisection finds it.
+ */
+export function unscaleSample(scaled: number, interval: number): { objectSize: number; weight: number } {
+  // Below I + 4 the object would be under the 8 bytes of the smallest heap object: rounding noise.
+  if (!(scaled > interval + 4)) return { objectSize: 8, weight: Math.max(scaled, 8) / 8 };
+  let lo = 0;
+  let hi = scaled;
+  for (let k = 0; k < 60 && hi - lo > 1e-3; k++) {
+    const mid = (lo + hi) / 2;
+    if (mid * sampleWeight(mid, interval) < scaled) lo = mid;
+    else hi = mid;
+  }
+  const objectSize = (lo + hi) / 2;
+  return { objectSize, weight: scaled / objectSize };
 }
 
 /**
@@ -52,14 +73,20 @@ export function addSamplingProfile(
   const perNode = new Map<number, { size: number; count: number }>();
   let maxOrdinal = 0;
   let total = 0;
+  // Sizes repeat (objects of one shape): unscale each distinct size once.
+  const weights = new Map<number, number>();
   for (const s of profile.samples) {
-    const w = sampleWeight(s.size, interval);
+    let w = weights.get(s.size);
+    if (w === undefined) {
+      w = unscaleSample(s.size, interval).weight;
+      weights.set(s.size, w);
+    }
     const acc = perNode.get(s.nodeId);
     if (acc) {
-      acc.size += s.size * w;
+      acc.size += s.size;
       acc.count += w;
-    } else perNode.set(s.nodeId, { size: s.size * w, count: w });
-    total += s.size * w;
+    } else perNode.set(s.nodeId, { size: s.size, count: w });
+    total += s.size;
     if (s.ordinal > maxOrdinal) maxOrdinal = s.ordinal;
   }
   for (const [id, { size, count }] of perNode) {
@@ -69,7 +96,12 @@ export function addSamplingProfile(
     for (let n: SamplingProfileNode | null | undefined = leaf; n; n = parent.get(n.id)) {
       const cf = n.callFrame;
       if (cf.url === '') continue;
-      stack.push({ functionName: cf.functionName, url: cf.url, line: cf.lineNumber, column: cf.columnNumber });
+      stack.push({
+        functionName: cf.functionName,
+        url: cf.url,
+        line: cf.lineNumber,
+        column: cf.columnNumber,
+      });
     }
     if (stack.length === 0) {
       // Only native frames: keep the leaf's name so keepInternals can show `(V8 API)` and the like.

@@ -41,7 +41,9 @@ type Post = <T>(session: Session, method: string, params?: object) => Promise<T>
 const post: Post = (session, method, params) =>
   new Promise((resolve, reject) => {
     try {
-      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as never)));
+      session.post(method, params ?? {}, (error, result) =>
+        error ? reject(error) : resolve(result as never),
+      );
     } catch (error) {
       reject(error);
     }
@@ -108,7 +110,10 @@ function disableInlining(): () => void {
   };
 }
 
-function sameOptions(a: ResolvedTracingOptions, b: ResolvedTracingOptions): keyof ResolvedTracingOptions | undefined {
+function sameOptions(
+  a: ResolvedTracingOptions,
+  b: ResolvedTracingOptions,
+): keyof ResolvedTracingOptions | undefined {
   for (const key of Object.keys(a) as (keyof ResolvedTracingOptions)[]) if (a[key] !== b[key]) return key;
   return undefined;
 }
@@ -155,7 +160,15 @@ export function start(options: TracingOptions = {}): void {
     session.disconnect();
     throw unavailable(error);
   }
-  state = { options: resolved, session, epoch: 0, current: 0, peak: 0, queue: Promise.resolve(), restoreFlags };
+  state = {
+    options: resolved,
+    session,
+    epoch: 0,
+    current: 0,
+    peak: 0,
+    queue: Promise.resolve(),
+    restoreFlags,
+  };
 }
 
 /**
@@ -239,7 +252,10 @@ async function exact(s: TracingState): Promise<Snapshot> {
   };
   s.session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
   try {
-    await post(s.session, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false, captureNumericValue: false });
+    await post(s.session, 'HeapProfiler.takeHeapSnapshot', {
+      reportProgress: false,
+      captureNumericValue: false,
+    });
   } catch (error) {
     throw unavailable(error);
   } finally {
@@ -302,11 +318,13 @@ export function getTracedMemory(): TracedMemory {
   if (!s) throw notTracing('getTracedMemory()');
   if (s.options.mode === 'sampling') {
     try {
-      const { profile } = postSync<{ profile: SamplingProfile }>(s.session, 'HeapProfiler.getSamplingProfile');
+      const { profile } = postSync<{ profile: SamplingProfile }>(
+        s.session,
+        'HeapProfiler.getSamplingProfile',
+      );
       let total = 0;
-      for (const sample of profile.samples) {
-        total += sample.size / -Math.expm1(-sample.size / s.options.samplingInterval);
-      }
+      // Sample sizes arrive already scaled to unbiased estimates (see unscaleSample).
+      for (const sample of profile.samples) total += sample.size;
       record(s, total);
     } catch (error) {
       if (isNotStarted(error)) throw restartSampling(s);

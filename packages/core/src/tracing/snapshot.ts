@@ -12,7 +12,10 @@ const UNKNOWN_FRAME: Frame = { file: '<unknown>', line: 0, column: 0, functionNa
 
 function fileError(path: string, verb: string, cause: unknown): LeakkitError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new LeakkitError('ERR_LEAKKIT_FILE', `Could not ${verb} \`${path}\`: ${reason}`, { file: path, cause });
+  return new LeakkitError('ERR_LEAKKIT_FILE', `Could not ${verb} \`${path}\`: ${reason}`, {
+    file: path,
+    cause,
+  });
 }
 
 /**
@@ -39,7 +42,10 @@ export class Snapshot {
    */
   constructor(traces: readonly Trace[], meta: Partial<SnapshotMeta> = {}) {
     if (!Array.isArray(traces)) {
-      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', `Expected traces to be an array, got \`${describeValue(traces)}\``);
+      throw new LeakkitError(
+        'ERR_LEAKKIT_INVALID_ARGUMENT',
+        `Expected traces to be an array, got \`${describeValue(traces)}\``,
+      );
     }
     this.traces = traces.map((t) => ({
       frames: t.frames.length > 0 ? t.frames : [UNKNOWN_FRAME],
@@ -92,7 +98,10 @@ export class Snapshot {
    */
   compareTo(old: Snapshot, key: StatisticKey, options: StatisticsOptions = {}): StatisticDiff[] {
     if (!(old instanceof Snapshot)) {
-      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', `Expected old to be a Snapshot, got \`${describeValue(old)}\``);
+      throw new LeakkitError(
+        'ERR_LEAKKIT_INVALID_ARGUMENT',
+        `Expected old to be a Snapshot, got \`${describeValue(old)}\``,
+      );
     }
     const cumulative = checkKey(key, options);
     return compareGroups(groupBy(this.traces, key, cumulative), groupBy(old.traces, key, cumulative), key);

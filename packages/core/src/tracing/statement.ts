@@ -42,7 +42,8 @@ const ALLOC_METHODS = new Set(['concat', 'slice', 'map', 'filter', 'from', 'assi
 /** Whether a `/` or `{`/`[` after `prev` starts an expression (regex / literal) rather than an operator. */
 function expressionExpected(prev: Token | undefined): boolean {
   if (!prev) return true;
-  if (prev.kind === 'num' || prev.kind === 'str' || prev.kind === 'tmpl' || prev.kind === 'regex') return false;
+  if (prev.kind === 'num' || prev.kind === 'str' || prev.kind === 'tmpl' || prev.kind === 'regex')
+    return false;
   if (prev.kind === 'id') return KEYWORDS_BEFORE_EXPRESSION.has(prev.value);
   return !(prev.value === ')' || prev.value === ']' || prev.value === '}');
 }
@@ -193,17 +194,16 @@ export function tokenize(src: string): Token[] {
 
 /** Index of the token that closes the bracket opened at `open`, or the last token. */
 function matching(tokens: readonly Token[], open: number): number {
-  const o = tokens[open]!.value;
-  const closeFor = o === '(' ? ')' : o === '[' ? ']' : '}';
   let depth = 0;
   for (let k = open; k < tokens.length; k++) {
     const t = tokens[k]!;
-    if (t.kind !== 'punct' && !(t.kind === 'tmpl' && t.value === '${')) continue;
-    const v = t.value === '${' ? '{' : t.value;
+    // A substitution's `${ … }` is balanced inside the tokenizer and emits no brace tokens.
+    if (t.kind !== 'punct') continue;
+    const v = t.value;
     if (v === '(' || v === '[' || v === '{') depth++;
     else if (v === ')' || v === ']' || v === '}') {
       depth--;
-      if (depth === 0) return v === closeFor ? k : k;
+      if (depth === 0) return k;
     }
   }
   return tokens.length - 1;
@@ -214,8 +214,8 @@ function expressionEnd(tokens: readonly Token[], from: number): number {
   let k = from;
   while (k < tokens.length) {
     const t = tokens[k]!;
-    if (t.kind === 'punct' || (t.kind === 'tmpl' && t.value === '${')) {
-      const v = t.value === '${' ? '{' : t.value;
+    if (t.kind === 'punct') {
+      const v = t.value;
       if (v === '(' || v === '[' || v === '{') {
         k = matching(tokens, k) + 1;
         continue;
@@ -275,8 +275,14 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
   let statementStart = first;
   // Brace depth inside the body; statement boundaries only count where no (, [ or object literal is open.
   const stack: { start: number; kind: 'block' | 'expr' }[] = [];
+  // Several statements at the best score (below a retaining store) are ambiguous: V8 cannot tell
+  // them apart, so the function's own line is the honest answer.
+  let tied = false;
   const consider = (score: number) => {
-    if (!best || score > best.score) best = { statement: statementStart, score };
+    if (!best || score > best.score) {
+      best = { statement: statementStart, score };
+      tied = false;
+    } else if (score === best.score && statementStart !== best.statement && score < 3) tied = true;
   };
   const receiverRoot = (dot: number): string | undefined => {
     // `a.b[c].push(` → `a`; `this.x.push(` → `this`.
@@ -330,11 +336,22 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
       }
       if (t.value === 'new') consider(1);
       // A method definition `name(…) {` inside an object literal or class: skip its body.
-      if (tokens[k + 1]?.value === '(' && !CONTROL.has(t.value) && prev?.value !== '.' && prev?.value !== '?.') {
+      if (
+        tokens[k + 1]?.value === '(' &&
+        !CONTROL.has(t.value) &&
+        prev?.value !== '.' &&
+        prev?.value !== '?.'
+      ) {
         const close = matching(tokens, k + 1);
         if (tokens[close + 1]?.value === '{' && tokens[close + 1]!.start > t.start) {
           const inObject = stack.length > 0 && stack[stack.length - 1]!.kind === 'expr';
-          if (inObject || prev?.value === '}' || prev?.value === ';' || prev?.value === 'get' || prev?.value === 'set') {
+          if (
+            inObject ||
+            prev?.value === '}' ||
+            prev?.value === ';' ||
+            prev?.value === 'get' ||
+            prev?.value === 'set'
+          ) {
             k = matching(tokens, close + 1);
             continue;
           }
@@ -348,9 +365,8 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
       }
       continue;
     }
-    if (t.kind === 'tmpl' && t.subst) {
+    if (t.kind === 'tmpl' && t.subst && t.value === '${') {
       consider(1);
-      if (t.value === '${') stack.push({ start: k, kind: 'expr' });
       continue;
     }
     if (t.kind !== 'punct') continue;
@@ -410,7 +426,7 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
       }
     }
   }
-  return best;
+  return tied ? undefined : best;
 }
 
 /** Line starts of `src`, for offset ↔ (line, column) in UTF-16 units like V8's positions. */
@@ -464,7 +480,8 @@ export function findAllocatingStatement(
     else hi = mid;
   }
   let range: [number, number] | undefined;
-  if (line === 0 && column === 0) range = [0, tokens.length]; // a module or script body
+  if (line === 0 && column === 0)
+    range = [0, tokens.length]; // a module or script body
   else if (tokens[lo]?.start === offset) range = functionBody(tokens, lo);
   if (!range) return undefined;
   currentSource = parsed.text;

@@ -101,13 +101,23 @@ function frameId(f: Frame): string {
 
 /** The one frame (and its map key) that represents `frame` under `key`. */
 function keyFrame(key: Exclude<StatisticKey, 'traceback'>, f: Frame): [string, Frame] {
-  if (key === 'filename') return [f.file, { file: f.file, line: 0, column: 0, functionName: '', functionLine: 0 }];
+  if (key === 'filename')
+    return [f.file, { file: f.file, line: 0, column: 0, functionName: '', functionLine: 0 }];
   if (key === 'lineno') {
-    return [`${f.file}\u0000${f.line}`, { file: f.file, line: f.line, column: 0, functionName: '', functionLine: 0 }];
+    return [
+      `${f.file}\u0000${f.line}`,
+      { file: f.file, line: f.line, column: 0, functionName: '', functionLine: 0 },
+    ];
   }
   return [
     `${f.file}\u0000${f.functionLine}\u0000${f.functionName}`,
-    { file: f.file, line: f.functionLine, column: 0, functionName: f.functionName, functionLine: f.functionLine },
+    {
+      file: f.file,
+      line: f.functionLine,
+      column: 0,
+      functionName: f.functionName,
+      functionLine: f.functionLine,
+    },
   ];
 }
 
@@ -124,7 +134,11 @@ export function checkKey(key: StatisticKey, options: StatisticsOptions): boolean
 }
 
 /** Groups traces by key: tracemalloc's `Snapshot._group_by`. */
-export function groupBy(traces: readonly Trace[], key: StatisticKey, cumulative: boolean): Map<string, Group> {
+export function groupBy(
+  traces: readonly Trace[],
+  key: StatisticKey,
+  cumulative: boolean,
+): Map<string, Group> {
   const groups = new Map<string, Group>();
   const add = (id: string, traceback: readonly Frame[], t: Trace) => {
     const g = groups.get(id);
@@ -172,7 +186,16 @@ export function compareGroups(
   const out: StatisticDiff[] = [];
   for (const [id, g] of newer) {
     const old = older.get(id);
-    out.push(new StatisticDiff(key, g.traceback, g.size, g.size - (old?.size ?? 0), g.count, g.count - (old?.count ?? 0)));
+    out.push(
+      new StatisticDiff(
+        key,
+        g.traceback,
+        g.size,
+        g.size - (old?.size ?? 0),
+        g.count,
+        g.count - (old?.count ?? 0),
+      ),
+    );
   }
   for (const [id, g] of older) {
     // `0 - x`, not `-x`: a -0 would print as `-0 B` where tracemalloc prints `+0 B`.

@@ -26,12 +26,14 @@ export class TraceBuilder {
   add(stack: readonly RawFrame[], size: number, count: number): boolean {
     let from = 0;
     if (!this.#options.keepInternals) {
-      // Memory allocated under a leakkit frame is leakkit's (snapshots the user holds, parsing).
-      if (stack.some((f) => isOwn(f.url))) return false;
       // Node's internals (and native code with no script) on top of the stack allocate on behalf of
-      // the user frame that called them.
+      // the frame that called them.
       while (from < stack.length && (stack[from]!.url === '' || isNodeInternal(stack[from]!.url))) from++;
       if (from === stack.length) return false;
+      // Memory whose nearest caller is leakkit is leakkit's own (snapshots the user holds, parsing).
+      // Only the top counts: user code often runs with leakkit frames below it, when leakkit calls a
+      // user function or an await resumes inside an inspector callback.
+      if (isOwn(stack[from]!.url)) return false;
     }
     const frames: Frame[] = [];
     for (let i = from; i < stack.length && frames.length < this.#options.frames; i++) {
@@ -40,7 +42,10 @@ export class TraceBuilder {
     let id = '';
     for (const f of frames) {
       let n = this.#frameIds.get(f);
-      if (n === undefined) this.#frameIds.set(f, (n = this.#frameIds.size));
+      if (n === undefined) {
+        n = this.#frameIds.size;
+        this.#frameIds.set(f, n);
+      }
       id += `${n},`;
     }
     const t = this.#traces.get(id);

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleCore } from './fixtures/tracing/bundle.js';
+
+// Real leaks, measured in processes of their own so that vitest's allocations never share a heap
+// with the workload, with the tracing API bundled from the sources (see bundle.ts).
+const run = promisify(execFile);
+const fixtures = fileURLToPath(new URL('./fixtures/tracing/', import.meta.url));
+const cwd = fileURLToPath(new URL('../../../', import.meta.url));
+const leakLine = (file: string) =>
+  readFileSync(`${fixtures}${file}`, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes('LEAK_LINE')) + 1;
+
+interface Top {
+  file: string;
+  line: number;
+  sizeDiff: number;
+  countDiff: number;
+  text: string;
+}
+
+let core = '';
+beforeAll(() => {
+  core = bundleCore();
+});
+
+async function measure(mode: string, fixture: string, calls: number, interval?: number): Promise<Top[]> {
+  const args = [`${fixtures}run.mjs`, core, mode, `${fixtures}${fixture}`, String(calls)];
+  if (interval !== undefined) args.push(String(interval));
+  const { stdout } = await run(process.execPath, args, { cwd });
+  return (JSON.parse(stdout) as { top: Top[] }).top;
+}
+
+describe.each(['leak.cjs', 'leak.mjs'])('a real leak in %s', (fixture) => {
+  const file = `packages/core/test/fixtures/tracing/${fixture}`;
+
+  it('exact mode names the push line with the exact count', async () => {
+    const [top] = await measure('exact', fixture, 20_000);
+    expect(top).toMatchObject({ file, line: leakLine(fixture), countDiff: 20_000 });
+    expect(top!.text).toMatch(
+      new RegExp(
+        `^${file.replace(/\./g, '\\.')}:\\d+: size=\\d+ KiB \\(\\+\\d+ KiB\\), count=\\d+ \\(\\+20000\\), average=\\d+ B$`,
+      ),
+    );
+  });
+
+  it('sampling mode names the push line within 25% of the true size', async () => {
+    // Truth from exact mode; 100k objects of ~40 B at a 16 KiB interval give ~300 samples (sd ~6%).
+    const [[truth], [top]] = await Promise.all([
+      measure('exact', fixture, 100_000),
+      measure('sampling', fixture, 100_000, 16 * 1024),
+    ]);
+    expect(top).toMatchObject({ file, line: leakLine(fixture) });
+    expect(Math.abs(top!.sizeDiff - truth!.sizeDiff) / truth!.sizeDiff).toBeLessThan(0.25);
+  });
+});
+
+describe('a real leak in a worker thread', () => {
+  it.each(['exact', 'sampling'])('is traced by the worker itself (%s)', async (mode) => {
+    const { stdout } = await run(
+      process.execPath,
+      [`${fixtures}run-worker.mjs`, core, mode, `${fixtures}leak.mjs`, '50000'],
+      { cwd },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({
+      file: 'packages/core/test/fixtures/tracing/leak.mjs',
+      line: leakLine('leak.mjs'),
+      ...(mode === 'exact' ? { countDiff: 50_000 } : {}),
+    });
+  });
+});
+
+describe('with an inspector already attached', () => {
+  it('still traces in-process under --inspect', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--inspect=127.0.0.1:0',
+        `${fixtures}run.mjs`,
+        core,
+        'sampling',
+        `${fixtures}leak.cjs`,
+        '50000',
+        '16384',
+      ],
+      { cwd },
+    );
+    const [top] = (JSON.parse(stdout) as { top: Top[] }).top;
+    expect(top).toMatchObject({ line: leakLine('leak.cjs') });
+  });
+});
