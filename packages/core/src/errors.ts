@@ -20,7 +20,13 @@ export type LeakkitErrorCode =
   /** A node id that the graph does not hold. */
   | 'ERR_LEAKKIT_UNKNOWN_NODE'
   /** An argument to a function (not an option) was unusable. */
-  | 'ERR_LEAKKIT_INVALID_ARGUMENT';
+  | 'ERR_LEAKKIT_INVALID_ARGUMENT'
+  /** A detector's `setup`, `check` or disposer threw or rejected; `cause` is what it threw. */
+  | 'ERR_LEAKKIT_DETECTOR_FAILED'
+  /** A detector's `setup` or `check` did not settle within the time box. */
+  | 'ERR_LEAKKIT_DETECTOR_TIMEOUT'
+  /** A detector returned something that is not a valid `Finding` (or not an array of them). */
+  | 'ERR_LEAKKIT_INVALID_FINDING';
 
 /** Where an error happened, when it is known. */
 export interface LeakkitErrorDetails {

@@ -6,7 +6,7 @@ import {
   LeakkitError,
   resetHeapTracking,
 } from '@leakkit/core/heap';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectSameData, tempDir } from './fixtures/heap/snapshots.js';
 
 class LeakkitCaptureMarker {
@@ -65,6 +65,34 @@ describe('captureHeap()', () => {
     expect(found[0]!.message).toContain('resetHeapTracking()');
     expect(found[0]!.name).toBe('LeakkitWarning');
     await expect(resetHeapTracking()).resolves.toBeUndefined();
+  });
+
+  it('falls back to v8.getHeapSnapshot() without an inspector, and then warns instead of resetting', async () => {
+    vi.resetModules();
+    vi.doMock('node:inspector', () => ({
+      Session: class {
+        connect() {
+          throw Object.assign(new Error('Access to this API has been restricted'), {
+            code: 'ERR_ACCESS_DENIED',
+          });
+        }
+      },
+    }));
+    try {
+      // A fresh copy of the module (its own once-per-process flag) that sees the mocked inspector.
+      const fresh = await import('../src/heap/capture.js');
+      const before = trackingWarnings().length;
+      const graph = await fresh.captureHeap({ resetAfter: true });
+      expect(markerIds(graph)).toHaveLength(kept.length);
+      await new Promise((r) => setImmediate(r));
+      expect(trackingWarnings()).toHaveLength(before + 1);
+      await expect(fresh.resetHeapTracking()).rejects.toMatchObject({
+        code: 'ERR_LEAKKIT_INSPECTOR_UNAVAILABLE',
+      });
+    } finally {
+      vi.doUnmock('node:inspector');
+      vi.resetModules();
+    }
   });
 
   it('rejects bad options and an unwritable file with typed errors', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { HeapSnapshotParser, LeakkitError } from '@leakkit/core/heap';
+import { HeapGraph, HeapSnapshotParser, LeakkitError } from '@leakkit/core/heap';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeapGraphData } from '../src/heap/data.js';
@@ -182,6 +182,8 @@ describe('HeapSnapshotParser (properties)', () => {
       order: ['snapshot', 'nodes', 'unknown', 'edges', 'trace_tree', 'locations', 'strings', 'samples'],
       locations: [{ node: 3, script: 1, line: 2, column: 3 }],
       separator: '\n',
+      traceFunctionInfos: '[1,2,3,4,5,6,7,1,2,-1,-1,0]',
+      traceTree: '[1,0,0,0,[2,1,5,80,[],3,1,2,32,[4,0,1,16,[]]],5,1,0,0,[]]',
     });
     const small = new TextEncoder().encode(text);
     const header = text.indexOf('"nodes"');
@@ -201,6 +203,43 @@ describe('HeapSnapshotParser (properties)', () => {
         },
       ),
       { numRuns: 3_000 },
+    );
+  });
+});
+
+describe('HeapGraph.nodeIndexOf (properties)', () => {
+  // Only data.nodeId is read by the id index.
+  const graphOf = (ids: number[]) =>
+    new HeapGraph({ nodeId: Uint32Array.from(ids) } as unknown as HeapGraphData);
+  const distinctIds = fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 3000 });
+
+  it('finds every id, in V8-like order (sorted with a few strays) or in any order, and nothing else', () => {
+    fc.assert(
+      fc.property(
+        distinctIds,
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 40 }),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 20 }),
+        (unique, swaps, shuffleAll, probes) => {
+          const ids = [...unique].sort((a, b) => a - b);
+          // A few swaps keep the order mostly sorted (the bit-set path); many give the hash path.
+          const n = ids.length;
+          for (const [a, b] of shuffleAll ? unique.map((_, i) => [i, (i * 7919) % n] as const) : swaps) {
+            if (n === 0) break;
+            const i = a % n;
+            const j = b % n;
+            [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+          }
+          const graph = graphOf(ids);
+          ids.forEach((id, i) => {
+            if (graph.nodeIndexOf(id) !== i)
+              throw new Error(`id ${id} at ${i}: got ${graph.nodeIndexOf(id)}`);
+          });
+          const present = new Set(ids);
+          for (const p of probes) if (!present.has(p)) expect(graph.nodeIndexOf(p)).toBe(-1);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

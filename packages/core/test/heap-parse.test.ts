@@ -7,12 +7,14 @@ import type { HeapSnapshotJson } from '../src/heap/reference.js';
 import { graphDataFromJson } from '../src/heap/reference.js';
 import {
   expectSameData,
+  flattenTraceTree,
   referenceData,
   smallNodes,
   syntheticSnapshot,
   TRICKY_STRINGS,
   tempDir,
   writeRealSnapshot,
+  writeTracedSnapshot,
 } from './fixtures/heap/snapshots.js';
 
 const encoder = new TextEncoder();
@@ -234,13 +236,50 @@ describe('HeapSnapshotParser', () => {
     }
   });
 
-  it('keeps trace ids when the snapshot has them and drops all-zero ones', () => {
+  it('keeps trace ids and detachedness when the snapshot has them and drops all-zero ones', () => {
     const strings = ['', 'a', 'b', 'c', 'd', 'e', 'f', 'g'];
     const withTrace = parseText(syntheticSnapshot(smallNodes(strings), strings));
     expect(Array.from(withTrace.nodeTraceId ?? [])).toEqual([0, 5, 0, 0]);
     expect(Array.from(withTrace.nodeDetachedness ?? [])).toEqual([0, 0, 2, 0]);
     const zero = smallNodes(strings).map((n) => ({ ...n, trace: 0 }));
     expect(parseText(syntheticSnapshot(zero, strings)).nodeTraceId).toBeUndefined();
+    const attachedUnknown = zero.map((n) => ({ ...n, detachedness: 0 }));
+    expect(parseText(syntheticSnapshot(attachedUnknown, strings)).nodeDetachedness).toBeUndefined();
+  });
+
+  it('flattens trace_function_infos and trace_tree of a snapshot taken with allocation tracking', () => {
+    const file = writeTracedSnapshot(dir);
+    const bytes = readFileSync(file);
+    const json = JSON.parse(bytes.toString('utf8')) as {
+      trace_function_infos: number[];
+      trace_tree: unknown[];
+    };
+    const [ids, functions, counts, sizes, parents] = flattenTraceTree(json.trace_tree);
+    for (const size of [1 << 20, 3]) {
+      const data = parseChunks(bytes, size);
+      const traces = data.allocationTraces!;
+      expect(traces.functionInfoFields).toEqual([
+        'function_id',
+        'name',
+        'script_name',
+        'script_id',
+        'line',
+        'column',
+      ]);
+      expect(Array.from(traces.functionInfos)).toEqual(json.trace_function_infos.map((v) => v >>> 0));
+      expect(Array.from(traces.traceNodeId)).toEqual(ids);
+      expect(Array.from(traces.traceNodeFunctionInfo)).toEqual(functions);
+      expect(Array.from(traces.traceNodeCount)).toEqual(counts);
+      expect(Array.from(traces.traceNodeSize)).toEqual(sizes);
+      expect(Array.from(traces.traceNodeParent)).toEqual(parents);
+      // Every allocation-tracked object points at a trace node of the tree.
+      const known = new Set(traces.traceNodeId);
+      const traced = Array.from(data.nodeTraceId!).filter((id) => id !== 0);
+      expect(traced.length).toBeGreaterThan(0);
+      expect(traced.every((id) => known.has(id))).toBe(true);
+    }
+    // Without allocation tracking there is nothing to keep.
+    expect(realReference.nodeCount > 0 && parseChunks(realBytes, 1 << 20).allocationTraces).toBeUndefined();
   });
 
   it('reports progress at most about once per MiB and at the end', () => {
@@ -304,6 +343,18 @@ describe('HeapSnapshotParser errors', () => {
       ],
       [good.replace('"samples":[]', '"samples":[],"samples":[]'), /duplicate key "samples"/],
       [good.replace(/,\n"edges":\[[^\]]*\]/, ''), /no "edges" array/],
+      [good.replace('"trace_tree":[]', '"trace_tree":[1,2,3,4,5]'), /expected `\[` \(children\)/],
+      [good.replace('"trace_tree":[]', '"trace_tree":[1,2,3,4,[],6]'), /ends before its 5 fields/],
+      [good.replace('"trace_tree":[]', '"trace_tree":[1,2,[3],4,[]]'), /unexpected `\[` in "trace_tree"/],
+      [
+        good.replace('"trace_tree":[]', '"trace_tree":[1,2,3,4,[1,2,3,4,[]]'),
+        /unexpected `"` in "trace_tree"/,
+      ],
+      [`${good.slice(0, good.indexOf('"trace_tree":[') + 14)}1,2,3,4,[5,6`, /truncated inside "trace_tree"/],
+      [
+        good.replace('"trace_function_infos":[]', '"trace_function_infos":[1,2,3]'),
+        /ends inside a record of 6/,
+      ],
     ];
     for (const [text, message] of cases) {
       const error = bad(text, { file: 'x.heapsnapshot' });

@@ -7,7 +7,7 @@ import { snapshotSeries } from './fixtures/growth/series.js';
 const graphs: Record<string, HeapGraph> = {};
 
 beforeAll(async () => {
-  const fixtures = ['timer-metrics.cjs', 'leaky-module.cjs', 'leaky-module.mjs'];
+  const fixtures = ['timer-metrics.cjs', 'leaky-module.cjs', 'leaky-module.mjs', 'scopes.cjs'];
   const loaded = await Promise.all(fixtures.map((f) => snapshotSeries(f, 1)));
   fixtures.forEach((f, i) => {
     graphs[f] = loaded[i]![0]!;
@@ -126,6 +126,22 @@ describe('graph.pathTo()', () => {
     const byUser = scopeVariable(graph, 'byUser');
     const user = follow(graph, byUser, 'property', 'user1');
     expect(graph.pathTo(id(graph, user))!.text).toBe('leaky-module.cjs › byUser.user1');
+  });
+
+  it('names a variable of a function scope with the function: makeCache() › store', () => {
+    const graph = graphs['scopes.cjs']!;
+    const path = graph.pathTo(id(graph, scopeVariable(graph, 'store')))!;
+    expect(path.text).toBe('scopes.cjs › makeCache() › store');
+    expect(path.file).toMatch(/[\\/]scopes\.cjs$/);
+  });
+
+  it('writes a WeakMap value held through its key', () => {
+    const graph = graphs['scopes.cjs']!;
+    let value = -1;
+    for (let n = 0; n < graph.nodeCount && value < 0; n++) {
+      if (follow(graph, n, 'property', 'lastSeen') >= 0) value = n;
+    }
+    expect(graph.pathTo(id(graph, value))!.text).toBe('app.session[[WeakMap value]]');
   });
 
   it('shows V8 internals only when asked', () => {

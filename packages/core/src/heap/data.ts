@@ -29,9 +29,15 @@ export interface HeapGraphData {
   nodeSelfSize: Uint32Array;
   /** Per node, length nodeCount + 1: index of the node's first edge; prefix sums of edge_count. */
   firstEdge: Uint32Array;
-  /** Per node: allocation trace node id, or undefined when the snapshot has no `trace_node_id`. */
+  /**
+   * Per node: allocation trace node id, or undefined when the snapshot has no `trace_node_id` or all
+   * are 0 (no allocation tracking).
+   */
   nodeTraceId: Uint32Array | undefined;
-  /** Per node: detachedness (0 unknown, 1 attached, 2 detached), or undefined when absent. */
+  /**
+   * Per node: detachedness (0 unknown, 1 attached, 2 detached), or undefined when absent or all 0
+   * (always, outside a browser).
+   */
   nodeDetachedness: Uint8Array | undefined;
 
   /** Per edge: index into `edgeTypeNames`. */

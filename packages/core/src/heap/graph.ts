@@ -22,7 +22,7 @@ export interface HeapGraphFromFileOptions {
   onProgress?: (progress: HeapParseProgress) => void;
 }
 
-// Large reads keep the syscall count low; the buffer is reused, so this is all the I/O memory.
+// Large reads keep the syscall count low; two such buffers, reused, are all the I/O memory.
 const READ_CHUNK = 8 * 1024 * 1024;
 
 /**
@@ -327,36 +327,57 @@ export class HeapGraph {
 
   /**
    * The node index of the object with V8 id `id`, or -1. The first call builds an index over the
-   * typed arrays (a binary search when the ids are in node order, as V8 writes them, else an
-   * open-addressing hash of 4 bytes a slot): a JS `Map` would give out past 16.7 M entries.
+   * typed arrays, not a JS `Map` (it gives out past 16.7 M entries): V8 writes ids in increasing node
+   * order except for a few nodes, so a binary search over the nodes in order plus a small sorted list
+   * of the exceptions costs 1 bit a node; ids in no useful order fall back to an open-addressing hash
+   * of 4 bytes a slot.
    */
   nodeIndexOf(id: number): number {
     const ids = this.data.nodeId;
     if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) return -1;
-    if (this.#idIndex === undefined) this.#idIndex = buildIdIndex(ids);
-    const table = this.#idIndex;
-    if (table === null) {
-      let lo = 0;
-      let hi = ids.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const v = ids[mid]!;
-        if (v === id) return mid;
-        if (v < id) lo = mid + 1;
-        else hi = mid - 1;
+    this.#idIndex ??= buildIdIndex(ids);
+    const index = this.#idIndex;
+    if (index.hash !== undefined) {
+      const table = index.hash;
+      const mask = table.length - 1;
+      for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
+        const entry = table[slot]!;
+        if (entry === 0) return -1;
+        if (ids[entry - 1] === id) return entry - 1;
       }
-      return -1;
     }
-    const mask = table.length - 1;
-    for (let slot = hashId(id) & mask; ; slot = (slot + 1) & mask) {
-      const entry = table[slot]!;
-      if (entry === 0) return -1;
-      if (ids[entry - 1] === id) return entry - 1;
+    const out = index.out;
+    let lo = 0;
+    let hi = ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      // Step off nodes outside the increasing run (runs of them are short: see buildIdIndex).
+      let m = mid;
+      while (m >= lo && (out[m >>> 3]! & (1 << (m & 7))) !== 0) m--;
+      if (m < lo) {
+        m = mid + 1;
+        while (m <= hi && (out[m >>> 3]! & (1 << (m & 7))) !== 0) m++;
+        if (m > hi) break;
+      }
+      const v = ids[m]!;
+      if (v === id) return m;
+      if (v < id) lo = m + 1;
+      else hi = m - 1;
     }
+    const outIds = index.outIds;
+    lo = 0;
+    hi = outIds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = outIds[mid]!;
+      if (v === id) return index.outIndex[mid]!;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
-  /** `null`: ids are strictly increasing, binary search; else a hash table of node index + 1. */
-  #idIndex: Uint32Array | null | undefined;
+  #idIndex: IdIndex | undefined;
 }
 
 // murmur3's finaliser: V8 ids are all odd, so the low bits of a plain product would waste half the table.
@@ -368,16 +389,60 @@ function hashId(id: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function buildIdIndex(ids: Uint32Array): Uint32Array | null {
+interface IdIndex {
+  /** One bit per node: set when the node is not part of the increasing run of ids. */
+  out: Uint8Array;
+  /** Ids of the nodes outside the run, sorted, and their node indices. */
+  outIds: Uint32Array;
+  outIndex: Uint32Array;
+  /** Set instead when the ids have no usable order: node index + 1 per slot, 0 empty. */
+  hash: Uint32Array | undefined;
+}
+
+// Beyond these the bit-set search stops paying: fall back to the hash.
+const MAX_OUT_SHARE = 1 / 16;
+const MAX_OUT_RUN = 1024;
+
+function buildIdIndex(ids: Uint32Array): IdIndex {
   const n = ids.length;
-  let sorted = true;
-  for (let i = 1; i < n; i++) {
-    if (ids[i]! <= ids[i - 1]!) {
-      sorted = false;
-      break;
+  const out = new Uint8Array((n + 7) >>> 3);
+  let outCount = 0;
+  let run = 0;
+  let longestRun = 0;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    // Keep a node in the run when its id continues it, unless it is a spike above the next id that
+    // would push every later node out of the run.
+    const next = i + 1 < n ? ids[i + 1]! : Number.POSITIVE_INFINITY;
+    if (id > last && (id < next || next <= last)) {
+      last = id;
+      run = 0;
+    } else {
+      out[i >>> 3]! |= 1 << (i & 7);
+      outCount++;
+      if (++run > longestRun) longestRun = run;
     }
   }
-  if (sorted) return null;
+  if (outCount > n * MAX_OUT_SHARE || longestRun > MAX_OUT_RUN) {
+    return {
+      out: new Uint8Array(0),
+      outIds: new Uint32Array(0),
+      outIndex: new Uint32Array(0),
+      hash: buildHash(ids),
+    };
+  }
+  const outIndex = new Uint32Array(outCount);
+  for (let i = 0, k = 0; i < n; i++) if ((out[i >>> 3]! & (1 << (i & 7))) !== 0) outIndex[k++] = i;
+  // Few by construction: a comparator sort is fine here.
+  outIndex.sort((a, b) => ids[a]! - ids[b]!);
+  const outIds = new Uint32Array(outCount);
+  for (let k = 0; k < outCount; k++) outIds[k] = ids[outIndex[k]!]!;
+  return { out, outIds, outIndex, hash: undefined };
+}
+
+function buildHash(ids: Uint32Array): Uint32Array {
+  const n = ids.length;
   // Load factor at most 1/2 keeps probe sequences short.
   let size = 1;
   while (size < n * 2) size *= 2;

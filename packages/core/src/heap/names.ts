@@ -70,6 +70,7 @@ const VOCABULARY_NAMES = {
   shared: 'shared',
   script: 'script',
   scriptOrDebugInfo: 'script_or_debug_info',
+  scopeInfo: 'scope_info',
   function: 'function',
   map: 'map',
   elements: 'elements',

@@ -32,6 +32,13 @@ export interface HeapSnapshotParserOptions {
    * @default undefined
    */
   onProgress?: (progress: HeapParseProgress) => void;
+  /**
+   * Allocate the node and edge arrays at the header's counts even without `totalBytes`. Only for a
+   * source that cannot lie, such as V8's own serialiser in this process: it saves the copies (and the
+   * momentary 1.5× peak) of growing them. The counts are still checked against the arrays.
+   * @default false
+   */
+  trustCounts?: boolean;
 }
 
 // ---------------------------------------------------------------- states
@@ -174,6 +181,11 @@ interface HeaderInfo {
  * header's counts, and strings are unescaped straight into one UTF-8 byte table. A chunk boundary may
  * fall anywhere, inside a number, a string, an escape or a UTF-8 sequence.
  *
+ * The meta decides the field order (Node 24 has no `trace_node_id`, Node 20 an extra node type);
+ * `snapshot` must come first, the other keys may come in any order and unknown ones are skipped.
+ * `trace_function_infos` and `trace_tree` (allocation tracking only) are kept, flattened, as
+ * `allocationTraces`; `samples` is checked and dropped.
+ *
  * Anything that is not a well-formed snapshot (truncated, counts that do not match the arrays, missing
  * meta fields, edges to nodes that do not exist, trailing bytes, …) throws a `LeakkitError` with code
  * `ERR_LEAKKIT_BAD_SNAPSHOT` whose `offset` is the byte where it was seen; the parser is then unusable.
@@ -189,6 +201,7 @@ export class HeapSnapshotParser {
   readonly #file: string | undefined;
   readonly #totalBytes: number | undefined;
   readonly #onProgress: ((progress: HeapParseProgress) => void) | undefined;
+  readonly #trustCounts: boolean;
 
   #error: LeakkitError | undefined;
   #ended = false;
@@ -307,7 +320,13 @@ export class HeapSnapshotParser {
   #highSurrogate = 0;
 
   constructor(options: HeapSnapshotParserOptions = {}) {
-    const { file, totalBytes, onProgress } = options;
+    const { file, totalBytes, onProgress, trustCounts = false } = options;
+    if (typeof trustCounts !== 'boolean') {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_OPTION', 'Expected `trustCounts` to be a boolean', {
+        option: 'trustCounts',
+      });
+    }
+    this.#trustCounts = trustCounts;
     if (file !== undefined && typeof file !== 'string') {
       throw new LeakkitError('ERR_LEAKKIT_INVALID_OPTION', `Expected \`file\` to be a string`, {
         option: 'file',
@@ -753,10 +772,9 @@ export class HeapSnapshotParser {
       if (t === 'element' || t === 'hidden') this.#edgeIsIndex[i] = 1;
     });
 
-    const known = this.#totalBytes !== undefined;
+    const known = this.#totalBytes !== undefined || this.#trustCounts;
     this.#allocateNodes(known ? nodeCount : Math.min(nodeCount, INITIAL_CAPACITY));
     this.#allocateEdges(known ? edgeCount : Math.min(edgeCount, INITIAL_CAPACITY));
-    if (nodeFields.includes('detachedness')) this.#nodeDetachedness = new Uint8Array(this.#nodeCapacity);
   }
 
   #allocateNodes(capacity: number): void {
@@ -975,10 +993,12 @@ export class HeapSnapshotParser {
             this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
             this.#nodeTraceId[node] = rec[iTrace]!;
           }
-          if (iDetached >= 0) {
+          if (iDetached >= 0 && rec[iDetached] !== 0) {
+            // Like trace ids: 0 (unknown) everywhere outside a browser, so allocated on the first other value.
             const detached = rec[iDetached]!;
             if (detached > 255) this.#fail(`node ${node} has detachedness ${detached}`, base + p);
-            this.#nodeDetachedness![node] = detached;
+            this.#nodeDetachedness ??= new Uint8Array(nodeCapacity);
+            this.#nodeDetachedness[node] = detached;
           }
           node++;
         }
@@ -1558,7 +1578,10 @@ export class HeapSnapshotParser {
           ? 'empty input'
           : this.#state === T_HEADER
             ? 'truncated inside the "snapshot" header'
-            : this.#state === T_NUMBERS || this.#state === T_STRINGS || this.#state === T_SKIP
+            : this.#state === T_NUMBERS ||
+                this.#state === T_STRINGS ||
+                this.#state === T_SKIP ||
+                this.#state === T_TRACE_TREE
               ? `truncated inside "${this.#key}"`
               : 'truncated';
       this.#fail(`${inside} (unexpected end of input)`, at);

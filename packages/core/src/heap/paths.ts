@@ -69,8 +69,11 @@ export interface RetainingPath {
  * Notation:
  * - `TimerMetrics.timers`: a static property of a class (or any named function) starts the path at
  *   the class name; the class's file and line go to `file` / `line`;
- * - `log.js › seen`: a variable of a module or function scope, reached through a closure (CJS) or the
- *   module's body (ESM); `file` is the module's path;
+ * - `log.js › seen`: a module-scope variable, reached through a closure (CJS) or the module's body
+ *   (ESM); `file` is the module's path;
+ * - `cache.js › makeCache() › store`: a variable of a function's scope, kept by a closure the
+ *   function returned (the function's name comes from the scope, so it shows even when the function
+ *   itself is gone);
  * - `cache.js › module.exports.cache`: CommonJS exports, reached through `require.cache`;
  * - `myGlobal`: a property of the global object;
  * - `.history`, `["x-y"]`, `[3]`: properties and array indices;
@@ -78,7 +81,13 @@ export interface RetainingPath {
  *   `.get(<number>)` under a number key, `.get(<Session @1234>)` under an object key;
  *   `.keys()[i]` a Map key itself, `.values()[i]` a Set member (i: the entry's position in the hash
  *   table, insertion order as long as nothing was deleted);
- * - `<Module @6177>.exports`: an object with no name of its own (V8 id after the `@`).
+ * - `session[[WeakMap value]]`: the value a WeakMap holds for a live key (`.get(<Object @12>)` when
+ *   the path runs through the WeakMap itself);
+ * - `<Module @6177>.exports`: an object with no name of its own (V8 id after the `@`);
+ * - `(Stack roots) › …`: a path that starts at a V8 root and meets no name on the way.
+ *
+ * Hops through V8's internals (hash tables, scopes, hidden and shortcut edges, backing stores) are
+ * left out of `text`; `steps` has every hop, and `internals: true` prints them as `[[name]]`.
  *
  * Roots are tried the way DevTools does: everything reachable from the global object first, then
  * V8's and Node's other roots, with the stack and handle scopes last; within a tier the path avoids
@@ -214,31 +223,34 @@ function retainerTree(data: HeapGraphData): RetainerTree {
   };
 
   const root = data.rootIndex;
+  // Root tiers, best first: the global object; the embedder's roots (Node's C++ objects, global
+  // and traced handles: module wraps, handles, the event loop's queues); V8's own root lists;
+  // stack and handle scopes, which only hold what the snapshot's caller happened to touch.
   const globals: number[] = [];
-  const others: number[] = [];
+  const embedder: number[] = [];
+  const internal: number[] = [];
   const last: number[] = [];
-  const classify = (node: number) => {
+  const classify = (node: number, underGcRoots: boolean) => {
     const name = data.strings.get(data.nodeName[node]!);
     if (name === '(Stack roots)' || name === '(Handle scope)') last.push(node);
     else if (name === '(GC roots)') {
       for (let e = firstEdge[node]!; e < firstEdge[node + 1]!; e++) {
-        if (edgeType[e] !== v.edge.weak) classify(edgeTo[e]!);
+        if (edgeType[e] !== v.edge.weak) classify(edgeTo[e]!, true);
       }
-    } else others.push(node);
+    } else if (!underGcRoots || EMBEDDER_ROOTS.has(name)) embedder.push(node);
+    else internal.push(node);
   };
   for (let e = firstEdge[root]!; e < firstEdge[root + 1]!; e++) {
     const to = edgeTo[e]!;
     if (edgeType[e] === v.edge.weak) continue;
     if (edgeType[e] === v.edge.shortcut || data.nodeName[to] === v.name.global) globals.push(to);
-    else classify(to);
+    else classify(to, false);
   }
   if (parent[root] === UNREACHED) parent[root] = ROOT;
-  for (const g of globals) seed(g);
-  drain(true);
-  for (const o of others) seed(o);
-  drain(true);
-  for (const o of last) seed(o);
-  drain(true);
+  for (const tier of [globals, embedder, internal, last]) {
+    for (const node of tier) seed(node);
+    drain(true);
+  }
   // Pass 3: rescan everything reached, in the order it was reached, over every strong edge.
   const reached = tail;
   head = 0;
@@ -260,6 +272,9 @@ function retainerTree(data: HeapGraphData): RetainerTree {
   trees.set(data, tree);
   return tree;
 }
+
+/** GC-root categories that hold what the embedder (Node) keeps alive, not V8's own bookkeeping. */
+const EMBEDDER_ROOTS = new Set(['(Global handles)', '(Traced handles)', '(Eternal handles)']);
 
 function isDigits(data: HeapGraphData, nameIndex: number): boolean {
   const { bytes, offsets } = data.strings;
@@ -332,7 +347,6 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
     const pk = nodeKind(data, p);
     const next = edges[i + 1];
     if (
-      (et === v.edge.context || et === v.edge.property) &&
       data.nodeType[c] === v.type.closure &&
       data.strings.byteLength(data.nodeName[c]!) > 0 &&
       next !== undefined &&
@@ -348,7 +362,10 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
       let owner = scopeOwner(data, nodes, edges, i - 1);
       if (owner < 0) owner = contextOwners(data).get(p) ?? -1;
       const loc = owner < 0 ? undefined : functionLocation(data, owner);
-      text = loc ? `${displayFile(loc.file)} › ${name}` : name;
+      // A function's scope (not the module's) gets the function's name: `cache.js › makeCache() › store`.
+      const fn = scopeFunctionName(data, p);
+      const scoped = fn === '' ? name : `${fn}() › ${name}`;
+      text = loc ? `${displayFile(loc.file)} › ${scoped}` : scoped;
       location = loc ? { file: loc.file } : undefined;
       anchored = true;
     } else if (et === v.edge.property) {
@@ -365,6 +382,11 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
     } else if (et === v.edge.element) {
       if (pk === 'synthetic') continue;
       text = `${base(p) || 'globalThis'}[${name}]`;
+    } else if (et === v.edge.internal && WEAK_MAP_ENTRY.test(name)) {
+      // An entry of a WeakMap, held through its table or through its key.
+      const key = WEAK_MAP_ENTRY.exec(name)?.[1] ?? 'key';
+      const viaTable = pk === 'internal' && i >= 2 && isTableEdge(data, edges[i - 1]!);
+      text = viaTable ? `${base(nodes[i - 2]!)}.get(<${key}>)` : `${base(p)}[[WeakMap value]]`;
     } else if (pk === 'internal' && i >= 2 && isTableEdge(data, edges[i - 1]!)) {
       // Mapped through the hash table of a Map or Set.
       const collection = nodes[i - 2]!;
@@ -392,6 +414,9 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
   return result;
 }
 
+/** V8's name for the edges of a WeakMap entry: "3 / part of key (Object @6161) -> value (…) pair in WeakMap (table @77975)". */
+const WEAK_MAP_ENTRY = /part of key \((.+?)\) -> value .* pair in WeakMap/;
+
 function isTableEdge(data: HeapGraphData, e: number): boolean {
   const v = vocabulary(data);
   return data.edgeType[e] === v.edge.internal && data.edgeNameOrIndex[e] === v.name.table;
@@ -411,6 +436,39 @@ function scopeOwner(data: HeapGraphData, nodes: number[], edges: number[], at: n
     if (name !== v.name.previous) return -1;
   }
   return -1;
+}
+
+/**
+ * The name of the function whose scope a Context is, read from the Context's ScopeInfo. The
+ * function itself is often gone (a factory called once at start-up) but the ScopeInfo stays, and
+ * V8 20–24 give its slots as hidden edges: the local names, then the function's name, its
+ * inferred name, then the outer scope's ScopeInfo. '' for a module body (it has no outer scope
+ * info), an anonymous function, or a layout this does not recognise.
+ */
+function scopeFunctionName(data: HeapGraphData, context: number): string {
+  const v = vocabulary(data);
+  const se = findEdge(data, context, v.edge.internal, v.name.scopeInfo);
+  if (se < 0) return '';
+  const info = data.edgeTo[se]!;
+  const scopeInfoName = data.nodeName[info]!;
+  let outer = -1;
+  const end = data.firstEdge[info + 1]!;
+  for (let e = data.firstEdge[info]!; e < end; e++) {
+    if (data.edgeType[e] === v.edge.hidden && data.nodeName[data.edgeTo[e]!] === scopeInfoName) {
+      outer = Math.max(outer, data.edgeNameOrIndex[e]!);
+    }
+  }
+  if (outer < 2) return '';
+  const slot = (index: number) => {
+    for (let e = data.firstEdge[info]!; e < end; e++) {
+      if (data.edgeType[e] !== v.edge.hidden || data.edgeNameOrIndex[e] !== index) continue;
+      const to = data.edgeTo[e]!;
+      return nodeKind(data, to) === 'string' ? data.strings.get(data.nodeName[to]!) : '';
+    }
+    return '';
+  };
+  const name = slot(outer - 2) || slot(outer - 1);
+  return isIdentifier(name) ? name : '';
 }
 
 const owners = new WeakMap<HeapGraphData, Map<number, number>>();

@@ -3,7 +3,7 @@
  * a `trace_node_id` into `trace_tree`, whose entries name a function in `trace_function_infos`
  * (1-based line and column of the function).
  *
- * The snapshot arrives as text chunks and is JSON.parse'd whole: exact mode is for tests and staging
+ * The snapshot (from `v8.getHeapSnapshot()`) is JSON.parse'd whole: exact mode is for tests and staging
  * with small heaps. This file is the only place that knows the layout, so switching to the streaming
  * parser in `../heap/parse.ts` later touches nothing else.
  */

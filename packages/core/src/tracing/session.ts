@@ -1,5 +1,5 @@
 import type { Session } from 'node:inspector';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSnapshot, setFlagsFromString } from 'node:v8';
 import { LeakkitError } from '../errors.js';
 import { addHeapSnapshot } from './exact.js';
 import type { ResolvedTracingOptions, TracingOptions } from './options.js';
@@ -246,24 +246,19 @@ async function sample(s: TracingState, options: TakeSnapshotOptions): Promise<Sn
 }
 
 async function exact(s: TracingState): Promise<Snapshot> {
-  const chunks: string[] = [];
-  const onChunk = (message: { params: { chunk: string } }) => {
-    chunks.push(message.params.chunk);
-  };
-  s.session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  // v8.getHeapSnapshot(), not the inspector's HeapProfiler.takeHeapSnapshot: on V8 12+ (Node 22, 24)
+  // a snapshot taken through the inspector leaves allocation tracking blind to 5-40% of the objects
+  // allocated afterwards (measured); the same snapshot taken through the v8 module does not.
+  let text: string;
   try {
-    await post(s.session, 'HeapProfiler.takeHeapSnapshot', {
-      reportProgress: false,
-      captureNumericValue: false,
-    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of getHeapSnapshot()) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+    // Let go of the chunks before parsing: the text is all we need and the heap is being measured.
+    chunks.length = 0;
   } catch (error) {
     throw unavailable(error);
-  } finally {
-    s.session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
   }
-  const text = chunks.join('');
-  // Let go of the chunks before parsing: the text is all we need and the heap is being measured.
-  chunks.length = 0;
   const builder = new TraceBuilder(s.options, new FrameResolver(s.options.statementLines));
   const { total } = addHeapSnapshot(text, builder);
   record(s, total);

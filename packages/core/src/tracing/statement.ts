@@ -270,19 +270,20 @@ interface Candidate {
 
 /** Picks the allocating statement in `[first, end)`, skipping nested functions. */
 function scan(tokens: readonly Token[], first: number, end: number): Candidate | undefined {
+  // Names bound to a fresh value here (`const a = []`): storing into them does not outlive the call.
+  // Anything else a function stores into (parameters, outer variables, `this`, a local that aliases
+  // an outer object such as `let list = registry.get(k)`) may.
   const locals = new Set<string>();
-  let best: Candidate | undefined;
   let statementStart = first;
-  // Brace depth inside the body; statement boundaries only count where no (, [ or object literal is open.
+  // Open brackets inside the body; statement boundaries only count where no (, [ or object literal is open.
   const stack: { start: number; kind: 'block' | 'expr' }[] = [];
-  // Several statements at the best score (below a retaining store) are ambiguous: V8 cannot tell
-  // them apart, so the function's own line is the honest answer.
-  let tied = false;
+  // Per statement (keyed by its first token): the best store score and whether it allocates.
+  const statements = new Map<number, { store: number; alloc: boolean }>();
   const consider = (score: number) => {
-    if (!best || score > best.score) {
-      best = { statement: statementStart, score };
-      tied = false;
-    } else if (score === best.score && statementStart !== best.statement && score < 3) tied = true;
+    const entry = statements.get(statementStart) ?? { store: 0, alloc: false };
+    if (score === 1) entry.alloc = true;
+    else entry.store = Math.max(entry.store, score);
+    statements.set(statementStart, entry);
   };
   const receiverRoot = (dot: number): string | undefined => {
     // `a.b[c].push(` → `a`; `this.x.push(` → `this`.
@@ -332,7 +333,16 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
         }
       }
       if ((t.value === 'const' || t.value === 'let' || t.value === 'var') && tokens[k + 1]?.kind === 'id') {
-        locals.add(tokens[k + 1]!.value);
+        const init = tokens[k + 2]?.value === '=' ? tokens[k + 3] : undefined;
+        const fresh =
+          init === undefined ||
+          init.kind !== 'id' ||
+          init.value === 'new' ||
+          init.value === 'true' ||
+          init.value === 'false' ||
+          init.value === 'null';
+        if (fresh) locals.add(tokens[k + 1]!.value);
+        else locals.delete(tokens[k + 1]!.value);
       }
       if (t.value === 'new') consider(1);
       // A method definition `name(…) {` inside an object literal or class: skip its body.
@@ -425,6 +435,18 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
         }
       }
     }
+  }
+  // A store into what outlives the call (3) beats a store into a local (2) beats a bare allocation;
+  // allocating in the same statement breaks ties between stores. Several statements at the best
+  // score below 3 are ambiguous: V8 cannot tell them apart, so the function's line is the honest answer.
+  let best: Candidate | undefined;
+  let tied = false;
+  for (const [statement, { store, alloc }] of statements) {
+    const score = (store || 1) + (store && alloc ? 0.5 : 0);
+    if (!best || score > best.score) {
+      best = { statement, score };
+      tied = false;
+    } else if (score === best.score && score < 3) tied = true;
   }
   return tied ? undefined : best;
 }
