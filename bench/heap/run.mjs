@@ -132,8 +132,8 @@ for (let round = 1; !renderFrom && round <= maxRuns; round++) {
 const rows = [];
 rows.push(`Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`);
 rows.push('');
-rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GB) | RSS / file | time vs leakkit | RSS vs leakkit | retainer path to the target |');
-rows.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |');
+rows.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const summaryJson = [];
 for (const mb of sizes) {
   const f = files[mb];
@@ -147,7 +147,7 @@ for (const mb of sizes) {
   for (const c of cells) {
     const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
     rows.push(
-      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.cpu) ? c.cpu.toFixed(1) : '–'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? ((c.rss * 1073741824) / f.bytes).toFixed(1) + '×' : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? '`' + c.path + '`' : ''} |`,
+      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.cpu) ? c.cpu.toFixed(1) : '–'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? ((c.rss * 1073741824) / f.bytes).toFixed(1) + '×' : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.cpu, lk?.cpu)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? '`' + c.path + '`' : ''} |`,
     );
     summaryJson.push({ mb, fileBytes: f.bytes, ...c });
   }

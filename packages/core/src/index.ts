@@ -22,3 +22,62 @@ export type {
   TracedMemory,
   TracingMode,
 } from './tracing/types.js';
+// detectors
+export type {
+  DetectorContextInit,
+  DetectorFailure,
+  DetectorPhase,
+  DetectorRun,
+  RunDetectorsOptions,
+  SetupDetectorsOptions,
+} from './detect/run.js';
+export { createDetectorContext, evidenceNeeded, runDetectors, setupDetectors } from './detect/run.js';
+export type { GaugeHistoryOptions } from './detect/gauges.js';
+export { GaugeHistory } from './detect/gauges.js';
+export type {
+  FindingRecord,
+  FindingStoreEvents,
+  FindingStoreOptions,
+  RecordFindingsOptions,
+} from './detect/store.js';
+export { FindingStore } from './detect/store.js';
+export type {
+  AllocationEvidence,
+  Detector,
+  DetectorContext,
+  Disposer,
+  EvidenceNeeds,
+  Finding,
+  FindingGrowth,
+  FindingSite,
+  GaugeReader,
+  Gauges,
+  HeapEvidence,
+  ResolvedEvidenceNeeds,
+  Severity,
+} from './detect/types.js';
+export type { FindingValidation } from './detect/validate.js';
+export { validateFinding } from './detect/validate.js';
+export type {
+  MonotonicTrend,
+  NumberSeries,
+  RobustSlope,
+  RobustSlopeOptions,
+  Saturation,
+  SaturationOptions,
+  StatsHelpers,
+  TrendClassification,
+  TrendOptions,
+  TrendReason,
+  TrendVerdict,
+} from './stats/index.js';
+export {
+  classifyTrend,
+  isSaturating,
+  mad,
+  median,
+  monotonicTrend,
+  robustSlope,
+  saturation,
+  stats,
+} from './stats/index.js';

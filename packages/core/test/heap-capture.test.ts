@@ -95,6 +95,16 @@ describe('captureHeap()', () => {
     }
   });
 
+  it('runs concurrent captures one after the other, each with its own chunks', async () => {
+    const [a, b] = await Promise.all([
+      captureHeap({ resetAfter: false }),
+      captureHeap({ resetAfter: false }),
+    ]);
+    expect(markerIds(a)).toHaveLength(kept.length);
+    expect(markerIds(b)).toEqual(markerIds(a));
+    await resetHeapTracking();
+  });
+
   it('rejects bad options and an unwritable file with typed errors', async () => {
     await expect(captureHeap({ method: 'x' as 'stream' })).rejects.toMatchObject({
       code: 'ERR_LEAKKIT_INVALID_OPTION',

@@ -225,9 +225,7 @@ export class GaugeHistory implements Gauges {
     const onError = this.#onError;
     if (onError === undefined) return;
     try {
-      onError(
-        new LeakkitError('ERR_LEAKKIT_DETECTOR_FAILED', message, cause === undefined ? {} : { cause }),
-      );
+      onError(new LeakkitError('ERR_LEAKKIT_DETECTOR_FAILED', message, cause === undefined ? {} : { cause }));
     } catch {
       // A failing error handler must not break sampling: there is nowhere left to report it.
     }

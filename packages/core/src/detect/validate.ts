@@ -76,7 +76,8 @@ export function validateFinding(value: unknown, label = 'finding'): FindingValid
     growth[key] = g;
     rates++;
   }
-  if (rates === 0) return fail('.growth', `an object with at least one of ${GROWTH_KEYS.join(', ')}`, v.growth);
+  if (rates === 0)
+    return fail('.growth', `an object with at least one of ${GROWTH_KEYS.join(', ')}`, v.growth);
   if (v.evidence !== undefined && !isObject(v.evidence)) return fail('.evidence', 'an object', v.evidence);
 
   const finding: Finding = {

@@ -85,13 +85,25 @@ function connect(): Session | undefined {
 // the process: ids stay stable between captures, as diffHeaps and findGrowth need. A connected
 // in-process session holds no handle: it does not keep the process alive.
 let captureSession: Session | undefined;
+// One capture at a time on that session: on Node 22/24 chunks arrive asynchronously, and a second
+// listener on the same session would receive the first capture's chunks too.
+let captureQueue: Promise<unknown> = Promise.resolve();
 
 /**
  * Streams the snapshot through an inspector session: V8 hands over its serialiser's output in
  * ~100 KB (Node 20/22) to ~1 MB (Node 24) string chunks, each encoded into one reused buffer and
  * passed on before the next is made. Returns false when no session could be opened.
  */
-async function viaInspector(sink: (bytes: Uint8Array) => void): Promise<boolean> {
+function viaInspector(sink: (bytes: Uint8Array) => void): Promise<boolean> {
+  const run = captureQueue.then(
+    () => streamInspector(sink),
+    () => streamInspector(sink),
+  );
+  captureQueue = run.catch(() => undefined);
+  return run;
+}
+
+async function streamInspector(sink: (bytes: Uint8Array) => void): Promise<boolean> {
   captureSession ??= connect();
   const session = captureSession;
   if (!session) return false;

@@ -138,7 +138,11 @@ export function theilSen(
  * r.intercept  // 10
  * ```
  */
-export function robustSlope(xs: NumberSeries, ys: NumberSeries, options: RobustSlopeOptions = {}): RobustSlope {
+export function robustSlope(
+  xs: NumberSeries,
+  ys: NumberSeries,
+  options: RobustSlopeOptions = {},
+): RobustSlope {
   if (xs == null || typeof xs.length !== 'number' || ys == null || typeof ys.length !== 'number') {
     throw new LeakkitError(
       'ERR_LEAKKIT_INVALID_ARGUMENT',
