@@ -1,7 +1,8 @@
 // (a) An allocation-bound loop, timed without tracing and with tracing on, interleaved in one process.
 //   node tracing-overhead/alloc-loop.mjs [--rounds 9] [--modes off,default,32768,8192] [--work 1200000]
 // Each round runs every mode once (order rotated each round) on the same fixed work; prints one
-// JSON line: per-mode medians and the median of per-round ratios against 'off' in the same round.
+// JSON line: per-mode medians of wall and CPU time (process.cpuUsage, user + system, all threads)
+// and the medians of per-round ratios against 'off' in the same round.
 import { performance } from 'node:perf_hooks';
 import { label, traceOff, traceOn, tracerKind } from './tracer.mjs';
 
@@ -43,18 +44,28 @@ work(WORK);
 
 const times = Object.fromEntries(modes.map((m) => [m, []]));
 const ratios = Object.fromEntries(modes.map((m) => [m, []]));
+const cpus = Object.fromEntries(modes.map((m) => [m, []]));
+const cpuRatios = Object.fromEntries(modes.map((m) => [m, []]));
 for (let r = 0; r < rounds; r++) {
   const order = modes.map((_, i) => modes[(i + r) % modes.length]);
   const t = {};
+  const c = {};
   for (const m of order) {
     await traceOn(m);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     work(WORK);
     t[m] = performance.now() - t0;
+    const dc = process.cpuUsage(c0);
+    c[m] = (dc.user + dc.system) / 1000;
     await traceOff(m);
     times[m].push(t[m]);
+    cpus[m].push(c[m]);
   }
-  for (const m of modes) ratios[m].push(t[m] / t.off);
+  for (const m of modes) {
+    ratios[m].push(t[m] / t.off);
+    cpuRatios[m].push(c[m] / c.off);
+  }
 }
 const result = {
   bench: 'alloc-loop',
@@ -67,6 +78,8 @@ const result = {
     medianMs: +median(times[m]).toFixed(1),
     minMs: +Math.min(...times[m]).toFixed(1),
     ratio: +median(ratios[m]).toFixed(3),
+    medianCpuMs: +median(cpus[m]).toFixed(1),
+    cpuRatio: +median(cpuRatios[m]).toFixed(3),
   })),
 };
 console.log(JSON.stringify(result));

@@ -2,7 +2,9 @@
 // and by request count. Warm-up requests are not counted.
 //   node tracing-overhead/loadgen.mjs --port P [--concurrency 32] [--seconds 5] [--warmup 1]
 //                                      [--max-requests 2000000]
-// Prints one JSON line: { requests, errors, seconds, rps, p50Ms, p99Ms, maxMs }.
+// Prints one JSON line: { requests, errors, seconds, rps, p50Ms, p99Ms, maxMs, cpuUsPerRequest }
+// (cpuUsPerRequest: the server's own CPU time, user + system, per request it served in the window,
+// from its /__cpu endpoint read at the start and the end of the measured window).
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -51,8 +53,21 @@ async function worker() {
   while (!stopping && done < maxRequests) await once();
 }
 
+function cpu() {
+  return new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/__cpu', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', () => resolve(null));
+  });
+}
+
 const workers = Array.from({ length: concurrency }, worker);
 await new Promise((r) => setTimeout(r, warmup * 1000));
+const cpu0 = await cpu();
 measuring = true;
 const t0 = performance.now();
 await new Promise((r) => {
@@ -68,6 +83,7 @@ await new Promise((r) => {
 });
 const elapsed = (performance.now() - t0) / 1000;
 measuring = false;
+const cpu1 = await cpu();
 stopping = true;
 const n = done;
 await Promise.all(workers);
@@ -83,5 +99,9 @@ console.log(
     p50Ms: +pct(0.5).toFixed(3),
     p99Ms: +pct(0.99).toFixed(3),
     maxMs: +(n ? lat[n - 1] : NaN).toFixed(3),
+    cpuUsPerRequest:
+      cpu0 && cpu1 && cpu1.served > cpu0.served
+        ? +((cpu1.user + cpu1.system - cpu0.user - cpu0.system) / (cpu1.served - cpu0.served)).toFixed(2)
+        : null,
   }),
 );

@@ -5,8 +5,8 @@
 //       concurrency): one server per mode, all started and warmed up front, then load bursts
 //       alternate between them, order rotated every round.
 //
-//   node tracing-overhead/run.mjs [--rounds 8] [--http-modes off,default] [--loop-modes off,default,32768,8192]
-//        [--seconds 5] [--concurrency 32] [--loop-rounds 9] [--tracer leakkit|inspector]
+//   node tracing-overhead/run.mjs [--rounds 12] [--http-modes off,default,32768] [--loop-modes off,default,32768,8192]
+//        [--seconds 4] [--concurrency 32] [--loop-rounds 15] [--tracer leakkit|inspector]
 //        [--snapshot-every-ms 0] [--skip-loop] [--skip-http] [--out out/tracing-results.json]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,12 +19,12 @@ const benchDir = path.resolve(here, '..');
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
 const flag = (n) => args.includes(`--${n}`);
-const rounds = Number(opt('rounds', '8'));
-const httpModes = opt('http-modes', 'off,default').split(',');
+const rounds = Number(opt('rounds', '12'));
+const httpModes = opt('http-modes', 'off,default,32768').split(',');
 const loopModes = opt('loop-modes', 'off,default,32768,8192');
-const seconds = opt('seconds', '5');
+const seconds = opt('seconds', '4');
 const concurrency = opt('concurrency', '32');
-const loopRounds = opt('loop-rounds', '9');
+const loopRounds = opt('loop-rounds', '15');
 const tracer = opt('tracer', process.env.BENCH_TRACER || 'leakkit');
 const snapshotEvery = opt('snapshot-every-ms', '0');
 const outFile = path.resolve(benchDir, opt('out', 'out/tracing-results.json'));
@@ -83,7 +83,7 @@ if (!flag('skip-http')) {
   log(`http: servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
   for (const s of servers) await lg(s, '3', '1');
   const runs = Object.fromEntries(httpModes.map((m) => [m, []]));
-  const ratios = Object.fromEntries(httpModes.map((m) => [m, { rps: [], p99: [] }]));
+  const ratios = Object.fromEntries(httpModes.map((m) => [m, { rps: [], p99: [], cpu: [] }]));
   for (let r = 0; r < rounds; r++) {
     const order = servers.map((_, i) => servers[(i + r) % servers.length]);
     const got = {};
@@ -94,8 +94,9 @@ if (!flag('skip-http')) {
     for (const m of httpModes) {
       ratios[m].rps.push(got[m].rps / got.off.rps);
       ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
+      ratios[m].cpu.push(got[m].cpuUsPerRequest / got.off.cpuUsPerRequest);
     }
-    log(`round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms`).join(' | ')}`);
+    log(`round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`);
   }
   for (const s of servers) s.child.stdin.end();
   result.http = {
@@ -108,27 +109,30 @@ if (!flag('skip-http')) {
       rps: median(runs[m].map((x) => x.rps)),
       p50Ms: median(runs[m].map((x) => x.p50Ms)),
       p99Ms: median(runs[m].map((x) => x.p99Ms)),
+      cpuUsPerRequest: median(runs[m].map((x) => x.cpuUsPerRequest)),
       errors: runs[m].reduce((a, x) => a + x.errors, 0),
       rpsRatio: +median(ratios[m].rps).toFixed(4),
       p99Ratio: +median(ratios[m].p99).toFixed(4),
+      cpuRatio: +median(ratios[m].cpu).toFixed(4),
     })),
     raw: runs,
   };
 }
 
 // ---- markdown
+const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
 const lines = [`Node ${result.node}, ${result.cores} cores, tracer: ${tracer === 'leakkit' ? "leakkit start()" : 'raw node:inspector HeapProfiler.startSampling (harness check)'}, ${result.date.slice(0, 16)}Z`, ''];
 if (result.allocLoop) {
   lines.push(`Allocation-bound loop (${result.allocLoop.rounds} interleaved rounds, median; ratio = median of per-round time / untraced time):`, '');
-  lines.push('| tracing | median time (ms) | time vs untraced |', '|---|---|---|');
-  for (const m of result.allocLoop.modes) lines.push(`| ${m.mode} | ${m.medianMs} | ${m.ratio.toFixed(3)}× (${m.ratio >= 1 ? '+' : ''}${((m.ratio - 1) * 100).toFixed(1)}%) |`);
+  lines.push('| tracing | wall time (ms) | CPU time (ms) | wall vs untraced | CPU vs untraced |', '|---|---|---|---|---|');
+  for (const m of result.allocLoop.modes) lines.push(`| ${m.mode} | ${m.medianMs} | ${m.medianCpuMs} | ${pct(m.ratio)} | ${pct(m.cpuRatio)} |`);
   lines.push('');
 }
 if (result.http) {
   const h = result.http;
   lines.push(`HTTP server (node:http JSON endpoint), load from a second process: ${h.concurrency} keep-alive connections, ${h.rounds} alternating rounds of ${h.seconds} s${h.snapshotEveryMs ? `, traced server takes a tracing snapshot every ${h.snapshotEveryMs} ms` : ''}; medians, ratios = median of per-round ratios:`, '');
-  lines.push('| tracing | throughput (req/s) | p50 (ms) | p99 (ms) | throughput vs untraced | p99 vs untraced |', '|---|---|---|---|---|---|');
-  for (const m of h.modes) lines.push(`| ${m.mode} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.rpsRatio.toFixed(3)}× (${((m.rpsRatio - 1) * 100).toFixed(1)}%) | ${m.p99Ratio.toFixed(3)}× |`);
+  lines.push('| tracing | throughput (req/s) | p50 (ms) | p99 (ms) | server CPU per request (µs) | throughput vs untraced | p99 vs untraced | CPU per request vs untraced |', '|---|---|---|---|---|---|---|---|');
+  for (const m of h.modes) lines.push(`| ${m.mode} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.cpuUsPerRequest.toFixed(1)} | ${pct(m.rpsRatio)} | ${m.p99Ratio.toFixed(3)}× | ${pct(m.cpuRatio)} |`);
 }
 result.table = lines.join('\n');
 console.log(result.table);

@@ -1,6 +1,7 @@
 // (b) The server under test: a small node:http JSON API doing request-scoped allocation.
 //   node tracing-overhead/server.mjs <mode>     mode: off | default | <samplingInterval bytes>
 //   env SNAPSHOT_EVERY_MS=n also takes a tracing snapshot every n ms (a monitor's periodic cost)
+// GET /__cpu returns { user, system, served }: process CPU time (µs) and requests served so far.
 // Prints "LISTENING <port>" once ready; exits when stdin closes (its parent went away).
 import http from 'node:http';
 import { traceOn, traceSnapshot } from './tracer.mjs';
@@ -17,7 +18,16 @@ const PRODUCTS = Array.from({ length: 500 }, (_, i) => ({
   tags: ['a', 'b', 'c', 'd'].slice(0, 1 + (i % 4)),
 }));
 
+let served = 0;
 function handle(req, res) {
+  if (req.url === '/__cpu') {
+    // The load generator reads this before and after a measured burst: CPU time per request served
+    // is far less sensitive to other processes on a shared machine than throughput is.
+    const { user, system } = process.cpuUsage();
+    res.end(JSON.stringify({ user, system, served }));
+    return;
+  }
+  served++;
   const url = new URL(req.url, 'http://x');
   const page = Number(url.searchParams.get('page') || 0);
   const q = url.searchParams.get('q') || '';

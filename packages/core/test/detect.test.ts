@@ -319,13 +319,58 @@ describe('setupDetectors()', () => {
     const failures: DetectorFailure[] = [];
     const slow: Detector = {
       name: 'slow',
-      setup: () => new Promise((resolve) => setTimeout(() => resolve(() => void (disposed = true)), 80)),
+      setup: () =>
+        new Promise((resolve) => {
+          const dispose = () => {
+            disposed = true;
+          };
+          setTimeout(() => resolve(dispose), 80);
+        }),
       check: () => [],
     };
     await setupDetectors([slow], createDetectorContext(), { timeout: 20, onError: (f) => failures.push(f) });
     expect(failures[0]!.error.code).toBe('ERR_LEAKKIT_DETECTOR_TIMEOUT');
     await new Promise((r) => setTimeout(r, 120));
     expect(disposed).toBe(true);
+  });
+});
+
+describe('createDetectorContext()', () => {
+  it('behaves as its example says', () => {
+    const gauges = new GaugeHistory();
+    for (let t = 0; t < 12; t++) gauges.record(t * 1000, { heapUsed: 1e6 + t * 1e4 });
+    const ctx = createDetectorContext({ gauges });
+    expect(ctx.stats.classifyTrend(ctx.gauges.series('heapUsed')!).verdict).toBe('leak');
+    expect(ctx.now).toBe(Date.now);
+    expect('heap' in ctx || 'allocations' in ctx || 'iteration' in ctx).toBe(false);
+    expect(createDetectorContext({ iteration: 3 }).iteration).toBe(3);
+  });
+
+  it('gives a detector’s heap-growth example (on the Detector type) a leak to find', async () => {
+    const heapGrowth: Detector = {
+      name: 'heap-growth',
+      check(ctx) {
+        const used = ctx.gauges.series('heapUsed');
+        const t = used && ctx.stats.classifyTrend(used, { xs: ctx.gauges.times() });
+        if (t?.verdict !== 'leak') return [];
+        return [
+          {
+            id: 'heap-growth:heapUsed',
+            detector: 'heap-growth',
+            severity: 'warning',
+            title: 'Heap used keeps growing',
+            path: 'heapUsed',
+            growth: { bytesPerMinute: t.slope * 60_000 },
+            confidence: t.confidence,
+            advice: 'Turn on allocation tracing to see where it is allocated.',
+          },
+        ];
+      },
+    };
+    const gauges = new GaugeHistory();
+    for (let t = 0; t < 12; t++) gauges.record(t * 1000, { heapUsed: 1e6 + t * 1e4 });
+    const run = await runDetectors([heapGrowth], createDetectorContext({ gauges }));
+    expect(run.findings[0]?.growth.bytesPerMinute).toBeCloseTo(600_000, 6);
   });
 });
 
@@ -374,7 +419,7 @@ describe('GaugeHistory', () => {
     expect(history.latest('cache')).toBe(4);
     expect(history.length).toBe(3);
     const out = new Float64Array(8);
-    expect(history.series('cache', out).buffer).toBe(out.buffer);
+    expect(history.series('cache', out)!.buffer).toBe(out.buffer);
   });
 
   it('records NaN for a gauge missing from a sample or whose reader throws, and reports it', () => {

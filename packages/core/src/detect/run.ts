@@ -197,7 +197,7 @@ export interface DetectorContextInit {
  * ```ts
  * import { createDetectorContext, GaugeHistory } from '@leakkit/core';
  * const gauges = new GaugeHistory();
- * for (let t = 0; t < 10; t++) gauges.record(t * 1000, { heapUsed: 1e6 + t * 1e4 });
+ * for (let t = 0; t < 12; t++) gauges.record(t * 1000, { heapUsed: 1e6 + t * 1e4 });
  * const ctx = createDetectorContext({ gauges });
  * ctx.stats.classifyTrend(ctx.gauges.series('heapUsed')!).verdict;  // 'leak'
  * ```
@@ -317,7 +317,9 @@ function toFailure(
  * - findings are unique by `id` (the more severe, then the surer, wins within a run) and, with a
  *   {@link FindingStore}, de-duplicated across runs with severity rising as they persist.
  *
- * Each detector gets the context with its own `signal`, aborted when its time box runs out.
+ * Each detector gets a shallow copy of the context with its own `signal` (`{ ...context, signal }`),
+ * aborted when its time box runs out: pass a plain object, as {@link createDetectorContext} makes
+ * (getters would be read once per detector, class methods lost).
  * Never rejects, except for invalid options or detectors (a programming error, reported at once).
  *
  * @param detectors - the detectors to run.

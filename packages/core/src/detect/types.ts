@@ -204,7 +204,7 @@ export interface DetectorContext {
  *   check(ctx) {
  *     const used = ctx.gauges.series('heapUsed');
  *     const t = used && ctx.stats.classifyTrend(used, { xs: ctx.gauges.times() });
- *     if (!t || t.verdict !== 'leak') return [];
+ *     if (t?.verdict !== 'leak') return [];
  *     return [{
  *       id: 'heap-growth:heapUsed', detector: 'heap-growth', severity: 'warning',
  *       title: 'Heap used keeps growing', path: 'heapUsed',
@@ -221,6 +221,7 @@ export interface Detector {
   /** The evidence it needs; absent means gauges only. */
   needs?: EvidenceNeeds;
   /** Called once before the first check: install hooks, watch gauges. May return a disposer. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a setup that returns nothing type-check, as DESIGN.md writes it
   setup?(ctx: DetectorContext): void | Disposer | Promise<void | Disposer>;
   /** Reads the evidence and returns what it found (an empty array for nothing). */
   check(ctx: DetectorContext): Finding[] | Promise<Finding[]>;

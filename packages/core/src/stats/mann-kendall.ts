@@ -83,8 +83,8 @@ function inversionCdf(n: number): Float64Array {
  * ```ts
  * import { monotonicTrend } from '@leakkit/core';
  * const t = monotonicTrend([10, 12, 11, 14, 15, 17, 16, 19]);
- * t.s            // 22
- * t.pIncreasing  // ≈ 0.001: very unlikely without an upward trend
+ * t.s            // 24
+ * t.pIncreasing  // ≈ 0.0009 (exact): very unlikely without an upward trend
  * monotonicTrend([5, 5, 5, 5]).pValue  // 1
  * ```
  */

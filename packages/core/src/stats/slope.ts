@@ -52,19 +52,27 @@ export function theilSen(
   confidence: number,
 ): RobustSlope {
   const len = to - from;
-  const slopes = scratchBuffer(0, len > 1 ? (len * (len - 1)) / 2 : 1);
-  let pairs = 0;
+  // Compact the finite points into two typed arrays first: the O(n²) loop then runs monomorphic,
+  // without checks, whatever array type the caller passed.
+  const px = scratchBuffer(1, len);
+  const py = scratchBuffer(2, len);
   let n = 0;
   for (let i = from; i < to; i++) {
-    const yi = ys[i]!;
-    const xi = xs === null ? i : xs[i]!;
-    if (!Number.isFinite(yi) || !Number.isFinite(xi)) continue;
+    const y = ys[i]!;
+    const x = xs === null ? i : xs[i]!;
+    if (!Number.isFinite(y) || !Number.isFinite(x)) continue;
+    px[n] = x;
+    py[n] = y;
     n++;
-    for (let j = i + 1; j < to; j++) {
-      const yj = ys[j]!;
-      const xj = xs === null ? j : xs[j]!;
-      if (!Number.isFinite(yj) || !Number.isFinite(xj) || xj === xi) continue;
-      slopes[pairs++] = (yj - yi) / (xj - xi);
+  }
+  const slopes = scratchBuffer(0, n > 1 ? (n * (n - 1)) / 2 : 1);
+  let pairs = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const xi = px[i]!;
+    const yi = py[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const dx = px[j]! - xi;
+      if (dx !== 0) slopes[pairs++] = (py[j]! - yi) / dx;
     }
   }
   if (pairs === 0) {
@@ -99,14 +107,9 @@ export function theilSen(
   if (lower > slope) lower = slope;
   if (upper < slope) upper = slope;
 
-  const residuals = scratchBuffer(1, len);
-  let m = 0;
-  for (let i = from; i < to; i++) {
-    const yi = ys[i]!;
-    const xi = xs === null ? i : xs[i]!;
-    if (Number.isFinite(yi) && Number.isFinite(xi)) residuals[m++] = yi - slope * xi;
-  }
-  const intercept = medianInPlace(residuals, m);
+  // The x buffer is not needed after this: the residuals overwrite it.
+  for (let i = 0; i < n; i++) px[i] = py[i]! - slope * px[i]!;
+  const intercept = medianInPlace(px, n);
   return { slope, intercept, lower, upper, confidence, n, pairs };
 }
 

@@ -252,7 +252,7 @@ function saturationOf(
     quarter >= 3 ? theilSen(xs, ys, from, from + quarter, confidence).slope : Number.NEGATIVE_INFINITY,
   );
   const lateSlope = theilSen(xs, ys, to - half, to, confidence).slope;
-  const lateIncreasing = trendOf(ys, to - half, to).pIncreasing;
+  const lateIncreasing = mannKendall(ys, to - half, to).pIncreasing;
   const r = earlySlope > 0 ? lateSlope / earlySlope : Number.NaN;
   return {
     saturating: earlySlope > 0 && lateSlope <= ratio * earlySlope,
@@ -263,15 +263,12 @@ function saturationOf(
   };
 }
 
-function trendOf(ys: NumberSeries, from: number, to: number): MonotonicTrend {
-  return mannKendall(ys, from, to);
-}
-
 /**
  * Whether a series grew and then levelled off, and the numbers behind the answer: the Theil–Sen
  * slope of its second half against that of its first. A cache that fills during warm-up and then
  * stays at its cap, a pool that reaches its size, JIT warm-up: the second half is flat while the
- * first rose (the first half's slope, or its first quarter's when that is steeper: a short warm-up). A steady leak grows as fast in both halves and does not saturate.
+ * first rose (the first half's slope, or its first quarter's when that is steeper, for a short
+ * warm-up). A steady leak grows as fast in both halves and does not saturate.
  *
  * A series whose growth stops in its last quarter or later is too recent to tell apart from a
  * leak that paused; classify it again with more samples.
@@ -355,7 +352,7 @@ function classifyRange(
 ): TrendClassification {
   const { xs } = o;
   const fit = theilSen(xs, ys, from, to, o.confidence);
-  const trend = trendOf(ys, from, to);
+  const trend = mannKendall(ys, from, to);
   const sat = saturationOf(xs, ys, from, to, o.saturationRatio, o.confidence);
   const noise = fit.pairs > 0 ? residualNoise(xs, ys, from, to, fit.slope, fit.intercept) : Number.NaN;
   const rise = fit.pairs > 0 ? fit.slope * span(xs, ys, from, to) : Number.NaN;

@@ -1,0 +1,11 @@
+import * as pkg from '@leakkit/detector-timers';
+import { describe, expect, it } from 'vitest';
+
+// The public surface of @leakkit/detector-timers, pinned: adding, renaming or removing an export is an API
+// change and must show up in review as a change to this list. Types are erased at runtime and are
+// not listed here.
+describe('@leakkit/detector-timers', () => {
+  it('exports exactly these names at runtime', () => {
+    expect(Object.keys(pkg).sort()).toEqual(['packageName']);
+  });
+});
