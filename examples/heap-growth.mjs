@@ -90,8 +90,9 @@ for (const [step, file] of files.entries()) {
 }
 const captured = performance.now();
 // Every garbage collection after the first capture is several times slower (V8 tracks object
-// moves to keep ids stable): give the process its speed back as soon as the captures are done.
-// It also resets V8's ids, so later captures could not be compared with these four.
+// moves to keep ids stable; the first capture printed a one-time LEAKKIT_HEAP_TRACKING warning
+// saying so): give the process its speed back as soon as the captures are done. It also resets
+// V8's ids, so later captures could not be compared with these four.
 await resetHeapTracking();
 
 const series = [];

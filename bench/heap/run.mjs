@@ -132,7 +132,7 @@ for (let round = 1; !renderFrom && round <= maxRuns; round++) {
 const rows = [];
 rows.push(`Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`);
 rows.push('');
-rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |');
+rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GiB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |');
 rows.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const summaryJson = [];
 for (const mb of sizes) {

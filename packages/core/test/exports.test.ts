@@ -1,0 +1,80 @@
+import * as core from '@leakkit/core';
+import * as heap from '@leakkit/core/heap';
+import { describe, expect, it } from 'vitest';
+
+// The public surface of @leakkit/core, pinned per entry point: adding, renaming or removing an
+// export is an API change and must show up in review as a change to these lists. Types are erased
+// at runtime and are not listed here.
+
+describe('@leakkit/core', () => {
+  it('exports exactly these names at runtime', () => {
+    expect(Object.keys(core).sort()).toEqual([
+      'FindingStore',
+      'GaugeHistory',
+      'LeakkitError',
+      'Snapshot',
+      'Statistic',
+      'StatisticDiff',
+      'classifyTrend',
+      'createDetectorContext',
+      'evidenceNeeded',
+      'getTracedMemory',
+      'isSaturating',
+      'isTracing',
+      'mad',
+      'median',
+      'monotonicTrend',
+      'parseDuration',
+      'parseSize',
+      'robustSlope',
+      'runDetectors',
+      'saturation',
+      'setupDetectors',
+      'start',
+      'stats',
+      'stop',
+      'takeSnapshot',
+      'validateFinding',
+    ]);
+  });
+});
+
+describe('@leakkit/core/heap', () => {
+  it('exports exactly these names at runtime', () => {
+    expect(Object.keys(heap).sort()).toEqual([
+      'HEAP_TRACKING_WARNING_CODE',
+      'HeapGraph',
+      'HeapSnapshotParser',
+      'LeakkitError',
+      'buildRetainers',
+      'captureHeap',
+      'computeDominators',
+      'describeHeapValue',
+      'diffHeaps',
+      'displayFile',
+      'edgeName',
+      'findEdge',
+      'findGrowth',
+      'functionLocation',
+      'groupName',
+      'groupNodes',
+      'isIdentifier',
+      'nodeKind',
+      'nodesSortedById',
+      'parseHeapSnapshot',
+      'pathTo',
+      'pathToIndex',
+      'resetHeapTracking',
+      'retainingEdgeMask',
+      'summarize',
+      'tableKeyNode',
+      'tableSlot',
+      'vocabulary',
+    ]);
+  });
+
+  it('shares one LeakkitError class with @leakkit/core', () => {
+    // `instanceof LeakkitError` must hold whichever entry point a caller imported it from.
+    expect(heap.LeakkitError).toBe(core.LeakkitError);
+  });
+});
