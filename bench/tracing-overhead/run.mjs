@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinLeakkit } from '../pin-leakkit.mjs';
+import { label } from './tracer.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
@@ -31,7 +32,6 @@ const outFile = path.resolve(benchDir, opt('out', 'out/tracing-results.json'));
 const leakkitBuild = tracer === 'leakkit' ? pinLeakkit() : null; // sets LEAKKIT_DIST for the children
 const env = { ...process.env, BENCH_TRACER: tracer };
 
-const label = (m) => (m === 'off' ? 'off' : m === 'default' ? 'default' : `${Math.round(Number(m) / 1024)} KiB`);
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   const m = s.length >> 1;

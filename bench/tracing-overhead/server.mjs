@@ -1,5 +1,5 @@
 // (b) The server under test: a small node:http JSON API doing request-scoped allocation.
-//   node tracing-overhead/server.mjs <mode>     mode: off | default | <samplingInterval bytes>
+//   node tracing-overhead/server.mjs <mode>     mode: off | default | <samplingInterval bytes> | raw:<bytes>
 //   env SNAPSHOT_EVERY_MS=n also takes a tracing snapshot every n ms (a monitor's periodic cost)
 // GET /__cpu returns { user, system, served }: process CPU time (µs) and requests served so far.
 // Prints "LISTENING <port>" once ready; exits when stdin closes (its parent went away).
@@ -9,7 +9,7 @@ import { traceOn, traceSnapshot } from './tracer.mjs';
 const mode = process.argv[2] || 'off';
 await traceOn(mode);
 const every = Number(process.env.SNAPSHOT_EVERY_MS || 0);
-if (mode !== 'off' && every > 0) setInterval(() => void traceSnapshot(), every).unref();
+if (mode !== 'off' && !mode.startsWith('raw:') && every > 0) setInterval(() => void traceSnapshot(), every).unref();
 
 const PRODUCTS = Array.from({ length: 500 }, (_, i) => ({
   id: i,

@@ -3,7 +3,9 @@
 //   BENCH_TRACER=inspector V8's sampling heap profiler driven directly through node:inspector
 //                          (HeapProfiler.startSampling), the mechanism leakkit's sampling mode uses;
 //                          only for validating the harness before leakkit's tracing exists.
-// Modes: 'off' | 'default' (no samplingInterval given: the tracer's own default) | a byte count.
+// Modes: 'off' | 'default' (no samplingInterval given: the tracer's own default) | a byte count |
+// 'raw:<bytes>' (V8's profiler through node:inspector at that interval, whatever BENCH_TRACER says:
+// the cost of the mechanism alone, next to leakkit's in the same run).
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,23 +24,32 @@ async function loadLeakkit() {
 const post = (method, params) =>
   new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 
+function connect() {
+  if (!session) {
+    session = new Session();
+    session.connect();
+  }
+}
+
 export async function traceOn(mode) {
   if (mode === 'off') return;
+  if (mode.startsWith('raw:')) {
+    connect();
+    await post('HeapProfiler.startSampling', { samplingInterval: Number(mode.slice(4)) });
+    return;
+  }
   if (tracerKind === 'leakkit') {
     const lk = await loadLeakkit();
     lk.start(mode === 'default' ? {} : { mode: 'sampling', samplingInterval: Number(mode) });
     return;
   }
-  if (!session) {
-    session = new Session();
-    session.connect();
-  }
+  connect();
   await post('HeapProfiler.startSampling', mode === 'default' ? {} : { samplingInterval: Number(mode) });
 }
 
 export async function traceOff(mode) {
   if (mode === 'off') return;
-  if (tracerKind === 'leakkit') {
+  if (tracerKind === 'leakkit' && !mode.startsWith('raw:')) {
     (await loadLeakkit()).stop();
     return;
   }
@@ -52,4 +63,10 @@ export async function traceSnapshot() {
 }
 
 export const label = (mode) =>
-  mode === 'off' ? 'off' : mode === 'default' ? 'default' : `${Math.round(Number(mode) / 1024)} KiB`;
+  mode === 'off'
+    ? 'off'
+    : mode === 'default'
+      ? 'default'
+      : mode.startsWith('raw:')
+        ? `raw V8 ${Math.round(Number(mode.slice(4)) / 1024)} KiB`
+        : `${Math.round(Number(mode) / 1024)} KiB`;

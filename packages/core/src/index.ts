@@ -1,27 +1,5 @@
-export type { LeakkitErrorCode, LeakkitErrorDetails } from './errors.js';
-export { LeakkitError } from './errors.js';
-export { parseDuration, parseSize } from './options.js';
-export type {
-  HeapProfile,
-  HeapProfileCallFrame,
-  HeapProfileNode,
-  HeapProfileSample,
-} from './tracing/heapprofile.js';
-export type { TracingOptions } from './tracing/options.js';
-export type { TakeSnapshotOptions } from './tracing/session.js';
-export { getTracedMemory, isTracing, start, stop, takeSnapshot } from './tracing/session.js';
-export { Snapshot } from './tracing/snapshot.js';
-export { Statistic, StatisticDiff } from './tracing/statistics.js';
-export type {
-  Filter,
-  Frame,
-  SnapshotMeta,
-  StatisticKey,
-  StatisticsOptions,
-  Trace,
-  TracedMemory,
-  TracingMode,
-} from './tracing/types.js';
+export type { GaugeHistoryOptions } from './detect/gauges.js';
+export { GaugeHistory } from './detect/gauges.js';
 // detectors
 export type {
   DetectorContextInit,
@@ -32,8 +10,6 @@ export type {
   SetupDetectorsOptions,
 } from './detect/run.js';
 export { createDetectorContext, evidenceNeeded, runDetectors, setupDetectors } from './detect/run.js';
-export type { GaugeHistoryOptions } from './detect/gauges.js';
-export { GaugeHistory } from './detect/gauges.js';
 export type {
   FindingRecord,
   FindingStoreEvents,
@@ -58,6 +34,9 @@ export type {
 } from './detect/types.js';
 export type { FindingValidation } from './detect/validate.js';
 export { validateFinding } from './detect/validate.js';
+export type { LeakkitErrorCode, LeakkitErrorDetails } from './errors.js';
+export { LeakkitError } from './errors.js';
+export { parseDuration, parseSize } from './options.js';
 export type {
   MonotonicTrend,
   NumberSeries,
@@ -81,3 +60,24 @@ export {
   saturation,
   stats,
 } from './stats/index.js';
+export type {
+  HeapProfile,
+  HeapProfileCallFrame,
+  HeapProfileNode,
+  HeapProfileSample,
+} from './tracing/heapprofile.js';
+export type { TracingOptions } from './tracing/options.js';
+export type { TakeSnapshotOptions } from './tracing/session.js';
+export { getTracedMemory, isTracing, start, stop, takeSnapshot } from './tracing/session.js';
+export { Snapshot } from './tracing/snapshot.js';
+export { Statistic, StatisticDiff } from './tracing/statistics.js';
+export type {
+  Filter,
+  Frame,
+  SnapshotMeta,
+  StatisticKey,
+  StatisticsOptions,
+  Trace,
+  TracedMemory,
+  TracingMode,
+} from './tracing/types.js';

@@ -2,6 +2,11 @@ import { classifyTrend, monotonicTrend, robustSlope } from '@leakkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
+// Noise reads as `leak` about once in 100,000-200,000 generated series (measured offline); with a
+// random seed the noise properties would fail about once in a thousand CI runs. A fixed seed keeps
+// the suite deterministic; change it by hand to explore new cases.
+fc.configureGlobal({ seed: 20_261_125 });
+
 // Gauge windows in practice hold a dozen to a few hundred samples; 12 is the fewest that can read
 // as `leak` with the default options.
 const lengthArb = fc.integer({ min: 12, max: 120 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleCore, compileTsFixture } from './fixtures/tracing/bundle.js';
@@ -95,6 +95,25 @@ describe('with source maps', () => {
       file: 'packages/core/test/fixtures/tracing/leak.ts',
       line: leakLine('leak.ts'),
     });
+  });
+});
+
+describe('without the inspector', () => {
+  it('fails with ERR_LEAKKIT_INSPECTOR_UNAVAILABLE under the permission model', async () => {
+    const flag =
+      Number(process.versions.node.split('.')[0]) >= 22 ? '--permission' : '--experimental-permission';
+    const code = `const { start } = await import(${JSON.stringify(pathToFileURL(core).href)});
+      try { start(); } catch (e) { process.stdout.write(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const { stdout } = await run(process.execPath, [
+      flag,
+      '--allow-fs-read=*',
+      '--input-type=module',
+      '-e',
+      code,
+    ]);
+    const error = JSON.parse(stdout) as { code: string; message: string };
+    expect(error.code).toBe('ERR_LEAKKIT_INSPECTOR_UNAVAILABLE');
+    expect(error.message).toMatch(/^Expected node:inspector to be usable/);
   });
 });
 

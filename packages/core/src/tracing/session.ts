@@ -68,7 +68,7 @@ function postSync<T>(session: Session, method: string, params?: object): T {
 }
 
 function unavailable(reason: unknown): LeakkitError {
-  const why = reason instanceof Error ? reason.message : String(reason);
+  const why = (reason instanceof Error ? reason.message : String(reason)).replace(/\.$/, '');
   return new LeakkitError(
     'ERR_LEAKKIT_INSPECTOR_UNAVAILABLE',
     `Expected node:inspector to be usable for allocation tracing, got: ${why}. ` +
