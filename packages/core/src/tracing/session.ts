@@ -78,7 +78,17 @@ function unavailable(reason: unknown): LeakkitError {
   );
 }
 
+// Disconnecting any inspector session makes V8 forget its heap object ids, which would break
+// diffHeaps/findGrowth across a stop() between two heap captures. The session stays connected for
+// the life of the thread (an in-process session holds no handle open) and is reused by every start().
+let connected: Session | undefined;
+
 function connect(): Session {
+  connected ??= openSession();
+  return connected;
+}
+
+function openSession(): Session {
   let inspector: typeof import('node:inspector');
   try {
     // Loaded lazily: importing @leakkit/core must not fail where the inspector is missing.
@@ -157,7 +167,6 @@ export function start(options: TracingOptions = {}): void {
     }
   } catch (error) {
     restoreFlags?.();
-    session.disconnect();
     throw unavailable(error);
   }
   state = {
@@ -190,7 +199,6 @@ export function stop(): void {
     // Someone else stopped the profiler already: there is nothing left to stop.
   }
   s.restoreFlags?.();
-  s.session.disconnect();
 }
 
 /** Whether `start()` is in effect in this thread: tracemalloc's `is_tracing()`. */
