@@ -33,8 +33,12 @@ export function pinLeakkit() {
   walk(path.join(root, 'dist'));
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['-C', coreDir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', coreDir, 'status', '--porcelain', '--', '.'], { encoding: 'utf8' }).trim();
+    commit = execFileSync('git', ['-C', coreDir, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['-C', coreDir, 'status', '--porcelain', '--', '.'], {
+      encoding: 'utf8',
+    }).trim();
     if (dirty) commit += '+uncommitted';
   } catch {}
   const info = { dist: path.join(root, 'dist'), commit, distSha256: hash.digest('hex').slice(0, 12) };

@@ -43,6 +43,9 @@ export function summaryInfo(rows) {
     count += r.count;
     self += r.self;
   }
-  const top = [...rows].sort((a, b) => b.self - a.self).slice(0, 3).map((r) => `${r.name}:${r.count}`);
+  const top = [...rows]
+    .sort((a, b) => b.self - a.self)
+    .slice(0, 3)
+    .map((r) => `${r.name}:${r.count}`);
   return { classes: rows.length, objects: count, selfBytes: self, top };
 }

@@ -40,9 +40,19 @@ const oldSpaceFor = (mb) => (mb <= 200 ? 4096 : 8192);
 
 function runOnce(tool, mb) {
   const file = path.join(snapDir, `s${mb}.heapsnapshot`);
-  const argv = ['-v', process.execPath, `--max-old-space-size=${oldSpaceFor(mb)}`, path.join(here, WORKERS[tool]), file];
+  const argv = [
+    '-v',
+    process.execPath,
+    `--max-old-space-size=${oldSpaceFor(mb)}`,
+    path.join(here, WORKERS[tool]),
+    file,
+  ];
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/time', argv, { cwd: benchDir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('/usr/bin/time', argv, {
+      cwd: benchDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {
@@ -65,12 +75,28 @@ function runOnce(tool, mb) {
       const rssKB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(err)?.[1]);
       const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(err)?.[1];
       const seconds = wall ? wall.split(':').reduce((acc, p) => acc * 60 + Number(p), 0) : NaN;
-      const cpu = Number(/User time \(seconds\): ([\d.]+)/.exec(err)?.[1]) + Number(/System time \(seconds\): ([\d.]+)/.exec(err)?.[1]);
-      const line = out.split('\n').filter((l) => l.startsWith('BENCH_RESULT ')).pop();
+      const cpu =
+        Number(/User time \(seconds\): ([\d.]+)/.exec(err)?.[1]) +
+        Number(/System time \(seconds\): ([\d.]+)/.exec(err)?.[1]);
+      const line = out
+        .split('\n')
+        .filter((l) => l.startsWith('BENCH_RESULT '))
+        .pop();
       const result = line ? JSON.parse(line.slice('BENCH_RESULT '.length)) : null;
       const ok = code === 0 && !timedOut && result != null;
       const tail = ok ? undefined : (err + out).split('\n').filter(Boolean).slice(-6).join('\n');
-      resolve({ tool, mb, ok, code, timedOut, seconds, cpuSeconds: cpu, peakRssGB: rssKB / 1048576, result, tail });
+      resolve({
+        tool,
+        mb,
+        ok,
+        code,
+        timedOut,
+        seconds,
+        cpuSeconds: cpu,
+        peakRssGB: rssKB / 1048576,
+        result,
+        tail,
+      });
     });
   });
 }
@@ -86,7 +112,9 @@ const files = {};
 for (const mb of sizes) {
   const f = path.join(snapDir, `s${mb}.heapsnapshot`);
   if (!fs.existsSync(f)) {
-    console.error(`missing ${f}: node heap/gen-snapshot.mjs ${mb} out/s${mb}.heapsnapshot --json out/s${mb}.json`);
+    console.error(
+      `missing ${f}: node heap/gen-snapshot.mjs ${mb} out/s${mb}.heapsnapshot --json out/s${mb}.json`,
+    );
     process.exit(2);
   }
   let meta = {};
@@ -117,22 +145,35 @@ for (let round = 1; !renderFrom && round <= maxRuns; round++) {
       const r = await runOnce(tool, mb);
       r.round = round;
       all.push(r);
-      const ph = r.result?.phases ? Object.entries(r.result.phases).map(([k, v]) => `${k} ${v}s`).join(', ') : '';
+      const ph = r.result?.phases
+        ? Object.entries(r.result.phases)
+            .map(([k, v]) => `${k} ${v}s`)
+            .join(', ')
+        : '';
       console.error(
         `[${new Date().toISOString().slice(11, 19)}] round ${round} ${String(mb).padStart(4)} MB ${tool.padEnd(8)} ` +
-          (r.ok ? `${r.seconds.toFixed(1)} s (cpu ${r.cpuSeconds.toFixed(1)} s) ${r.peakRssGB.toFixed(2)} GB  (${ph})` : `FAILED code=${r.code}${r.timedOut ? ' timeout' : ''}\n${r.tail}`),
+          (r.ok
+            ? `${r.seconds.toFixed(1)} s (cpu ${r.cpuSeconds.toFixed(1)} s) ${r.peakRssGB.toFixed(2)} GB  (${ph})`
+            : `FAILED code=${r.code}${r.timedOut ? ' timeout' : ''}\n${r.tail}`),
       );
       fs.mkdirSync(path.dirname(outFile), { recursive: true });
-      fs.writeFileSync(outFile, JSON.stringify({ started, node: process.version, leakkitBuild, files, runs: all }, null, 2));
+      fs.writeFileSync(
+        outFile,
+        JSON.stringify({ started, node: process.version, leakkitBuild, files, runs: all }, null, 2),
+      );
     }
   }
 }
 
 // ---- table of medians
 const rows = [];
-rows.push(`Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`);
+rows.push(
+  `Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`,
+);
 rows.push('');
-rows.push('| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GiB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |');
+rows.push(
+  '| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GiB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |',
+);
 rows.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 const summaryJson = [];
 for (const mb of sizes) {
@@ -140,22 +181,60 @@ for (const mb of sizes) {
   const cell = (tool) => {
     const rs = all.filter((r) => r.mb === mb && r.tool === tool);
     const ok = rs.filter((r) => r.ok);
-    return { tool, n: rs.length, ok: ok.length, t: median(ok.map((r) => r.seconds)), cpu: median(ok.map((r) => r.cpuSeconds)), rss: median(ok.map((r) => r.peakRssGB)), path: ok[0]?.result?.path, phases: ok.length ? Object.fromEntries(Object.keys(ok[0].result.phases).map((k) => [k, median(ok.map((r) => r.result.phases[k]))])) : null, failure: rs.find((r) => !r.ok)?.tail };
+    return {
+      tool,
+      n: rs.length,
+      ok: ok.length,
+      t: median(ok.map((r) => r.seconds)),
+      cpu: median(ok.map((r) => r.cpuSeconds)),
+      rss: median(ok.map((r) => r.peakRssGB)),
+      path: ok[0]?.result?.path,
+      phases: ok.length
+        ? Object.fromEntries(
+            Object.keys(ok[0].result.phases).map((k) => [k, median(ok.map((r) => r.result.phases[k]))]),
+          )
+        : null,
+      failure: rs.find((r) => !r.ok)?.tail,
+    };
   };
   const cells = tools.map(cell);
   const lk = cells.find((c) => c.tool === 'leakkit');
   for (const c of cells) {
-    const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–');
+    const ratio = (a, b) =>
+      Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(1)}×` : '–';
     rows.push(
-      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.cpu) ? c.cpu.toFixed(1) : '–'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? ((c.rss * 1073741824) / f.bytes).toFixed(1) + '×' : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.cpu, lk?.cpu)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? '`' + c.path + '`' : ''} |`,
+      `| ${mb} MB | ${(f.bytes / 1e6).toFixed(0)} MB | ${f.nodes ? (f.nodes / 1e6).toFixed(1) : '?'} M / ${f.edges ? (f.edges / 1e6).toFixed(1) : '?'} M | ${c.tool} | ${c.ok}/${c.n} | ${Number.isFinite(c.t) ? c.t.toFixed(1) : 'failed'} | ${Number.isFinite(c.cpu) ? c.cpu.toFixed(1) : '–'} | ${Number.isFinite(c.rss) ? c.rss.toFixed(2) : '–'} | ${Number.isFinite(c.rss) ? `${((c.rss * 1073741824) / f.bytes).toFixed(1)}×` : '–'} | ${c.tool === 'leakkit' ? '1×' : ratio(c.t, lk?.t)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.cpu, lk?.cpu)} | ${c.tool === 'leakkit' ? '1×' : ratio(c.rss, lk?.rss)} | ${c.path ? `\`${c.path}\`` : ''} |`,
     );
     summaryJson.push({ mb, fileBytes: f.bytes, ...c });
   }
 }
 rows.push('');
 rows.push('In-process phase medians (s): ');
-for (const c of summaryJson) if (c.phases) rows.push(`- ${c.mb} MB ${c.tool}: ${Object.entries(c.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+for (const c of summaryJson)
+  if (c.phases)
+    rows.push(
+      `- ${c.mb} MB ${c.tool}: ${Object.entries(c.phases)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
 const table = rows.join('\n');
 console.log(table);
-if (!renderFrom) fs.writeFileSync(outFile, JSON.stringify({ started, finished: new Date(), node: process.version, leakkitBuild, files, medians: summaryJson, table, runs: all }, null, 2));
+if (!renderFrom)
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify(
+      {
+        started,
+        finished: new Date(),
+        node: process.version,
+        leakkitBuild,
+        files,
+        medians: summaryJson,
+        table,
+        runs: all,
+      },
+      null,
+      2,
+    ),
+  );
 if (!renderFrom) console.error(`wrote ${outFile}`);

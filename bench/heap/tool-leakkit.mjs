@@ -45,7 +45,8 @@ const targetIndex = await rec.phase('find', () => {
   for (let n = 0; n < d.nodeCount; n++) {
     if (d.nodeType[n] !== closure || d.strings.get(d.nodeName[n]) !== TARGET_CLASS) continue;
     for (let e = d.firstEdge[n]; e < d.firstEdge[n + 1]; e++) {
-      if (d.edgeType[e] === property && d.strings.get(d.edgeNameOrIndex[e]) === TARGET_PROP) return d.edgeTo[e];
+      if (d.edgeType[e] === property && d.strings.get(d.edgeNameOrIndex[e]) === TARGET_PROP)
+        return d.edgeTo[e];
     }
   }
   return -1;

@@ -4,7 +4,9 @@
 //   path       TraceFinder.annotateShortestPaths + getPathToGCRoots (what `memlab trace` prints)
 //   retained   TraceFinder.calculateAllNodesRetainedSizes (dominators), then node.retainedSize
 import memlab from '@memlab/core';
+
 const { config, TraceFinder, utils } = memlab;
+
 import { fileArg, makeRecorder, summaryInfo, TARGET_CLASS, TARGET_PROP } from './common.mjs';
 
 const file = fileArg();
@@ -21,7 +23,10 @@ rec.info.summary = await rec.phase('summary', () => {
   heap.nodes.forEach((node) => {
     const key = node.type === 'object' || node.type === 'closure' ? node.name : `(${node.type})`;
     let row = byClass.get(key);
-    if (!row) byClass.set(key, (row = { name: key, count: 0, self: 0 }));
+    if (!row) {
+      row = { name: key, count: 0, self: 0 };
+      byClass.set(key, row);
+    }
     row.count++;
     row.self += node.self_size;
   });
@@ -30,6 +35,7 @@ rec.info.summary = await rec.phase('summary', () => {
 
 const target = await rec.phase('find', () => {
   let found = null;
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: memlab's forEach stops when the callback returns false
   heap.nodes.forEach((node) => {
     if (node.type !== 'closure' || node.name !== TARGET_CLASS) return;
     const edge = node.findAnyReference((e) => e.name_or_index === TARGET_PROP && e.type === 'property');

@@ -19,7 +19,12 @@ let sink = 0;
 function work(n) {
   const window = new Array(256);
   for (let i = 0; i < n; i++) {
-    const o = { id: i, name: WORDS[i & 7] + '-' + i, tags: [WORDS[(i >> 3) & 7], WORDS[(i >> 6) & 7]], at: i * 1.5 };
+    const o = {
+      id: i,
+      name: `${WORDS[i & 7]}-${i}`,
+      tags: [WORDS[(i >> 3) & 7], WORDS[(i >> 6) & 7]],
+      at: i * 1.5,
+    };
     const s = JSON.stringify(o);
     const parts = s.split(',');
     window[i & 255] = { o, len: s.length + parts.length };

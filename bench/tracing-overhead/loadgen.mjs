@@ -29,7 +29,13 @@ function once() {
     const t0 = performance.now();
     const id = seq++;
     const req = http.request(
-      { host: '127.0.0.1', port, path: `/api/products?page=${id % 13}&q=w${id % 7}`, agent, headers: { 'x-request-id': String(id) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: `/api/products?page=${id % 13}&q=w${id % 7}`,
+        agent,
+        headers: { 'x-request-id': String(id) },
+      },
       (res) => {
         res.on('data', () => {});
         res.on('end', () => {

@@ -41,7 +41,10 @@ const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${
 
 function runJson(script, argv) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, script), ...argv], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(here, script), ...argv], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
@@ -68,7 +71,13 @@ function startServer(mode) {
   });
 }
 
-const result = { date: new Date().toISOString(), node: process.version, tracer, leakkitBuild, cores: (await import('node:os')).cpus().length };
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  tracer,
+  leakkitBuild,
+  cores: (await import('node:os')).cpus().length,
+};
 
 if (!flag('skip-loop')) {
   log(`alloc loop: modes ${loopModes}, ${loopRounds} rounds`);
@@ -79,7 +88,17 @@ if (!flag('skip-loop')) {
 if (!flag('skip-http')) {
   const servers = [];
   for (const m of httpModes) servers.push(await startServer(m));
-  const lg = (s, secs, warm) => runJson('loadgen.mjs', ['--port', String(s.port), '--concurrency', concurrency, '--seconds', secs, '--warmup', warm]);
+  const lg = (s, secs, warm) =>
+    runJson('loadgen.mjs', [
+      '--port',
+      String(s.port),
+      '--concurrency',
+      concurrency,
+      '--seconds',
+      secs,
+      '--warmup',
+      warm,
+    ]);
   log(`http: servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
   for (const s of servers) await lg(s, '3', '1');
   const runs = Object.fromEntries(httpModes.map((m) => [m, []]));
@@ -96,7 +115,9 @@ if (!flag('skip-http')) {
       ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
       ratios[m].cpu.push(got[m].cpuUsPerRequest / got.off.cpuUsPerRequest);
     }
-    log(`round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`);
+    log(
+      `round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`,
+    );
   }
   for (const s of servers) s.child.stdin.end();
   result.http = {
@@ -121,18 +142,37 @@ if (!flag('skip-http')) {
 
 // ---- markdown
 const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
-const lines = [`Node ${result.node}, ${result.cores} cores, tracer: ${tracer === 'leakkit' ? "leakkit start()" : 'raw node:inspector HeapProfiler.startSampling (harness check)'}, ${result.date.slice(0, 16)}Z`, ''];
+const lines = [
+  `Node ${result.node}, ${result.cores} cores, tracer: ${tracer === 'leakkit' ? 'leakkit start()' : 'raw node:inspector HeapProfiler.startSampling (harness check)'}, ${result.date.slice(0, 16)}Z`,
+  '',
+];
 if (result.allocLoop) {
-  lines.push(`Allocation-bound loop (${result.allocLoop.rounds} interleaved rounds, median; ratio = median of per-round time / untraced time):`, '');
-  lines.push('| tracing | wall time (ms) | CPU time (ms) | wall vs untraced | CPU vs untraced |', '|---|---|---|---|---|');
-  for (const m of result.allocLoop.modes) lines.push(`| ${m.mode} | ${m.medianMs} | ${m.medianCpuMs} | ${pct(m.ratio)} | ${pct(m.cpuRatio)} |`);
+  lines.push(
+    `Allocation-bound loop (${result.allocLoop.rounds} interleaved rounds, median; ratio = median of per-round time / untraced time):`,
+    '',
+  );
+  lines.push(
+    '| tracing | wall time (ms) | CPU time (ms) | wall vs untraced | CPU vs untraced |',
+    '|---|---|---|---|---|',
+  );
+  for (const m of result.allocLoop.modes)
+    lines.push(`| ${m.mode} | ${m.medianMs} | ${m.medianCpuMs} | ${pct(m.ratio)} | ${pct(m.cpuRatio)} |`);
   lines.push('');
 }
 if (result.http) {
   const h = result.http;
-  lines.push(`HTTP server (node:http JSON endpoint), load from a second process: ${h.concurrency} keep-alive connections, ${h.rounds} alternating rounds of ${h.seconds} s${h.snapshotEveryMs ? `, traced server takes a tracing snapshot every ${h.snapshotEveryMs} ms` : ''}; medians, ratios = median of per-round ratios:`, '');
-  lines.push('| tracing | throughput (req/s) | p50 (ms) | p99 (ms) | server CPU per request (µs) | throughput vs untraced | p99 vs untraced | CPU per request vs untraced |', '|---|---|---|---|---|---|---|---|');
-  for (const m of h.modes) lines.push(`| ${m.mode} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.cpuUsPerRequest.toFixed(1)} | ${pct(m.rpsRatio)} | ${m.p99Ratio.toFixed(3)}× | ${pct(m.cpuRatio)} |`);
+  lines.push(
+    `HTTP server (node:http JSON endpoint), load from a second process: ${h.concurrency} keep-alive connections, ${h.rounds} alternating rounds of ${h.seconds} s${h.snapshotEveryMs ? `, traced server takes a tracing snapshot every ${h.snapshotEveryMs} ms` : ''}; medians, ratios = median of per-round ratios:`,
+    '',
+  );
+  lines.push(
+    '| tracing | throughput (req/s) | p50 (ms) | p99 (ms) | server CPU per request (µs) | throughput vs untraced | p99 vs untraced | CPU per request vs untraced |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const m of h.modes)
+    lines.push(
+      `| ${m.mode} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.cpuUsPerRequest.toFixed(1)} | ${pct(m.rpsRatio)} | ${m.p99Ratio.toFixed(3)}× | ${pct(m.cpuRatio)} |`,
+    );
 }
 result.table = lines.join('\n');
 console.log(result.table);

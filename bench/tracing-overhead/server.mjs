@@ -9,7 +9,8 @@ import { traceOn, traceSnapshot } from './tracer.mjs';
 const mode = process.argv[2] || 'off';
 await traceOn(mode);
 const every = Number(process.env.SNAPSHOT_EVERY_MS || 0);
-if (mode !== 'off' && !mode.startsWith('raw:') && every > 0) setInterval(() => void traceSnapshot(), every).unref();
+if (mode !== 'off' && !mode.startsWith('raw:') && every > 0)
+  setInterval(() => void traceSnapshot(), every).unref();
 
 const PRODUCTS = Array.from({ length: 500 }, (_, i) => ({
   id: i,
@@ -41,7 +42,12 @@ function handle(req, res) {
       discounted: Math.round(p.price * 0.9 * 100) / 100,
     });
   }
-  const body = JSON.stringify({ page, count: items.length, items, requestId: req.headers['x-request-id'] ?? null });
+  const body = JSON.stringify({
+    page,
+    count: items.length,
+    items,
+    requestId: req.headers['x-request-id'] ?? null,
+  });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

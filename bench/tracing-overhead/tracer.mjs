@@ -22,7 +22,9 @@ async function loadLeakkit() {
 }
 
 const post = (method, params) =>
-  new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+  new Promise((resolve, reject) =>
+    session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 
 function connect() {
   if (!session) {
