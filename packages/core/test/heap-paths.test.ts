@@ -1,5 +1,5 @@
 import type { HeapGraph } from '@leakkit/core/heap';
-import { displayFile, isIdentifier, LeakkitError } from '@leakkit/core/heap';
+import { captureHeap, displayFile, isIdentifier, LeakkitError } from '@leakkit/core/heap';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { snapshotSeries } from './fixtures/growth/series.js';
 
@@ -153,6 +153,23 @@ describe('graph.pathTo()', () => {
     expect(raw.text).toMatch(/-internal table-> \(array\) @\d+ -internal \d+-> Object @\d+$/);
     expect(raw.text).not.toContain('predict-');
     expect(raw.steps).toEqual(graph.pathTo(id(graph, value!))!.steps);
+  });
+
+  it('writes a property of the global object as the bare name, in a capture of this process', async () => {
+    const holder = globalThis as { leakkitPathProbe?: { items: object[] } };
+    holder.leakkitPathProbe = { items: [{ probe: 1 }] };
+    try {
+      const graph = await captureHeap({ resetAfter: true });
+      let items = -1;
+      for (let n = 0; n < graph.nodeCount && items < 0; n++) {
+        const probe = follow(graph, n, 'property', 'leakkitPathProbe');
+        if (probe >= 0) items = follow(graph, probe, 'property', 'items');
+      }
+      expect(items).toBeGreaterThanOrEqual(0);
+      expect(graph.pathTo(id(graph, items))!.text).toBe('leakkitPathProbe.items');
+    } finally {
+      delete holder.leakkitPathProbe;
+    }
   });
 
   it('throws for an id the graph does not hold', () => {

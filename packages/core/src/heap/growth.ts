@@ -198,10 +198,12 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
 
   let heapGrowth = 0;
   {
+    // Graphs the caller keeps (the series itself) are growth of the analysis, not of the program.
+    const firstOwn = markOwnObjects(first);
     let before = 0;
-    for (let n = 0; n < first.nodeCount; n++) before += first.nodeSelfSize[n]!;
+    for (let n = 0; n < first.nodeCount; n++) if (!firstOwn[n]) before += first.nodeSelfSize[n]!;
     let after = 0;
-    for (let n = 0; n < last.nodeCount; n++) after += last.nodeSelfSize[n]!;
+    for (let n = 0; n < last.nodeCount; n++) if (!ownMark[n]) after += last.nodeSelfSize[n]!;
     heapGrowth = after - before;
   }
   let explained = 0;
@@ -722,18 +724,19 @@ interface WalkState {
 function markOwnObjects(data: HeapGraphData): Uint8Array {
   const v = vocabulary(data);
   const marked = new Uint8Array(data.nodeCount);
-  if (v.name.HeapGraph < 0 && v.name.StringTable < 0) return marked;
+  const own = [v.name.HeapGraph, v.name.StringTable, v.name.HeapGraphBuilt, v.name.StringTableBuilt].filter(
+    (i) => i >= 0,
+  );
+  if (own.length === 0) return marked;
   let frontier: number[] = [];
   for (let n = 0; n < data.nodeCount; n++) {
-    if (
-      data.nodeType[n] === v.type.object &&
-      (data.nodeName[n] === v.name.HeapGraph || data.nodeName[n] === v.name.StringTable)
-    ) {
+    if (data.nodeType[n] === v.type.object && own.includes(data.nodeName[n]!)) {
       marked[n] = 1;
       frontier.push(n);
     }
   }
-  for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
+  // Five hops reach a graph's typed arrays' buffers and their backing stores.
+  for (let depth = 0; depth < 5 && frontier.length > 0; depth++) {
     const next: number[] = [];
     for (const n of frontier) {
       for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
@@ -742,6 +745,10 @@ function markOwnObjects(data: HeapGraphData): Uint8Array {
           continue;
         const t = data.edgeTo[e]!;
         if (marked[t] || data.nodeType[t] === v.type.objectShape || data.nodeType[t] === v.type.closure)
+          continue;
+        // Past three hops only buffers and their backing stores: the bulk of a graph's memory,
+        // and nothing that could be the program's.
+        if (depth >= 3 && data.nodeType[t] !== v.type.native && data.nodeName[t] !== v.name.ArrayBuffer)
           continue;
         marked[t] = 1;
         next.push(t);

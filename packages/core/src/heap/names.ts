@@ -85,6 +85,12 @@ const VOCABULARY_NAMES = {
   parent: 'parent',
   HeapGraph: 'HeapGraph',
   StringTable: 'StringTable',
+  // The bundler names a class that refers to itself `_Name` (`var HeapGraph = class _HeapGraph`),
+  // and V8 reports that inner name as the constructor: the built package's own objects.
+  HeapGraphBuilt: '_HeapGraph',
+  StringTableBuilt: '_StringTable',
+  globalObject: 'global / ',
+  ArrayBuffer: 'ArrayBuffer',
 } as const;
 
 /** A name {@link HeapVocabulary} resolves to a string index. */

@@ -1,7 +1,7 @@
 import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
-import type { NodeKind, RenderOptions, SourceLocation } from './names.js';
+import type { HeapVocabulary, NodeKind, RenderOptions, SourceLocation } from './names.js';
 import {
   describeHeapValue,
   displayFile,
@@ -243,7 +243,7 @@ function retainerTree(data: HeapGraphData): RetainerTree {
   for (let e = firstEdge[root]!; e < firstEdge[root + 1]!; e++) {
     const to = edgeTo[e]!;
     if (edgeType[e] === v.edge.weak) continue;
-    if (edgeType[e] === v.edge.shortcut || data.nodeName[to] === v.name.global) globals.push(to);
+    if (edgeType[e] === v.edge.shortcut || isGlobalName(v, data.nodeName[to]!)) globals.push(to);
     else classify(to, false);
   }
   if (parent[root] === UNREACHED) parent[root] = ROOT;
@@ -321,13 +321,13 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
   let anchored = false;
   let location: SourceLocation | undefined;
   const label = (n: number) => {
-    if (data.nodeName[n] === v.name.global) return 'globalThis';
+    if (isGlobalName(v, data.nodeName[n]!)) return 'globalThis';
     return describeHeapValue(data, n, options);
   };
   // Starts text at node p when nothing has named it yet: "<Module @6177>".
   const base = (p: number) => {
     if (text !== '') return text;
-    if (data.nodeName[p] === v.name.global && nodeKind(data, p) !== 'string') return '';
+    if (isGlobalName(v, data.nodeName[p]!) && nodeKind(data, p) !== 'string') return '';
     return label(p);
   };
   const prop = (p: number, name: string) => {
@@ -508,4 +508,9 @@ function moduleFile(data: HeapGraphData, module: number): string | undefined {
   if (e < 0) return undefined;
   const to = data.edgeTo[e]!;
   return nodeKind(data, to) === 'string' ? data.strings.get(data.nodeName[to]!) : undefined;
+}
+
+/** The global object: `global` in older snapshots, `global / ` (constructor / tag) in current ones. */
+function isGlobalName(v: HeapVocabulary, name: number): boolean {
+  return name === v.name.global || name === v.name.globalObject;
 }
