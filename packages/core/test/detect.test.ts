@@ -156,6 +156,47 @@ describe('runDetectors()', () => {
     expect(run.findings[0]).toMatchObject({ detector: 'b', severity: 'leak' });
   });
 
+  it('lets the detector of highest priority speak for a path several detectors report', async () => {
+    const generic: Detector = {
+      ...returning('growth', finding('growth:Reg.timers', { path: 'Reg.timers' })),
+      priority: 0,
+    };
+    const timing: Detector = {
+      ...returning('timers', finding('timers:Reg.timers', { path: 'Reg.timers', evidence: { entries: 3 } })),
+      priority: 20,
+    };
+    const cache: Detector = {
+      ...returning('caches', finding('caches:Reg.timers', { path: 'Reg.timers' })),
+      priority: 10,
+    };
+    const other: Detector = returning('other', finding('other:elsewhere', { path: 'elsewhere' }));
+    const run = await runDetectors([generic, cache, timing, other], createDetectorContext());
+    expect(run.findings.map((f) => f.id).sort()).toEqual(['other:elsewhere', 'timers:Reg.timers']);
+    const kept = run.findings.find((f) => f.id === 'timers:Reg.timers')!;
+    expect(kept.evidence).toEqual({
+      entries: 3,
+      alsoReportedBy: [
+        { detector: 'growth', id: 'growth:Reg.timers' },
+        { detector: 'caches', id: 'caches:Reg.timers' },
+      ],
+    });
+
+    // Same priority: both stay. Without a path, the site is the subject.
+    const site = { file: 'src/a.ts', line: 3 };
+    const sited = (id: string): Finding => {
+      const { path: _path, ...rest } = finding(id, { site });
+      return rest;
+    };
+    const a = returning('a', sited('a:x'));
+    const b = { ...returning('b', sited('b:x')), priority: -1 };
+    const c = returning('c', sited('c:x'));
+    const byPriority = await runDetectors([a, b, c], createDetectorContext());
+    expect(byPriority.findings.map((f) => f.id).sort()).toEqual(['a:x', 'c:x']);
+    await expect(runDetectors([{ ...a, priority: Number.NaN }], createDetectorContext())).rejects.toThrow(
+      /detectors\[0\]\.priority/,
+    );
+  });
+
   it('de-duplicates by id across runs and raises severity as the finding persists', async () => {
     const store = new FindingStore({ escalateAfter: 2 });
     const events: string[] = [];

@@ -121,7 +121,7 @@ export function checkDetectors(detectors: unknown): readonly Detector[] {
   detectors.forEach((d: unknown, i) => {
     const at = `detectors[${i}]`;
     if (d === null || typeof d !== 'object') throw invalidOption(at, 'a detector `{ name, check }`', d);
-    const { name, check, setup, needs } = d as Record<string, unknown>;
+    const { name, check, setup, needs, priority } = d as Record<string, unknown>;
     if (typeof name !== 'string' || name === '')
       throw invalidOption(`${at}.name`, 'a non-empty string', name);
     if (typeof check !== 'function') throw invalidOption(`${at}.check`, 'a function', check);
@@ -129,6 +129,9 @@ export function checkDetectors(detectors: unknown): readonly Detector[] {
       throw invalidOption(`${at}.setup`, 'a function', setup);
     if (needs !== undefined && (needs === null || typeof needs !== 'object')) {
       throw invalidOption(`${at}.needs`, 'an object like `{ allocations: true }`', needs);
+    }
+    if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority))) {
+      throw invalidOption(`${at}.priority`, 'a finite number', priority);
     }
   });
   return detectors as readonly Detector[];
@@ -315,7 +318,10 @@ function toFailure(
  *   in `failures`) and the others still run; checks run concurrently, each in its own time box;
  * - each finding is validated ({@link validateFinding}): a malformed one is reported, not passed on;
  * - findings are unique by `id` (the more severe, then the surer, wins within a run) and, with a
- *   {@link FindingStore}, de-duplicated across runs with severity rising as they persist.
+ *   {@link FindingStore}, de-duplicated across runs with severity rising as they persist;
+ * - findings of different detectors about the same `path` (or, without one, the same `site`) are
+ *   merged: the detector with the highest `priority` speaks, the others are listed in its
+ *   `evidence.alsoReportedBy`.
  *
  * Each detector gets a shallow copy of the context with its own `signal` (`{ ...context, signal }`),
  * aborted when its time box runs out: pass a plain object, as {@link createDetectorContext} makes
@@ -412,7 +418,8 @@ export async function runDetectors(
     }
   });
 
-  let findings = [...byId.values()];
+  const priorities = new Map(list.map((d) => [d.name, d.priority ?? 0]));
+  let findings = mergeBySubject([...byId.values()], priorities);
   if (o.store !== undefined) {
     const onError = o.onError;
     findings = o.store.record(findings, {
@@ -422,6 +429,52 @@ export async function runDetectors(
     });
   }
   return { findings, failures, durations };
+}
+
+/** What a finding is about: its path, else its site. Findings about nothing in particular have none. */
+function subjectOf(f: Finding): string | undefined {
+  if (f.path !== undefined) return `path:${f.path}`;
+  if (f.site !== undefined) return `site:${f.site.file}:${f.site.line}`;
+  return undefined;
+}
+
+/**
+ * One finding per subject across detectors: when several detectors name the same path (or, without
+ * a path, the same site), the one from the detector of highest `priority` speaks for all, and the
+ * others are listed in its `evidence.alsoReportedBy`. A pattern detector (timers, caches) thus takes
+ * over the generic "this grows" finding, and a user sees one line per culprit, with the best advice.
+ * Findings of equal priority about the same subject are all kept: neither knows better.
+ */
+function mergeBySubject(findings: Finding[], priorities: ReadonlyMap<string, number>): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const subject = subjectOf(f);
+    if (subject === undefined) continue;
+    const group = groups.get(subject);
+    if (group === undefined) groups.set(subject, [f]);
+    else group.push(f);
+  }
+  const dropped = new Set<Finding>();
+  const replaced = new Map<Finding, Finding>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    let top = Number.NEGATIVE_INFINITY;
+    for (const f of group) top = Math.max(top, priorities.get(f.detector) ?? 0);
+    const winners = group.filter((f) => (priorities.get(f.detector) ?? 0) === top);
+    const losers = group.filter((f) => (priorities.get(f.detector) ?? 0) !== top);
+    if (losers.length === 0) continue;
+    const also = losers.map((f) => ({ detector: f.detector, id: f.id }));
+    for (const f of losers) dropped.add(f);
+    for (const w of winners) {
+      const previous = w.evidence?.alsoReportedBy;
+      const list = Array.isArray(previous) ? [...previous, ...also] : also;
+      replaced.set(w, { ...w, evidence: { ...w.evidence, alsoReportedBy: list } });
+    }
+  }
+  if (dropped.size === 0) return findings;
+  const out: Finding[] = [];
+  for (const f of findings) if (!dropped.has(f)) out.push(replaced.get(f) ?? f);
+  return out;
 }
 
 /**

@@ -220,6 +220,14 @@ export interface Detector {
   name: string;
   /** The evidence it needs; absent means gauges only. */
   needs?: EvidenceNeeds;
+  /**
+   * Who speaks when several detectors report the same `path` (or site): the highest priority wins
+   * and the others are listed in its `evidence.alsoReportedBy`. Pattern detectors that know a leak
+   * better than a generic one rank higher: core's generic growth finding is 0, `caches()` 10,
+   * `timers()` 20.
+   * @defaultValue 0
+   */
+  priority?: number;
   /** Called once before the first check: install hooks, watch gauges. May return a disposer. */
   // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a setup that returns nothing type-check, as DESIGN.md writes it
   setup?(ctx: DetectorContext): void | Disposer | Promise<void | Disposer>;
