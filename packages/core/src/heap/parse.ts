@@ -201,6 +201,7 @@ export class HeapSnapshotParser {
   readonly #file: string | undefined;
   readonly #totalBytes: number | undefined;
   readonly #onProgress: ((progress: HeapParseProgress) => void) | undefined;
+  #reported = -1;
   readonly #trustCounts: boolean;
 
   #error: LeakkitError | undefined;
@@ -398,6 +399,7 @@ export class HeapSnapshotParser {
     this.#base += end;
     if (this.#onProgress && this.#base >= this.#nextProgress) {
       this.#nextProgress = this.#base + PROGRESS_EVERY;
+      this.#reported = this.#base;
       this.#onProgress({ bytesRead: this.#base, totalBytes: this.#totalBytes });
     }
   }
@@ -413,7 +415,9 @@ export class HeapSnapshotParser {
     try {
       const data = this.#finish();
       this.#ended = true;
-      this.#onProgress?.({ bytesRead: this.#base, totalBytes: this.#totalBytes });
+      // The last write may already have reported the final count: report every position once.
+      if (this.#reported !== this.#base)
+        this.#onProgress?.({ bytesRead: this.#base, totalBytes: this.#totalBytes });
       return data;
     } catch (error) {
       throw this.#wrap(error);
