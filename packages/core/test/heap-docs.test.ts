@@ -48,6 +48,28 @@ describe.skipIf(!built)('docs/heap.md', () => {
     }
   }, 180_000);
 
+  it('names the variable of an ES module suspended in a top-level await, captured in-process', async () => {
+    // The module body is a suspended generator while it awaits captureHeap(): `seen`, which no
+    // closure captures, lives in its registers (their names are not in the snapshot), reachable only
+    // through V8's module machinery; the inspector's own handles must not win.
+    const code = [
+      "import { captureHeap, findGrowth } from '@leakkit/core/heap';",
+      'const seen = new Map();',
+      'const series = [];',
+      'let n = 0;',
+      'for (let s = 0; s < 4; s++) {',
+      '  for (let i = 0; i < 500; i++) seen.set(`k${n++}`, { n });',
+      '  series.push(await captureHeap());',
+      '}',
+      'const [top] = findGrowth(series);',
+      'console.log(top.path, top.countPerStep);',
+    ].join('\n');
+    const file = join(dir, 'suspended.mjs');
+    await writeFile(file, code);
+    const { stdout } = await run(process.execPath, ['--no-warnings', file], { cwd: dir, timeout: 60_000 });
+    expect(stdout.trim()).toBe('suspended.mjs › <top-level variable> 500');
+  }, 60_000);
+
   it('prints what the comments next to the examples say', () => {
     const all = outputs.join('\n');
     expect(all).toContain('TimerMetrics.timers map 1000');

@@ -172,6 +172,55 @@ describe('graph.pathTo()', () => {
     }
   });
 
+  it('names a suspended async function’s variable through its scope, not V8’s bookkeeping', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function worker(): Promise<number> {
+      const pendingJobs = new Map([[1, { job: 1 }]]);
+      // A closure over it puts it in the function's context, as real code that captures it does.
+      const count = () => pendingJobs.size;
+      await gate;
+      return count();
+    }
+    const done = worker();
+    const graph = await captureHeap({ resetAfter: true });
+    release();
+    await done;
+    const path = graph.pathTo(id(graph, scopeVariable(graph, 'pendingJobs')))!;
+    expect(path.text).toMatch(/worker\(\) › pendingJobs$/);
+    expect(path.text).not.toContain('roots)');
+  });
+
+  it('names a local no closure captures by its suspended function', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const marker = { registerProbe: true };
+    async function drain(): Promise<number> {
+      const batch = [marker];
+      await gate;
+      return batch.length;
+    }
+    const done = drain();
+    const graph = await captureHeap({ resetAfter: true });
+    release();
+    await done;
+    // The array holding `marker` (its only element 0), other than this test's own references.
+    let batch = -1;
+    for (let n = 0; n < graph.nodeCount && batch < 0; n++) {
+      if (graph.nodeTypeName(n) !== 'object' || graph.nodeNameOf(n) !== 'Array') continue;
+      const first = follow(graph, n, 'element', '0');
+      if (first >= 0 && follow(graph, first, 'property', 'registerProbe') >= 0) {
+        if (graph.pathTo(id(graph, n))?.text.includes('<local variable>')) batch = n;
+      }
+    }
+    expect(batch).toBeGreaterThanOrEqual(0);
+    expect(graph.pathTo(id(graph, batch))!.text).toBe('heap-paths.test.ts › drain() › <local variable>');
+  });
+
   it('throws for an id the graph does not hold', () => {
     const graph = graphs['timer-metrics.cjs']!;
     let error: unknown;

@@ -91,6 +91,8 @@ const VOCABULARY_NAMES = {
   StringTableBuilt: '_StringTable',
   globalObject: 'global / ',
   ArrayBuffer: 'ArrayBuffer',
+  registers: 'parameters_and_registers',
+  sourceTextModule: 'system / SourceTextModule',
 } as const;
 
 /** A name {@link HeapVocabulary} resolves to a string index. */

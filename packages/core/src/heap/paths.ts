@@ -251,12 +251,11 @@ function retainerTree(data: HeapGraphData): RetainerTree {
     for (const node of tier) seed(node);
     drain(true);
   }
-  // Pass 3: rescan everything reached, in the order it was reached, over every strong edge.
-  const reached = tail;
-  head = 0;
-  const rescanEnd = reached;
-  while (head < rescanEnd) {
-    const from = queue[head++]!;
+  // Pass 3: rescan everything reached, in the order it was reached, over every strong edge. The
+  // root categories themselves go last: their direct edges into V8's bookkeeping (`(Strong roots)`'
+  // IdentityMap entries, handles the snapshot's own machinery opened) would otherwise win over the
+  // longer path a developer can read (a suspended ES module's body reached through its module).
+  const rescan = (from: number) => {
     for (let e = firstEdge[from]!; e < firstEdge[from + 1]!; e++) {
       const to = edgeTo[e]!;
       if (parent[to] !== UNREACHED) continue;
@@ -266,7 +265,17 @@ function retainerTree(data: HeapGraphData): RetainerTree {
       via[to] = e;
       queue[tail++] = to;
     }
+  };
+  const rescanEnd = tail;
+  const categories: number[] = [];
+  head = 0;
+  while (head < rescanEnd) {
+    const from = queue[head++]!;
+    if (nodeType[from] === v.type.synthetic) categories.push(from);
+    else rescan(from);
   }
+  drain(false);
+  for (const from of categories) rescan(from);
   drain(false);
   const tree = { parent, via };
   trees.set(data, tree);
@@ -397,7 +406,30 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
       else if (ck === 'set') text = `${b}.values()[${slot.entry}]`;
       else if (slot.slot === 'key') text = `${b}.keys()[${slot.entry}]`;
       else text = `${b}.get(${describeHeapValue(data, tableKeyNode(data, p, slot.entry), options)})`;
-    } else if (isTableEdge(data, e) || data.edgeNameOrIndex[e] === v.name.context) {
+    } else if (
+      pk === 'internal' &&
+      i >= 2 &&
+      data.edgeType[edges[i - 1]!] === v.edge.internal &&
+      data.edgeNameOrIndex[edges[i - 1]!] === v.name.registers
+    ) {
+      // A local of a suspended function (an async function at an await, an ES module body at a
+      // top-level await) that no closure captures: V8 keeps it in the generator's registers, whose
+      // names the snapshot does not give. Say whose local it is and where that function lives.
+      const generator = nodes[i - 2]!;
+      const loc = functionLocation(data, generator);
+      const moduleBody = i >= 3 && data.nodeName[nodes[i - 3]!] === v.name.sourceTextModule;
+      const fe = findEdge(data, generator, v.edge.internal, v.name.function);
+      const fn = fe < 0 ? '' : data.strings.get(data.nodeName[data.edgeTo[fe]!]!);
+      const owner = moduleBody || !isIdentifier(fn) ? '' : `${fn}() › `;
+      const what = moduleBody ? '<top-level variable>' : '<local variable>';
+      text = `${loc ? `${displayFile(loc.file)} › ` : ''}${owner}${what}`;
+      location = loc && moduleBody ? { file: loc.file } : loc;
+      anchored = true;
+    } else if (
+      isTableEdge(data, e) ||
+      data.edgeNameOrIndex[e] === v.name.context ||
+      (et === v.edge.internal && data.edgeNameOrIndex[e] === v.name.registers)
+    ) {
       // Hash tables and scopes are rendered by the step after them (`.get(…)`, `file › name`).
     } else if (options.internals) {
       text = `${base(p)}[[${name}]]`;
