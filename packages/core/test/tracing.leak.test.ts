@@ -37,12 +37,7 @@ async function measure(mode: string, fixture: string, calls: number, interval?: 
 
 // The pushed objects are counted exactly, but now and then V8 attributes one or two of its own
 // objects (an array backing store, IC data) to the same function between the snapshots: up to N + 2.
-// V8 12+ (Node 22, 24) allocation tracking also misses a few percent of the objects allocated after
-// the first heap snapshot (measured 0-2.5%; V8's, not ours): there down to 95% of N.
-const exactCount = (n: number) => {
-  const low = Number(process.versions.v8.split('.')[0]) < 12 ? n : Math.floor(n * 0.95);
-  return expect.toSatisfy((c: number) => c >= low && c <= n + 2);
-};
+const exactCount = (n: number) => expect.toSatisfy((c: number) => c >= n && c <= n + 2);
 
 describe.each(['leak.cjs', 'leak.mjs'])('a real leak in %s', (fixture) => {
   const file = `packages/core/test/fixtures/tracing/${fixture}`;

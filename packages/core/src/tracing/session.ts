@@ -120,6 +120,20 @@ function disableInlining(): () => void {
   };
 }
 
+/**
+ * Exact mode: V8's allocation tracker follows objects as GC moves them, but a full GC that
+ * compacts with several threads loses some of those moves (Node 24 measured: 547 of 20,000 live
+ * objects unattributed in most runs; none with `--no-parallel-compaction`, 8 runs of 8). Compacting
+ * on one thread costs a little full-GC time only while exact tracing runs.
+ */
+function compactOnOneThread(): () => void {
+  // A process started with the flag keeps it: only undo what this call changed.
+  if (process.execArgv.some((a) => a === '--no-parallel-compaction' || a === '--no-parallel_compaction'))
+    return () => {};
+  setFlagsFromString('--no-parallel-compaction');
+  return () => setFlagsFromString('--parallel-compaction');
+}
+
 function sameOptions(
   a: ResolvedTracingOptions,
   b: ResolvedTracingOptions,
@@ -158,7 +172,14 @@ export function start(options: TracingOptions = {}): void {
   const session = connect();
   let restoreFlags: (() => void) | undefined;
   try {
-    if (resolved.precise) restoreFlags = disableInlining();
+    const restoreInlining = resolved.precise ? disableInlining() : undefined;
+    const restoreCompaction = resolved.mode === 'exact' ? compactOnOneThread() : undefined;
+    if (restoreInlining || restoreCompaction) {
+      restoreFlags = () => {
+        restoreInlining?.();
+        restoreCompaction?.();
+      };
+    }
     if (resolved.mode === 'sampling') {
       postSync(session, 'HeapProfiler.startSampling', { samplingInterval: resolved.samplingInterval });
     } else {
