@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@leakkit\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@leakkit\/detector-timers$/, replacement: src('detector-timers/src/index.ts') },
       { find: /^@leakkit\/detector-caches$/, replacement: src('detector-caches/src/index.ts') },
+      { find: /^@leakkit\/cli$/, replacement: src('cli/src/index.ts') },
       { find: /^@leakkit\/reporter-console$/, replacement: src('reporter-console/src/index.ts') },
     ],
   },

@@ -26,7 +26,13 @@ export type LeakkitErrorCode =
   /** A detector's `setup` or `check` did not settle within the time box. */
   | 'ERR_LEAKKIT_DETECTOR_TIMEOUT'
   /** A detector returned something that is not a valid `Finding` (or not an array of them). */
-  | 'ERR_LEAKKIT_INVALID_FINDING';
+  | 'ERR_LEAKKIT_INVALID_FINDING'
+  /** `assertBounded`: the function under test is not bounded (a `LeakError`; its message is the report). */
+  | 'ERR_LEAKKIT_NOT_BOUNDED'
+  /** The function under test threw or rejected during a check; `cause` is what it threw. */
+  | 'ERR_LEAKKIT_FUNCTION_FAILED'
+  /** A check did not finish within its `timeout`. */
+  | 'ERR_LEAKKIT_TIMEOUT';
 
 /** Where an error happened, when it is known. */
 export interface LeakkitErrorDetails {
@@ -52,7 +58,8 @@ export interface LeakkitErrorDetails {
  * ```
  */
 export class LeakkitError extends Error {
-  override readonly name = 'LeakkitError';
+  // `string`, not the literal: subclasses (LeakError) name themselves.
+  override readonly name: string = 'LeakkitError';
   readonly code: LeakkitErrorCode;
   readonly option: string | undefined;
   readonly file: string | undefined;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { HeapGraph, HeapSnapshotParser, LeakkitError } from '@leakkit/core/heap';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,6 +204,83 @@ describe('HeapSnapshotParser (properties)', () => {
       ),
       { numRuns: 3_000 },
     );
+  });
+});
+
+/** The parse's outcome as comparable data: the graph, or the error's message (which holds the offset). */
+function outcome(parse: () => HeapGraphData): HeapGraphData | string {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof LeakkitError)) throw error;
+    return error.message;
+  }
+}
+
+function expectSameOutcome(a: HeapGraphData | string, b: HeapGraphData | string): void {
+  if (typeof a === 'string' || typeof b === 'string') expect(a).toBe(b);
+  else expectSameData(a, b);
+}
+
+describe('HeapSnapshotParser fast paths (properties)', () => {
+  it('take the records the careful loop would, with the same first error at the same byte', () => {
+    // The fast paths (nodes, edges, locations) start a record only 256 bytes or more before the end
+    // of a chunk: chunks of 200 bytes never use them, chunks of 1 MiB nearly always do.
+    const parseIn = (bytes: Uint8Array, size: number, known: boolean) => () =>
+      parseCuts(
+        bytes,
+        Array.from({ length: Math.floor(bytes.length / size) }, (_, i) => (i + 1) * size),
+        known,
+      );
+    fc.assert(
+      fc.property(
+        fc.array(mutationArb(real.length, headerEnd), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (mutations, known) => {
+          const bytes = mutate(real, mutations);
+          expectSameOutcome(outcome(parseIn(bytes, 1 << 20, known)), outcome(parseIn(bytes, 200, known)));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('HeapGraph.fromFile with the edges on a worker (properties)', () => {
+  it('gives the graph or the first error, at the same byte, that one thread gives', async () => {
+    const tmp = tempDir();
+    try {
+      const file = `${tmp.dir}/mutated.heapsnapshot`;
+      const read = async (parallel: boolean): Promise<HeapGraphData | string> => {
+        try {
+          return (await HeapGraph.fromFile(file, { parallel })).data;
+        } catch (error) {
+          if (!(error instanceof LeakkitError)) throw error;
+          return error.message;
+        }
+      };
+      // Mutations anywhere, weighted to the edges (more than half of the file).
+      const edges = Buffer.from(real).indexOf('"edges"');
+      const strings = Buffer.from(real).indexOf('"strings"');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.oneof(
+              mutationArb(real.length, headerEnd),
+              mutationArb(strings, edges).filter((m) => m.kind !== 'count'),
+            ),
+            { minLength: 1, maxLength: 2 },
+          ),
+          async (mutations) => {
+            writeFileSync(file, mutate(real, mutations));
+            expectSameOutcome(await read(true), await read(false));
+          },
+        ),
+        { numRuns: 20 },
+      );
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 

@@ -136,6 +136,79 @@ describe('HeapGraph.fromFile()', () => {
     expect(e3).toMatchObject({ code: 'ERR_LEAKKIT_BAD_SNAPSHOT', file: empty, offset: 0 });
   });
 
+  it('parses the edges on a worker thread to the same graph, progress reported once per position', async () => {
+    const progress: number[] = [];
+    const graph = await HeapGraph.fromFile(realFile, {
+      parallel: true,
+      onProgress: (p) => progress.push(p.bytesRead),
+    });
+    expectSameData(graph.data, realReference);
+    expect(graph.data.edgeTo.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(progress.at(-1)).toBe(realBytes.length);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1]!);
+    // parallel: false never shares.
+    const alone = await HeapGraph.fromFile(realFile, { parallel: false });
+    expect(alone.data.edgeTo.buffer).toBeInstanceOf(ArrayBuffer);
+    expectSameData(alone.data, realReference);
+  });
+
+  it('finishes the edges itself wherever the worker stops (edges it cannot fast-parse)', async () => {
+    const text = Buffer.from(realBytes).toString('latin1');
+    const start = text.indexOf('"edges":[') + '"edges":['.length;
+    const end = text.indexOf(']', start);
+    // Whitespace inside the records: valid JSON the worker's fast path leaves to the parser, from
+    // the first record (spaces everywhere) or from the middle on.
+    for (const from of [start, start + Math.floor((end - start) / 2)]) {
+      const cut = text.indexOf('\n,', from) + 1;
+      const edges = text.slice(cut, end).replaceAll(',', ', ');
+      const file = join(dir, `spaced-${from}.heapsnapshot`);
+      writeFileSync(file, Buffer.from(text.slice(0, cut) + edges + text.slice(end), 'latin1'));
+      const graph = await HeapGraph.fromFile(file, { parallel: true });
+      expectSameData(graph.data, realReference);
+    }
+  });
+
+  it('reports the same first error, at the same byte, with or without the worker', async () => {
+    const text = Buffer.from(realBytes).toString('latin1');
+    const edges = text.indexOf('"edges":[') + '"edges":['.length;
+    const edgesEnd = text.indexOf(']', edges);
+    const strings = text.indexOf('"strings":[');
+    const at = (i: number, s: string) => text.slice(0, i) + s + text.slice(i + s.length);
+    const cases = {
+      'bad byte in the edges': at(edges + Math.floor((edgesEnd - edges) / 3), 'x'),
+      'edge out of range': at(edges + 4, '9999999999'),
+      // Late enough in the edges that the header's counts still fit the file.
+      'truncated in the edges': text.slice(0, edgesEnd - 10),
+      'bad byte in the strings': text.replace('"strings":["', '"strings":[x"'),
+      'bad byte in the edges and in the strings': at(edges + Math.floor((edgesEnd - edges) / 2), 'x').replace(
+        '"strings":["',
+        '"strings":[x"',
+      ),
+      'bad byte after the edges': at(strings - 5, '}'),
+      'bad byte in the nodes': at(edges - 30, '-'),
+    };
+    for (const [name, content] of Object.entries(cases)) {
+      const file = join(dir, 'broken.heapsnapshot');
+      writeFileSync(file, Buffer.from(content, 'latin1'));
+      const alone = await caughtAsync(() => HeapGraph.fromFile(file, { parallel: false }));
+      const progress: number[] = [];
+      const withWorker = await caughtAsync(() =>
+        HeapGraph.fromFile(file, { parallel: true, onProgress: (p) => progress.push(p.bytesRead) }),
+      );
+      expect({ name, message: withWorker.message, offset: withWorker.offset }).toEqual({
+        name,
+        message: alone.message,
+        offset: alone.offset,
+      });
+      for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThan(progress[i - 1]!);
+    }
+    await expect(
+      HeapGraph.fromFile(realFile, { parallel: 'yes' as unknown as boolean }),
+    ).rejects.toMatchObject({
+      code: 'ERR_LEAKKIT_INVALID_OPTION',
+    });
+  });
+
   it('rejects non-snapshot JSON with the byte offset and the file', async () => {
     const file = join(dir, 'package.json');
     writeFileSync(file, JSON.stringify({ name: 'x', version: '1.0.0' }));

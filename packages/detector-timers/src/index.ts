@@ -1,1 +1,2 @@
-export const packageName = '@leakkit/detector-timers';
+export type { TimersOptions } from './options.js';
+export { timers } from './timers.js';

@@ -46,6 +46,12 @@ export interface Dominators {
   readonly preorder: Uint32Array;
   /** Number of reachable nodes (the length of {@link preorder}). */
   readonly reachableCount: number;
+  /**
+   * Per position in {@link preorder}: the position there of the node's immediate dominator (0,
+   * the root, for the root itself). Always smaller than the node's own position except for the
+   * root: the dominator tree by preorder positions, for walks that read it front to back.
+   */
+  readonly dominatorPosition: Uint32Array;
 }
 
 /**
@@ -54,6 +60,8 @@ export interface Dominators {
  * edge, computed once so the hot loops read a byte instead of re-deciding.
  *
  * @param data - A parsed heap graph.
+ * @param indexOf - The node index of a V8 object id, or -1 (`graph.nodeIndexOf`): finds WeakMap
+ *   tables without a pass over every node.
  * @returns A Uint8Array of length `edgeCount`.
  *
  * @example
@@ -62,45 +70,88 @@ export interface Dominators {
  * const strongEdges = mask.reduce((a, b) => a + b, 0);
  * ```
  */
-export function retainingEdgeMask(data: HeapGraphData): Uint8Array {
-  const { nodeCount, edgeCount, firstEdge, edgeType, edgeNameOrIndex, nodeId, strings, rootIndex } = data;
+export function retainingEdgeMask(data: HeapGraphData, indexOf?: (id: number) => number): Uint8Array {
+  const { edgeCount, firstEdge, edgeType, rootIndex } = data;
   const mask = new Uint8Array(edgeCount);
-  // Per edge type: 0 never retains, 1 always, 2 only from the root, 3 internal (WeakMap check).
-  const kinds = new Uint8Array(256).fill(1);
+  // Per edge type: whether it retains, taking internal edges to retain (the exceptions follow).
+  const retains = new Uint8Array(256).fill(1);
   const types = data.edgeTypeNames;
+  let shortcut = -1;
+  let internal = -1;
   for (let t = 0; t < types.length && t < 256; t++) {
     const name = types[t];
-    if (name === WEAK_EDGE_TYPE) kinds[t] = 0;
-    else if (name === 'shortcut') kinds[t] = 2;
-    else if (name === 'internal') kinds[t] = 3;
+    if (name === WEAK_EDGE_TYPE) retains[t] = 0;
+    else if (name === 'shortcut') {
+      retains[t] = 0;
+      shortcut = t;
+    } else if (name === 'internal') internal = t;
   }
-  // Per string, filled on first sight: 1 = not a WeakMap entry name, 2 = one, tableIds = its table.
-  const nameState = new Uint8Array(strings.count);
-  let tableIds: Uint32Array | undefined;
-  for (let n = 0; n < nodeCount; n++) {
+  maskByType(mask, edgeType, retains);
+  // Shortcuts retain when they leave the root.
+  for (let e = firstEdge[rootIndex]!; e < firstEdge[rootIndex + 1]!; e++) {
+    if (edgeType[e] === shortcut) mask[e] = 1;
+  }
+  if (internal >= 0) unmaskWeakMapTableEdges(data, mask, internal, indexOf);
+  return mask;
+}
+
+/** One flat pass: the mask as the edge types alone give it. */
+function maskByType(mask: Uint8Array, edgeType: Uint8Array, retains: Uint8Array): void {
+  const n = mask.length;
+  for (let e = 0; e < n; e++) mask[e] = retains[edgeType[e]!]!;
+}
+
+/**
+ * The table side of every WeakMap entry: an internal edge whose name says "… pair in WeakMap (table
+ * @id)" and that leaves the node with that id. The names are found in the string table (a WeakMap
+ * entry's names are its own strings), then only the tables' edges are looked at.
+ */
+function unmaskWeakMapTableEdges(
+  data: HeapGraphData,
+  mask: Uint8Array,
+  internal: number,
+  indexOf: ((id: number) => number) | undefined,
+): void {
+  const { nodeCount, firstEdge, edgeType, edgeNameOrIndex, nodeId, strings } = data;
+  const { bytes, offsets, count } = strings;
+  // Per WeakMap entry name (a string index): its table's id. A Map: there are few of them.
+  const tableOf = new Map<number, number>();
+  const tables = new Set<number>();
+  for (let s = 0; s < count; s++) {
+    // Every entry name ends with `)` and starts with a digit: cheap tests before the real one.
+    const end = offsets[s + 1]!;
+    if (bytes[end - 1] !== CLOSE_PAREN) continue;
+    const start = offsets[s]!;
+    const first = bytes[start]!;
+    if (!(first >= DIGIT_0 && first <= DIGIT_9)) continue;
+    const table = weakMapTableId(bytes, start, end);
+    if (table < 0) continue;
+    tableOf.set(s, table);
+    tables.add(table);
+  }
+  if (tableOf.size === 0) return;
+  const unmask = (n: number) => {
+    const id = nodeId[n]!;
     const end = firstEdge[n + 1]!;
     for (let e = firstEdge[n]!; e < end; e++) {
-      const kind = kinds[edgeType[e]!]!;
-      if (kind === 1) mask[e] = 1;
-      else if (kind === 2) mask[e] = n === rootIndex ? 1 : 0;
-      else if (kind === 3) {
-        const name = edgeNameOrIndex[e]!;
-        let state = nameState[name];
-        if (state === 0) {
-          const table = weakMapTableId(strings.bytes, strings.offsets[name]!, strings.offsets[name + 1]!);
-          if (table < 0) state = 1;
-          else {
-            state = 2;
-            tableIds ??= new Uint32Array(strings.count);
-            tableIds[name] = table;
-          }
-          nameState[name] = state;
-        }
-        mask[e] = state === 2 && tableIds![name] === nodeId[n] ? 0 : 1;
-      }
+      if (edgeType[e] === internal && tableOf.get(edgeNameOrIndex[e]!) === id) mask[e] = 0;
     }
+  };
+  if (indexOf !== undefined) {
+    for (const id of tables) {
+      const n = indexOf(id);
+      if (n >= 0) unmask(n);
+    }
+    return;
   }
-  return mask;
+  // A 64 Kibit filter over the table ids (V8's ids are odd: bit 0 says nothing) keeps the Set
+  // lookups to the tables and a few others.
+  const filter = new Uint8Array(8192);
+  for (const id of tables) filter[(id >>> 4) & 0x1fff]! |= 1 << ((id >>> 1) & 7);
+  for (let n = 0; n < nodeCount; n++) {
+    const id = nodeId[n]!;
+    if ((filter[(id >>> 4) & 0x1fff]! & (1 << ((id >>> 1) & 7))) !== 0 && tables.has(id)) unmask(n);
+  }
 }
 
 const SPACE = 0x20;
@@ -148,6 +199,8 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * See {@link Dominators} for which edges retain and how unreachable nodes are reported.
  *
  * @param data - A parsed heap graph.
+ * @param indexOf - The node index of a V8 object id, or -1 (`graph.nodeIndexOf`), when the caller has
+ *   an id index: saves a pass over the nodes.
  * @returns idom, retained sizes, reachability and the DFS preorder.
  *
  * @example
@@ -156,93 +209,194 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * console.log(`root retains ${retainedSize[graph.data.rootIndex]} bytes`);
  * ```
  */
-export function computeDominators(data: HeapGraphData): Dominators {
-  const { nodeCount, firstEdge, edgeTo, nodeSelfSize, rootIndex } = data;
+export function computeDominators(data: HeapGraphData, indexOf?: (id: number) => number): Dominators {
+  const { nodeCount, firstEdge, edgeTo, rootIndex } = data;
   if (nodeCount > 0 && !(rootIndex >= 0 && rootIndex < nodeCount)) {
     throw new LeakkitError(
       'ERR_LEAKKIT_INVALID_ARGUMENT',
       `Expected a root index below the node count ${nodeCount}, got \`${describeValue(rootIndex)}\``,
     );
   }
+  if (nodeCount === 0) {
+    return {
+      idom: new Uint32Array(0),
+      retainedSize: new Float64Array(0),
+      reachable: new Uint8Array(0),
+      preorder: new Uint32Array(0),
+      reachableCount: 0,
+      dominatorPosition: new Uint32Array(0),
+    };
+  }
 
   // Preorder numbers are 1-based so 0 can mean "not reached"; arrays indexed by preorder number
-  // have nodeCount + 1 (or + 2) slots.
+  // have nodeCount + 1 (or + 2) slots. Each step is a function of its own: V8 optimises a small
+  // function with one hot loop sooner than a big one with many.
   const vertex = new Uint32Array(nodeCount + 1);
   const parent = new Uint32Array(nodeCount + 1);
-  const semi = new Uint32Array(nodeCount + 1);
+  // semi and firstPred share one buffer that becomes the retained sizes at the end, when both are
+  // done with: 8 bytes a node less at the peak.
+  const shared = new ArrayBuffer(8 * (nodeCount + 2));
+  const semi = new Uint32Array(shared, 0, nodeCount + 1);
+  const firstPred = new Uint32Array(shared, 4 * (nodeCount + 2), nodeCount + 2);
+  // The DFS stack (node, next edge); afterwards the forest of the semidominator step.
   const label = new Uint32Array(nodeCount + 1);
-  const firstPred = new Uint32Array(nodeCount + 2);
-  let count = 0;
-  let preds: Uint32Array;
-  {
-    const mask = retainingEdgeMask(data);
-    const pre = new Uint32Array(nodeCount);
-    // 1. Iterative DFS over retaining edges, counting each node's retaining predecessors on the
-    //    way. `semi` and `label` double as the explicit stack (node, next edge); they are
-    //    initialised for real afterwards.
-    if (nodeCount > 0) {
-      const stackNode = semi;
-      const stackEdge = label;
-      let top = 0;
-      count = 1;
-      pre[rootIndex] = 1;
-      vertex[1] = rootIndex;
-      stackNode[0] = rootIndex;
-      stackEdge[0] = firstEdge[rootIndex]!;
-      while (top >= 0) {
-        const v = stackNode[top]!;
-        const e = stackEdge[top]!;
-        if (e < firstEdge[v + 1]!) {
-          stackEdge[top] = e + 1;
-          if (mask[e] === 0) continue;
-          const w = edgeTo[e]!;
-          const pw = pre[w]!;
-          if (pw !== 0) {
-            firstPred[pw]!++;
-            continue;
-          }
-          count++;
-          pre[w] = count;
-          firstPred[count]!++;
-          vertex[count] = w;
-          parent[count] = pre[v]!;
-          top++;
-          stackNode[top] = w;
-          stackEdge[top] = firstEdge[w]!;
-        } else {
-          top--;
-        }
-      }
-    }
-    // 2. Predecessors by preorder number (counting sort: inclusive prefix sums, then fill each
-    //    slice from its end). Every retaining edge of a reached node leads to a reached node.
-    let total = 0;
-    for (let w = 1; w <= count; w++) {
-      total += firstPred[w]!;
-      firstPred[w] = total;
-    }
-    firstPred[count + 1] = total;
-    preds = new Uint32Array(total);
-    for (let v = 1; v <= count; v++) {
-      const node = vertex[v]!;
-      const end = firstEdge[node + 1]!;
-      for (let e = firstEdge[node]!; e < end; e++) {
-        if (mask[e] === 0) continue;
-        preds[--firstPred[pre[edgeTo[e]!]!]!] = v;
-      }
-    }
-    // mask and pre go out of scope here: the collector may take them back before the next phase.
-  }
-  for (let i = 1; i <= count; i++) {
-    semi[i] = i;
-    label[i] = i;
-  }
-
-  // 3. Semidominators, in reverse preorder. ancestor[] is the forest of already processed
-  //    vertices (0 = a tree root); eval() with path compression finds the vertex of minimal
-  //    semidominator on the forest path, compressing iteratively with `scratch` as the stack.
   const ancestor = new Uint32Array(nodeCount + 1);
-  const scratch = new Uint32Array(nodeCount + 1);
+  let count: number;
+  let preds: Uint32Array;
+  let pre: Uint32Array;
+  {
+    const mask = retainingEdgeMask(data, indexOf);
+    pre = new Uint32Array(nodeCount);
+    count = depthFirst(
+      firstEdge,
+      edgeTo,
+      mask,
+      rootIndex,
+      pre,
+      vertex,
+      parent,
+      semi,
+      firstPred,
+      label,
+      ancestor,
+    );
+    preds = laterPredecessors(nodeCount, count, firstEdge, edgeTo, mask, pre, firstPred);
+    // The mask goes out of scope here: the collector may take it back before the next step.
+  }
+  ancestor.fill(0);
+  // The compression stack of `semidominators` reuses `pre`, not needed any more.
+  semidominators(count, preds, firstPred, semi, label, ancestor, parent, pre);
+  // In place: parent becomes the immediate dominator, by preorder number.
+  immediateDominators(count, semi, parent);
+
+  const idom = ancestor.subarray(0, nodeCount);
+  const reachable = new Uint8Array(nodeCount);
+  const retainedSize = new Float64Array(shared, 0, nodeCount);
+  results(data, count, vertex, parent, idom, reachable, retainedSize);
+  return {
+    idom,
+    retainedSize,
+    reachable,
+    preorder: vertex.subarray(1, count + 1),
+    reachableCount: count,
+    dominatorPosition: parent.subarray(1, count + 1),
+  };
+}
+
+/**
+ * 1. Iterative DFS over retaining edges from the root: numbers the nodes (`pre`, `vertex`, `parent`)
+ * and sorts every other retaining edge v → w by the numbers. When v comes first (a forward edge) it
+ * can only lower w's semidominator to v, and nothing else about it matters: `semi[w]` starts as the
+ * smallest such v (the DFS parent included). When w comes first (back and cross edges), v counts as
+ * a predecessor for step 3 (`firstPred`). Returns the number of reached nodes.
+ */
+function depthFirst(
+  firstEdge: Uint32Array,
+  edgeTo: Uint32Array,
+  mask: Uint8Array,
+  root: number,
+  pre: Uint32Array,
+  vertex: Uint32Array,
+  parent: Uint32Array,
+  semi: Uint32Array,
+  firstPred: Uint32Array,
+  stackNode: Uint32Array,
+  stackEdge: Uint32Array,
+): number {
+  let top = 0;
+  let count = 1;
+  pre[root] = 1;
+  vertex[1] = root;
+  semi[1] = 1;
+  stackNode[0] = root;
+  stackEdge[0] = firstEdge[root]!;
+  while (top >= 0) {
+    const v = stackNode[top]!;
+    const pv = pre[v]!;
+    const end = firstEdge[v + 1]!;
+    let e = stackEdge[top]!;
+    let w = -1;
+    for (; e < end; e++) {
+      if (mask[e] === 0) continue;
+      const to = edgeTo[e]!;
+      const pt = pre[to]!;
+      if (pt === 0) {
+        w = to;
+        break;
+      }
+      if (pt > pv) {
+        if (pv < semi[pt]!) semi[pt] = pv;
+      } else if (pt < pv) firstPred[pt]!++;
+      // pt === pv: an edge to itself says nothing about dominators.
+    }
+    if (w < 0) {
+      top--;
+      continue;
+    }
+    stackEdge[top] = e + 1;
+    count++;
+    pre[w] = count;
+    vertex[count] = w;
+    parent[count] = pv;
+    semi[count] = pv;
+    top++;
+    stackNode[top] = w;
+    stackEdge[top] = firstEdge[w]!;
+  }
+  return count;
+}
+
+/**
+ * 2. The back and cross predecessors of every node, by preorder number (counting sort: inclusive
+ * prefix sums, then each slice filled from its end). Walks the nodes in index order, so the edge
+ * arrays are read front to back; the order within a slice does not matter to step 3.
+ */
+function laterPredecessors(
+  nodeCount: number,
+  count: number,
+  firstEdge: Uint32Array,
+  edgeTo: Uint32Array,
+  mask: Uint8Array,
+  pre: Uint32Array,
+  firstPred: Uint32Array,
+): Uint32Array {
+  let total = 0;
+  for (let w = 1; w <= count; w++) {
+    total += firstPred[w]!;
+    firstPred[w] = total;
+  }
+  firstPred[count + 1] = total;
+  const preds = new Uint32Array(total);
+  for (let n = 0; n < nodeCount; n++) {
+    const v = pre[n]!;
+    if (v === 0) continue;
+    const end = firstEdge[n + 1]!;
+    for (let e = firstEdge[n]!; e < end; e++) {
+      if (mask[e] === 0) continue;
+      const pt = pre[edgeTo[e]!]!;
+      if (pt < v) preds[--firstPred[pt]!] = v;
+    }
+  }
+  return preds;
+}
+
+/**
+ * 3. Semidominators, in reverse preorder. `ancestor` is the forest of already processed vertices
+ * (0 = a tree root); eval() with path compression finds the vertex of minimal semidominator on the
+ * forest path, compressing iteratively with `stack`. Predecessors numbered before w are not in
+ * `preds`: their contribution (the smallest of them) is `semi[w]` already.
+ */
+function semidominators(
+  count: number,
+  preds: Uint32Array,
+  firstPred: Uint32Array,
+  semi: Uint32Array,
+  label: Uint32Array,
+  ancestor: Uint32Array,
+  parent: Uint32Array,
+  stack: Uint32Array,
+): void {
+  for (let i = 1; i <= count; i++) label[i] = i;
   for (let w = count; w >= 2; w--) {
     let best = semi[w]!;
     const pEnd = firstPred[w + 1]!;
@@ -254,11 +408,11 @@ export function computeDominators(data: HeapGraphData): Dominators {
         let sp = 0;
         let x = v;
         while (ancestor[ancestor[x]!] !== 0) {
-          scratch[sp++] = x;
+          stack[sp++] = x;
           x = ancestor[x]!;
         }
         while (sp > 0) {
-          const y = scratch[--sp]!;
+          const y = stack[--sp]!;
           const a = ancestor[y]!;
           if (semi[label[a]!]! < semi[label[y]!]!) label[y] = label[a]!;
           ancestor[y] = ancestor[a]!;
@@ -271,23 +425,38 @@ export function computeDominators(data: HeapGraphData): Dominators {
     semi[w] = best;
     ancestor[w] = parent[w]!;
   }
+}
 
-  // 4. Immediate dominators: idom(w) is the nearest common ancestor of parent(w) and semi(w) in
-  //    the dominator tree built so far; preorder guarantees idom of smaller numbers is final.
-  const idomPre = scratch;
-  idomPre[1] = 1;
+/**
+ * 4. Immediate dominators: idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
+ * dominator tree built so far; preorder guarantees idom of smaller numbers is final, so `parent`
+ * can become `idom` in place.
+ */
+function immediateDominators(count: number, semi: Uint32Array, parentToIdom: Uint32Array): void {
+  parentToIdom[1] = 1;
   for (let w = 2; w <= count; w++) {
     const s = semi[w]!;
-    let d = parent[w]!;
-    while (d > s) d = idomPre[d]!;
-    idomPre[w] = d;
+    let d = parentToIdom[w]!;
+    while (d > s) d = parentToIdom[d]!;
+    parentToIdom[w] = d;
   }
+}
 
-  // 5. Back to node indices; retained sizes summed children-first (reverse preorder).
-  const idom = ancestor.subarray(0, nodeCount);
+/**
+ * 5. Back to node indices; retained sizes summed children-first (reverse preorder). Turns
+ * `idomPre` (1-based preorder numbers) into 0-based positions in `preorder`, in place.
+ */
+function results(
+  data: HeapGraphData,
+  count: number,
+  vertex: Uint32Array,
+  idomPre: Uint32Array,
+  idom: Uint32Array,
+  reachable: Uint8Array,
+  retainedSize: Float64Array,
+): void {
+  const { nodeCount, nodeSelfSize, rootIndex } = data;
   idom.fill(rootIndex);
-  const reachable = new Uint8Array(nodeCount);
-  const retainedSize = new Float64Array(nodeCount);
   for (let n = 0; n < nodeCount; n++) retainedSize[n] = nodeSelfSize[n]!;
   for (let w = 1; w <= count; w++) {
     const node = vertex[w]!;
@@ -299,11 +468,5 @@ export function computeDominators(data: HeapGraphData): Dominators {
     const dom = vertex[idomPre[w]!]!;
     retainedSize[dom] = retainedSize[dom]! + retainedSize[node]!;
   }
-  return {
-    idom,
-    retainedSize,
-    reachable,
-    preorder: vertex.subarray(1, count + 1),
-    reachableCount: count,
-  };
+  for (let w = 1; w <= count; w++) idomPre[w]!--;
 }

@@ -156,17 +156,23 @@ function findStrings<K extends string>(
   const keys = Object.keys(names) as K[];
   const wanted = keys.map((k) => encoder.encode(names[k]));
   const found = new Int32Array(keys.length).fill(-1);
-  const byLength = new Map<number, number[]>();
+  // Candidates by byte length, in an array: a Map lookup per string of a multi-million string table
+  // cost more than the rest of the loop.
+  let longest = 0;
+  for (const w of wanted) longest = Math.max(longest, w.length);
+  const byLength: (number[] | undefined)[] = new Array(longest + 1).fill(undefined);
   wanted.forEach((bytes, i) => {
-    const list = byLength.get(bytes.length) ?? [];
+    const list = byLength[bytes.length] ?? [];
     list.push(i);
-    byLength.set(bytes.length, list);
+    byLength[bytes.length] = list;
   });
   const { bytes, offsets, count } = data.strings;
   let missing = keys.length;
   for (let s = 0; s < count && missing > 0; s++) {
     const start = offsets[s]!;
-    const candidates = byLength.get(offsets[s + 1]! - start);
+    const length = offsets[s + 1]! - start;
+    if (length > longest) continue;
+    const candidates = byLength[length];
     if (candidates === undefined) continue;
     for (const i of candidates) {
       if (found[i] !== -1) continue;
@@ -424,7 +430,7 @@ export interface SourceLocation {
   column?: number;
 }
 
-const locationIndexes = new WeakMap<HeapGraphData, Map<number, number>>();
+const locationIndexes = new WeakMap<HeapGraphData, { order: Uint32Array | undefined }>();
 
 /**
  * The file (and line, when the snapshot records it) where closure `n` was defined:
@@ -454,13 +460,54 @@ export function functionLocation(data: HeapGraphData, n: number): SourceLocation
   if (file === '' || file.startsWith('system / ')) return undefined;
   let index = locationIndexes.get(data);
   if (!index) {
-    index = new Map();
-    for (let i = 0; i < data.locationNode.length; i++) index.set(data.locationNode[i]!, i);
+    index = { order: locationOrder(data.locationNode) };
     locationIndexes.set(data, index);
   }
-  const loc = index.get(closure);
-  if (loc === undefined) return { file };
+  const loc = findLocation(data.locationNode, index.order, closure);
+  if (loc < 0) return { file };
   return { file, line: data.locationLine[loc]! + 1, column: data.locationColumn[loc]! + 1 };
+}
+
+/**
+ * The locations in node order, for a binary search: undefined when the snapshot lists them in node
+ * order already (V8 does), else the location numbers sorted by node, ties in file order. Typed
+ * arrays, not a Map: a big heap has a million closures.
+ */
+function locationOrder(locationNode: Uint32Array): Uint32Array | undefined {
+  let sorted = true;
+  for (let i = 1; i < locationNode.length && sorted; i++) sorted = locationNode[i - 1]! <= locationNode[i]!;
+  if (sorted) return undefined;
+  // A stable radix sort, 16 bits at a time: linear, where a comparator sort of a million records is not.
+  const n = locationNode.length;
+  let order = new Uint32Array(n);
+  let next = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let shift = 0; shift < 32; shift += 16) {
+    const start = new Uint32Array(0x10001);
+    for (let i = 0; i < n; i++) start[((locationNode[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let b = 1; b <= 0x10000; b++) start[b]! += start[b - 1]!;
+    for (let i = 0; i < n; i++) {
+      const loc = order[i]!;
+      next[start[(locationNode[loc]! >>> shift) & 0xffff]!++] = loc;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
+}
+
+/** The number of the last location record of `node` (a later record of a node wins), or -1. */
+function findLocation(locationNode: Uint32Array, order: Uint32Array | undefined, node: number): number {
+  let lo = 0;
+  let hi = locationNode.length;
+  // Upper bound: the first position whose node is above `node`; the one before it is the last match.
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (locationNode[order === undefined ? mid : order[mid]!]! <= node) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === 0) return -1;
+  const loc = order === undefined ? lo - 1 : order[lo - 1]!;
+  return locationNode[loc] === node ? loc : -1;
 }
 
 /**

@@ -56,6 +56,7 @@ const T_AFTER_VALUE = 9; // `,` or `}`
 const T_NEXT_KEY = 10; // after `,`: a key
 const T_DONE = 11; // after the closing `}`: whitespace only
 const T_TRACE_TREE = 12; // inside trace_tree (nested arrays)
+const T_SKIP_EDGES = 13; // inside "edges" while another thread parses them: looking for `]`
 
 // Number arrays.
 const N_FIRST = 0; // after `[`: a number or `]`
@@ -112,6 +113,15 @@ const MAX_KEY_BYTES = 256;
 // Arrays whose final size is unknown (a stream of unknown length) start here and double.
 const INITIAL_CAPACITY = 1 << 16;
 const PROGRESS_EVERY = 1 << 20;
+// The number loops' fast path starts a record only this far from the chunk's end. A record of valid
+// numbers (at most 10 digits each, 64 fields at most… in practice 3 to 7) fits easily; one that does
+// not (a very long number) is caught by the `digitEnd` check and handed to the careful loop. Reading
+// past the chunk can only happen for a run of digits longer than the margin, and a typed array
+// read out of range gives undefined, which is no digit: the loop stops there either way.
+const FAST_MARGIN = 256;
+// A byte minus 48 (as the digit loops see it) for `,` and `\n`.
+const COMMA_DIGIT = 0x2c - 48;
+const NEWLINE_DIGIT = 0x0a - 48;
 
 const LOCATION_FIELD_ROLES: Record<string, number> = {
   object_index: F_OBJECT,
@@ -159,6 +169,161 @@ function growU8(a: Uint8Array, capacity: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(capacity);
   b.set(a.subarray(0, Math.min(a.length, capacity)));
   return b;
+}
+
+/**
+ * State of the edges' fast path (readEdgeRecords): the counters it advances and what it checks
+ * against. Plain data, so that a worker can hold one too.
+ */
+export interface EdgeRun {
+  /** Edges stored so far; the next record goes here. */
+  edge: number;
+  /** The largest name_or_index of an edge whose type names it by string, -1 for none. */
+  maxEdgeName: number;
+  edgeCapacity: number;
+  edgeType: Uint8Array;
+  edgeNameOrIndex: Uint32Array;
+  edgeTo: Uint32Array;
+  /** Node fields: to_node is a node field offset, a multiple of this. */
+  nf: number;
+  /** nodeCount × nf: to_node must be below it. */
+  toLimit: number;
+  edgeTypeCount: number;
+  /** Per edge type: 1 when name_or_index is an index (element, hidden), not a string. */
+  edgeIsIndex: Uint8Array;
+}
+
+/** What a worker needs to parse "edges" into shared memory (see delegateEdges). */
+export interface EdgesJob {
+  /**
+   * Offset just after the "snapshot" header: "edges" is the first `"edges"` key after it that
+   * `:` and `[` follow (numbers hold no quote, and V8 writes only "nodes" between them). The
+   * parser checks the guess against where it finds the array itself.
+   */
+  searchFrom: number;
+  edgeCount: number;
+  nf: number;
+  toLimit: number;
+  edgeTypeCount: number;
+  edgeIsIndex: Uint8Array;
+  /** The parser's edge arrays, on SharedArrayBuffers. */
+  edgeType: Uint8Array;
+  edgeNameOrIndex: Uint32Array;
+  edgeTo: Uint32Array;
+}
+
+/**
+ * What the worker reports: it took the array to start at `start` (the first byte after `[`, -1
+ * when it found none); edges `0 .. edge - 1` are stored and checked; the rest starts at `stoppedAt`.
+ */
+export interface EdgesResult {
+  start: number;
+  edge: number;
+  maxEdgeName: number;
+  /** Offset of the first record the worker did not take (a record's first byte). */
+  stoppedAt: number;
+}
+
+/** Completes delegated edges: feed it exactly the bytes `from .. to - 1`, then call `end()`. */
+export interface EdgesResume {
+  readonly from: number;
+  readonly to: number;
+  write(chunk: Uint8Array): void;
+  end(): void;
+}
+
+let parserInternals: {
+  delegate(parser: HeapSnapshotParser, onEdges: (job: EdgesJob) => void): void;
+  edgesRange(parser: HeapSnapshotParser): { start: number; end: number };
+  resume(parser: HeapSnapshotParser, result: EdgesResult): EdgesResume;
+};
+
+/**
+ * Lets another thread parse the "edges" array: once the header is read the parser calls `onEdges`
+ * with the job, and in "edges" it only looks for the array's end; before `end()`, give it the
+ * worker's result with {@link resumeEdges}. Only a parser that knows `totalBytes` delegates (its edge arrays are then
+ * allocated on SharedArrayBuffers), and only for V8's edge layout. Not part of the public API:
+ * `HeapGraph.fromFile` uses it.
+ */
+export function delegateEdges(parser: HeapSnapshotParser, onEdges: (job: EdgesJob) => void): void {
+  parserInternals.delegate(parser, onEdges);
+}
+
+/** Where the delegated edges are: `start` after `[`, `end` at `]` (-1 until the parser saw them). */
+export function delegatedEdges(parser: HeapSnapshotParser): { start: number; end: number } {
+  return parserInternals.edgesRange(parser);
+}
+
+/** See {@link delegateEdges}: checks and completes the edges from the worker's result. */
+export function resumeEdges(parser: HeapSnapshotParser, result: EdgesResult): EdgesResume {
+  return parserInternals.resume(parser, result);
+}
+
+/**
+ * The edges' fast path for V8's layout (type, name_or_index, to_node): whole records from `start`
+ * (a record's first byte) while they surely fit before `end`; returns the first byte of the first
+ * record it did not take. Any doubt (whitespace, a long number, a value to reject, a full array, the
+ * closing `]`) stops it there, and the careful loop of the parser takes that record, errors and all.
+ *
+ * Self-contained on purpose (no name from outside its body, constants inlined): an edge worker runs
+ * this function's source text, so the parser and the worker check edges with the same code.
+ */
+export function readEdgeRecords(buf: Uint8Array, start: number, end: number, run: EdgeRun): number {
+  // FAST_MARGIN of the parser: a record starts only this far from the end.
+  const fastEnd = end - 256;
+  const digitEnd = end - 2;
+  const MAX_U32 = 0xffff_ffff;
+  const COMMA = 0x2c - 48;
+  const NEWLINE = 0x0a - 48;
+  const { edgeCapacity, edgeType, edgeNameOrIndex, edgeTo, nf, toLimit, edgeTypeCount, edgeIsIndex } = run;
+  const inverseNf = 1 / nf;
+  let edge = run.edge;
+  let maxEdgeName = run.maxEdgeName;
+  let q = start;
+  while (q < fastEnd && edge < edgeCapacity) {
+    // Three numbers in locals; a byte minus 48 is a digit when it is 0 to 9.
+    let r = q;
+    let type = buf[r]! - 48;
+    if (type < 0 || type > 9) break;
+    let d = buf[++r]! - 48;
+    while (d >= 0 && d <= 9) {
+      type = type * 10 + d;
+      d = buf[++r]! - 48;
+    }
+    if (d !== COMMA || type >= edgeTypeCount) break;
+    let name = buf[++r]! - 48;
+    if (name < 0 || name > 9) break;
+    d = buf[++r]! - 48;
+    while (d >= 0 && d <= 9) {
+      name = name * 10 + d;
+      d = buf[++r]! - 48;
+    }
+    if (d !== COMMA || name > MAX_U32) break;
+    let to = buf[++r]! - 48;
+    if (to < 0 || to > 9) break;
+    d = buf[++r]! - 48;
+    while (d >= 0 && d <= 9) {
+      to = to * 10 + d;
+      d = buf[++r]! - 48;
+    }
+    if (r > digitEnd) break;
+    // `,` between numbers, `\n,` between records as V8 writes them.
+    if (d === COMMA) r++;
+    else if (d === NEWLINE && buf[r + 1] === 0x2c) r += 2;
+    else break;
+    // A multiplication instead of a division (this runs 50 M times on a big heap); exact for
+    // multiples of nf below 2^32, and the check rejects everything else.
+    const target = (to * inverseNf + 0.5) >>> 0;
+    if (to >= toLimit || target * nf !== to) break;
+    edgeType[edge] = type;
+    edgeNameOrIndex[edge] = name;
+    if (name > maxEdgeName && edgeIsIndex[type] === 0) maxEdgeName = name;
+    edgeTo[edge++] = target;
+    q = r;
+  }
+  run.edge = edge;
+  run.maxEdgeName = maxEdgeName;
+  return q;
 }
 
 interface HeaderInfo {
@@ -273,14 +438,26 @@ export class HeapSnapshotParser {
   #nodeDetachedness: Uint8Array | undefined;
 
   // Edges.
+  /** The fast path's state for V8's edge layout (see readEdgeRecords); undefined for another layout. */
+  #edgeRun: EdgeRun | undefined;
+  /** Set by delegateEdges: called with the job once the header is read; "edges" is then skipped. */
+  #onEdges: ((job: EdgesJob) => void) | undefined;
+  #edgesDelegated = false;
+  /** Offsets of the delegated edges: the first byte after `[`, and the `]` (-1 until seen). */
+  #edgesStart = -1;
+  #edgesEnd = -1;
+  /** Whether the delegated edges were parsed and checked (resumeEdges). */
+  #edgesDone = false;
   #edgeCapacity = 0;
   #edge = 0;
   #maxEdgeName = -1;
-  #edgeType = new Uint8Array(0);
-  #edgeNameOrIndex = new Uint32Array(0);
-  #edgeTo = new Uint32Array(0);
+  #edgeType: Uint8Array = new Uint8Array(0);
+  #edgeNameOrIndex: Uint32Array = new Uint32Array(0);
+  #edgeTo: Uint32Array = new Uint32Array(0);
 
   // Locations.
+  /** Whether the locations are in V8's layout (object_index, script_id, line, column): the fast path. */
+  #locationsStandard = false;
   #location = 0;
   #locationCapacity = 0;
   #locationNode = new Uint32Array(0);
@@ -389,6 +566,9 @@ export class HeapSnapshotParser {
           case T_TRACE_TREE:
             pos = this.#traceTree(chunk, pos, end);
             break;
+          case T_SKIP_EDGES:
+            pos = this.#skipEdges(chunk, pos, end);
+            break;
           default:
             pos = this.#structure(chunk, pos, end);
         }
@@ -422,6 +602,84 @@ export class HeapSnapshotParser {
     } catch (error) {
       throw this.#wrap(error);
     }
+  }
+
+  // ---------------------------------------------------------------- delegated edges
+
+  static {
+    parserInternals = {
+      delegate: (parser, onEdges) => {
+        parser.#onEdges = onEdges;
+      },
+      edgesRange: (parser) => ({ start: parser.#edgesStart, end: parser.#edgesEnd }),
+      resume: (parser, result) => parser.#resumeEdges(result),
+    };
+  }
+
+  /**
+   * Checks and completes the delegated edges from where the worker stopped: a parser of its own,
+   * positioned inside "edges" at `result.stoppedAt` with the worker's counts, takes the bytes up to
+   * the array's `]` with every check of a sequential parse.
+   */
+  #resumeEdges(result: EdgesResult): EdgesResume {
+    const start = this.#edgesStart;
+    const close = this.#edgesEnd;
+    const run = this.#edgeRun;
+    if (start < 0 || close < 0 || this.#edgesDone || run === undefined) {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', 'no delegated edges to resume');
+    }
+    const info = this.#info!;
+    // A worker that failed, found another array, or reports something impossible did nothing:
+    // start over.
+    const sane =
+      result.start === start &&
+      Number.isSafeInteger(result.stoppedAt) &&
+      result.stoppedAt >= start &&
+      result.stoppedAt <= close &&
+      Number.isSafeInteger(result.edge) &&
+      result.edge >= 0 &&
+      result.edge <= info.edgeCount &&
+      (result.edge === 0) === (result.stoppedAt === start) &&
+      Number.isSafeInteger(result.maxEdgeName) &&
+      result.maxEdgeName >= -1;
+    const from = sane ? result.stoppedAt : start;
+    const p = new HeapSnapshotParser(this.#file === undefined ? {} : { file: this.#file });
+    p.#info = info;
+    p.#nf = this.#nf;
+    p.#ef = this.#ef;
+    p.#edgeIndex = this.#edgeIndex;
+    p.#rec = new Uint32Array(this.#rec.length);
+    p.#edgeTypeCount = this.#edgeTypeCount;
+    p.#edgeIsIndex = this.#edgeIsIndex;
+    p.#edgeCapacity = this.#edgeCapacity;
+    p.#edgeType = this.#edgeType;
+    p.#edgeNameOrIndex = this.#edgeNameOrIndex;
+    p.#edgeTo = this.#edgeTo;
+    p.#edgeRun = { ...run };
+    p.#seen.add('snapshot');
+    p.#key = 'edges';
+    p.#kind = K_EDGES;
+    p.#state = T_NUMBERS;
+    p.#valueStarted = true;
+    p.#numState = from === start ? N_FIRST : N_VALUE;
+    p.#field = 0;
+    p.#edge = sane ? result.edge : 0;
+    p.#maxEdgeName = sane ? result.maxEdgeName : -1;
+    p.#base = from;
+    const to = close + 1;
+    return {
+      from,
+      to,
+      write: (chunk) => p.write(chunk),
+      end: () => {
+        if (p.#state !== T_AFTER_VALUE || p.#base !== to) {
+          throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', 'the delegated edges were not given whole');
+        }
+        this.#edge = p.#edge;
+        this.#maxEdgeName = p.#maxEdgeName;
+        this.#edgesDone = true;
+      },
+    };
   }
 
   // ---------------------------------------------------------------- errors
@@ -571,12 +829,22 @@ export class HeapSnapshotParser {
       if (key === 'strings') {
         this.#startStrings(at);
         this.#state = T_STRINGS;
+      } else if (kind === K_EDGES && this.#edgesDelegated) {
+        this.#edgesStart = at + 1;
+        this.#state = T_SKIP_EDGES;
       } else {
         this.#kind = kind;
         this.#numState = N_FIRST;
         this.#field = 0;
         this.#state = T_NUMBERS;
         if (kind === K_LOCATIONS && this.#lf === 0) this.#kind = K_IGNORED;
+        else if (kind === K_LOCATIONS && this.#totalBytes !== undefined && this.#locationCapacity === 0) {
+          // Sized once to a bound (a node has at most one location in V8's snapshots, a record takes
+          // at least two bytes a number) instead of grown by copies: pages never written are never
+          // committed, and the arrays end as views of their used part.
+          const bound = Math.floor((this.#totalBytes - at) / (2 * this.#lf));
+          this.#growLocations(Math.max(1, Math.min(this.#info!.nodeCount, bound)));
+        }
       }
       // The array's own state machine consumes `[`.
       this.#valueStarted = false;
@@ -619,7 +887,11 @@ export class HeapSnapshotParser {
     }
     const length = p - pos;
     if (this.#headerLength + length > MAX_HEADER_BYTES) {
-      this.#fail(`a "snapshot" header larger than ${MAX_HEADER_BYTES} bytes`, this.#base + p);
+      // At the first byte past the limit, wherever the chunks end.
+      this.#fail(
+        `a "snapshot" header larger than ${MAX_HEADER_BYTES} bytes`,
+        this.#base + pos + (MAX_HEADER_BYTES - this.#headerLength),
+      );
     }
     if (this.#headerLength + length > this.#header.length) {
       this.#header = growU8(this.#header, Math.min(MAX_HEADER_BYTES, (this.#headerLength + length) * 2));
@@ -768,6 +1040,12 @@ export class HeapSnapshotParser {
     this.#edgeIndex = [e('type'), e('name_or_index'), e('to_node')];
     this.#rec = new Uint32Array(Math.max(nodeFields.length, edgeFields.length));
     this.#locationRoles = roles(locationFields ?? [], LOCATION_FIELD_ROLES);
+    this.#locationsStandard =
+      this.#locationRoles.length === 4 &&
+      this.#locationRoles[0] === F_OBJECT &&
+      this.#locationRoles[1] === F_SCRIPT &&
+      this.#locationRoles[2] === F_LINE &&
+      this.#locationRoles[3] === F_COLUMN;
     this.#nodeTypeCount = nodeTypeNames.length;
     this.#edgeTypeCount = edgeTypeNames.length;
     // Edge types whose name_or_index is an index, not a string.
@@ -779,6 +1057,26 @@ export class HeapSnapshotParser {
     const known = this.#totalBytes !== undefined || this.#trustCounts;
     this.#allocateNodes(known ? nodeCount : Math.min(nodeCount, INITIAL_CAPACITY));
     this.#allocateEdges(known ? edgeCount : Math.min(edgeCount, INITIAL_CAPACITY));
+    const run = this.#edgeRun;
+    if (
+      this.#onEdges !== undefined &&
+      run !== undefined &&
+      this.#edgeTo.buffer instanceof SharedArrayBuffer
+    ) {
+      // From here on the worker looks for "edges" itself, while this thread parses the nodes.
+      this.#edgesDelegated = true;
+      this.#onEdges({
+        searchFrom: at,
+        edgeCount,
+        nf: run.nf,
+        toLimit: run.toLimit,
+        edgeTypeCount: run.edgeTypeCount,
+        edgeIsIndex: run.edgeIsIndex.slice(),
+        edgeType: run.edgeType,
+        edgeNameOrIndex: run.edgeNameOrIndex,
+        edgeTo: run.edgeTo,
+      });
+    }
   }
 
   #allocateNodes(capacity: number): void {
@@ -794,9 +1092,35 @@ export class HeapSnapshotParser {
 
   #allocateEdges(capacity: number): void {
     this.#edgeCapacity = capacity;
-    this.#edgeType = growU8(this.#edgeType, capacity);
-    this.#edgeNameOrIndex = growU32(this.#edgeNameOrIndex, capacity);
-    this.#edgeTo = growU32(this.#edgeTo, capacity);
+    const info = this.#info!;
+    if (this.#onEdges !== undefined && capacity === info.edgeCount && this.#edgeTo.length === 0) {
+      // Shared memory: a worker fills these while this thread parses the rest (see delegateEdges).
+      this.#edgeType = new Uint8Array(new SharedArrayBuffer(capacity));
+      this.#edgeNameOrIndex = new Uint32Array(new SharedArrayBuffer(capacity * 4));
+      this.#edgeTo = new Uint32Array(new SharedArrayBuffer(capacity * 4));
+    } else {
+      this.#edgeType = growU8(this.#edgeType, capacity);
+      this.#edgeNameOrIndex = growU32(this.#edgeNameOrIndex, capacity);
+      this.#edgeTo = growU32(this.#edgeTo, capacity);
+    }
+    const [iType, iName, iTo] = this.#edgeIndex;
+    // V8's edge layout gets the fast path that an edge worker runs too; any other layout the
+    // generic one in #edgeRecords.
+    this.#edgeRun =
+      this.#ef === 3 && iType === 0 && iName === 1 && iTo === 2
+        ? {
+            edge: 0,
+            maxEdgeName: -1,
+            edgeCapacity: capacity,
+            edgeType: this.#edgeType,
+            edgeNameOrIndex: this.#edgeNameOrIndex,
+            edgeTo: this.#edgeTo,
+            nf: this.#nf,
+            toLimit: info.nodeCount * this.#nf,
+            edgeTypeCount: this.#edgeTypeCount,
+            edgeIsIndex: this.#edgeIsIndex,
+          }
+        : undefined;
   }
 
   // ---------------------------------------------------------------- skipping
@@ -875,6 +1199,22 @@ export class HeapSnapshotParser {
     return p;
   }
 
+  /** Delegated "edges": only the closing `]` matters here (numbers hold none). */
+  #skipEdges(buf: Uint8Array, pos: number, end: number): number {
+    let p = pos;
+    if (!this.#valueStarted) {
+      // Positioned on `[`.
+      this.#valueStarted = true;
+      p++;
+    }
+    // A Buffer's indexOf is a memchr: this runs at memory speed.
+    const close = buf.indexOf(0x5d, p);
+    if (close < 0) return end;
+    this.#edgesEnd = this.#base + close;
+    this.#state = T_AFTER_VALUE;
+    return close + 1;
+  }
+
   // ---------------------------------------------------------------- number arrays
 
   /**
@@ -950,6 +1290,7 @@ export class HeapSnapshotParser {
     let nodeId = this.#nodeId;
     let nodeSelfSize = this.#nodeSelfSize;
     let firstEdge = this.#firstEdge;
+    const fastEnd = end - FAST_MARGIN;
     while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
@@ -1010,6 +1351,16 @@ export class HeapSnapshotParser {
       }
       if (c === 0x2c && st === N_AFTER) {
         st = N_VALUE;
+        if (f === 0 && p < fastEnd) {
+          this.#node = node;
+          this.#edgeSum = edgeSum;
+          this.#maxNodeName = maxNodeName;
+          // Resume after the last whole record (its `,` consumed): the `p++` below lands on it.
+          p = this.#nodeRecords(buf, p + 1, end) - 1;
+          node = this.#node;
+          edgeSum = this.#edgeSum;
+          maxNodeName = this.#maxNodeName;
+        }
       } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
         st = N_NUMBER;
         v = c - 48;
@@ -1035,6 +1386,170 @@ export class HeapSnapshotParser {
     return p;
   }
 
+  /**
+   * The fast path of #nodeNumbers: whole records from `q` (the first byte of one) while they surely
+   * fit in the chunk (see FAST_MARGIN); returns the first byte of the first record it did not take.
+   * Any doubt (whitespace, a long number, a value to reject, a full array) stops it there and the
+   * careful loop takes that record, errors and all. A method of its own so that V8 optimises this
+   * small loop early and with complete type feedback, whatever the careful loop has seen.
+   */
+  #nodeRecords(buf: Uint8Array, start: number, end: number): number {
+    const nf = this.#nf;
+    const rec = this.#rec;
+    const [iType, iName, iId, iSelf, iEdges, iTrace, iDetached] = this.#nodeIndex;
+    const nodeTypeCount = this.#nodeTypeCount;
+    const edgeCount = this.#info!.edgeCount;
+    const nodeCapacity = this.#nodeCapacity;
+    const nodeType = this.#nodeType;
+    const nodeName = this.#nodeName;
+    const nodeId = this.#nodeId;
+    const nodeSelfSize = this.#nodeSelfSize;
+    const firstEdge = this.#firstEdge;
+    const fastEnd = end - FAST_MARGIN;
+    const digitEnd = end - 2;
+    let node = this.#node;
+    let edgeSum = this.#edgeSum;
+    let maxNodeName = this.#maxNodeName;
+    // The first five fields in V8's order, with the optional ones after them (anything else still
+    // takes the generic fast path below).
+    const standard =
+      iType === 0 &&
+      iName === 1 &&
+      iId === 2 &&
+      iSelf === 3 &&
+      iEdges === 4 &&
+      (iTrace < 0 || iTrace >= 5) &&
+      (iDetached < 0 || iDetached >= 5);
+    let q = start;
+    while (standard && q < fastEnd && node < nodeCapacity) {
+      // type, name, id, self_size, edge_count in locals; the rest (trace_node_id,
+      // detachedness: 0 outside allocation tracking and browsers) through rec.
+      let r = q;
+      let type = buf[r]! - 48;
+      if (type < 0 || type > 9) break;
+      let d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        type = type * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || type >= nodeTypeCount) break;
+      let name = buf[++r]! - 48;
+      if (name < 0 || name > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        name = name * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || name > MAX_U32) break;
+      let id = buf[++r]! - 48;
+      if (id < 0 || id > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        id = id * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || id > MAX_U32) break;
+      let self = buf[++r]! - 48;
+      if (self < 0 || self > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        self = self * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || self > MAX_U32) break;
+      let count = buf[++r]! - 48;
+      if (count < 0 || count > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        count = count * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      const edges = edgeSum + count;
+      if (edges > edgeCount || r > digitEnd) break;
+      let k = 5;
+      for (; k < nf; k++) {
+        if (d !== COMMA_DIGIT) break;
+        let x = buf[++r]! - 48;
+        if (x < 0 || x > 9) break;
+        d = buf[++r]! - 48;
+        while (d >= 0 && d <= 9) {
+          x = x * 10 + d;
+          d = buf[++r]! - 48;
+        }
+        if (x > MAX_U32 || r > digitEnd) break;
+        rec[k] = x;
+      }
+      if (k < nf) break;
+      if (d === COMMA_DIGIT) r++;
+      else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
+      else break;
+      if (iTrace >= 0 && rec[iTrace] !== 0) {
+        this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
+        this.#nodeTraceId[node] = rec[iTrace]!;
+      }
+      if (iDetached >= 0 && rec[iDetached] !== 0) {
+        const detached = rec[iDetached]!;
+        if (detached > 255) break;
+        this.#nodeDetachedness ??= new Uint8Array(nodeCapacity);
+        this.#nodeDetachedness[node] = detached;
+      }
+      nodeType[node] = type;
+      nodeName[node] = name;
+      if (name > maxNodeName) maxNodeName = name;
+      nodeId[node] = id;
+      nodeSelfSize[node] = self;
+      edgeSum = edges;
+      firstEdge[++node] = edges;
+      q = r;
+    }
+    while (q < fastEnd && node < nodeCapacity) {
+      let r = q;
+      let k = 0;
+      for (; k < nf; k++) {
+        let x = buf[r]! - 48;
+        if (x < 0 || x > 9) break;
+        let d = buf[++r]! - 48;
+        while (d >= 0 && d <= 9) {
+          x = x * 10 + d;
+          d = buf[++r]! - 48;
+        }
+        if (x > MAX_U32 || r > digitEnd) break;
+        rec[k] = x;
+        // `,` between numbers, `\n,` between records as V8 writes them.
+        if (d === COMMA_DIGIT) r++;
+        else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
+        else break;
+      }
+      if (k < nf) break;
+      const type = rec[iType]!;
+      const edges = edgeSum + rec[iEdges]!;
+      if (type >= nodeTypeCount || edges > edgeCount) break;
+      if (iTrace >= 0 && rec[iTrace] !== 0) {
+        this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
+        this.#nodeTraceId[node] = rec[iTrace]!;
+      }
+      if (iDetached >= 0 && rec[iDetached] !== 0) {
+        const detached = rec[iDetached]!;
+        if (detached > 255) break;
+        this.#nodeDetachedness ??= new Uint8Array(nodeCapacity);
+        this.#nodeDetachedness[node] = detached;
+      }
+      nodeType[node] = type;
+      const name = rec[iName]!;
+      nodeName[node] = name;
+      if (name > maxNodeName) maxNodeName = name;
+      nodeId[node] = rec[iId]!;
+      nodeSelfSize[node] = rec[iSelf]!;
+      edgeSum = edges;
+      firstEdge[++node] = edges;
+      q = r;
+    }
+    this.#node = node;
+    this.#edgeSum = edgeSum;
+    this.#maxNodeName = maxNodeName;
+    return q;
+  }
+
   #edgeNumbers(buf: Uint8Array, pos: number, end: number): number {
     const base = this.#base;
     const ef = this.#ef;
@@ -1056,6 +1571,7 @@ export class HeapSnapshotParser {
     let edgeType = this.#edgeType;
     let edgeNameOrIndex = this.#edgeNameOrIndex;
     let edgeTo = this.#edgeTo;
+    const fastEnd = end - FAST_MARGIN;
     while (p < end) {
       let c = buf[p]!;
       if (st === N_NUMBER) {
@@ -1103,6 +1619,13 @@ export class HeapSnapshotParser {
       }
       if (c === 0x2c && st === N_AFTER) {
         st = N_VALUE;
+        if (f === 0 && p < fastEnd) {
+          this.#edge = edge;
+          this.#maxEdgeName = maxEdgeName;
+          p = this.#edgeRecords(buf, p + 1, end) - 1;
+          edge = this.#edge;
+          maxEdgeName = this.#maxEdgeName;
+        }
       } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
         st = N_NUMBER;
         v = c - 48;
@@ -1126,10 +1649,74 @@ export class HeapSnapshotParser {
     return p;
   }
 
-  /** Locations and the arrays we only validate (trace_function_infos, samples): not hot. */
+  /** The fast path of #edgeNumbers, as #nodeRecords is for nodes. */
+  #edgeRecords(buf: Uint8Array, start: number, end: number): number {
+    const run = this.#edgeRun;
+    if (run !== undefined) {
+      run.edge = this.#edge;
+      run.maxEdgeName = this.#maxEdgeName;
+      const q = readEdgeRecords(buf, start, end, run);
+      this.#edge = run.edge;
+      this.#maxEdgeName = run.maxEdgeName;
+      return q;
+    }
+    const ef = this.#ef;
+    const nf = this.#nf;
+    const rec = this.#rec;
+    const [iType, iName, iTo] = this.#edgeIndex;
+    const edgeTypeCount = this.#edgeTypeCount;
+    const edgeIsIndex = this.#edgeIsIndex;
+    const toLimit = this.#info!.nodeCount * nf;
+    const inverseNf = 1 / nf;
+    const edgeCapacity = this.#edgeCapacity;
+    const edgeType = this.#edgeType;
+    const edgeNameOrIndex = this.#edgeNameOrIndex;
+    const edgeTo = this.#edgeTo;
+    const fastEnd = end - FAST_MARGIN;
+    const digitEnd = end - 2;
+    let edge = this.#edge;
+    let maxEdgeName = this.#maxEdgeName;
+    let q = start;
+    while (q < fastEnd && edge < edgeCapacity) {
+      let r = q;
+      let k = 0;
+      for (; k < ef; k++) {
+        let x = buf[r]! - 48;
+        if (x < 0 || x > 9) break;
+        let d = buf[++r]! - 48;
+        while (d >= 0 && d <= 9) {
+          x = x * 10 + d;
+          d = buf[++r]! - 48;
+        }
+        if (x > MAX_U32 || r > digitEnd) break;
+        rec[k] = x;
+        if (d === COMMA_DIGIT) r++;
+        else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
+        else break;
+      }
+      if (k < ef) break;
+      const type = rec[iType]!;
+      const to = rec[iTo]!;
+      const target = (to * inverseNf + 0.5) >>> 0;
+      if (type >= edgeTypeCount || to >= toLimit || target * nf !== to) break;
+      edgeType[edge] = type;
+      const name = rec[iName]!;
+      edgeNameOrIndex[edge] = name;
+      if (name > maxEdgeName && edgeIsIndex[type] === 0) maxEdgeName = name;
+      edgeTo[edge++] = target;
+      q = r;
+    }
+    this.#edge = edge;
+    this.#maxEdgeName = maxEdgeName;
+    return q;
+  }
+
+  /** Locations and the arrays we only validate (trace_function_infos, samples). */
   #otherNumbers(buf: Uint8Array, pos: number, end: number): number {
     const base = this.#base;
     const locations = this.#kind === K_LOCATIONS;
+    const fast = locations && this.#locationsStandard;
+    const fastEnd = end - FAST_MARGIN;
     let p = pos;
     let st = this.#numState;
     let v = this.#numValue;
@@ -1152,7 +1739,11 @@ export class HeapSnapshotParser {
         }
         st = N_AFTER;
       }
-      if (c >= 48 && c <= 57 && st !== N_AFTER) {
+      if (c === 0x2c && st === N_AFTER) {
+        st = N_VALUE;
+        // Resume after the last whole record (its `,` consumed): the `p++` below lands on it.
+        if (fast && f === 0 && p < fastEnd) p = this.#locationRecords(buf, p + 1, end) - 1;
+      } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
         negative = st === N_MINUS;
         st = N_NUMBER;
         v = c - 48;
@@ -1173,16 +1764,86 @@ export class HeapSnapshotParser {
     return p;
   }
 
+  /**
+   * The fast path of locations in V8's layout (object_index, script_id, line, column), like
+   * #nodeRecords for nodes. Stops at a negative number (-1: unknown), which the careful loop takes.
+   */
+  #locationRecords(buf: Uint8Array, start: number, end: number): number {
+    const fastEnd = end - FAST_MARGIN;
+    const digitEnd = end - 2;
+    const nf = this.#nf;
+    const limit = this.#info!.nodeCount * nf;
+    const inverseNf = 1 / nf;
+    const capacity = this.#locationCapacity;
+    const locationNode = this.#locationNode;
+    const locationScriptId = this.#locationScriptId;
+    const locationLine = this.#locationLine;
+    const locationColumn = this.#locationColumn;
+    let location = this.#location;
+    let q = start;
+    while (q < fastEnd && location < capacity) {
+      let r = q;
+      let object = buf[r]! - 48;
+      if (object < 0 || object > 9) break;
+      let d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        object = object * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT) break;
+      const node = (object * inverseNf + 0.5) >>> 0;
+      if (object >= limit || node * nf !== object) break;
+      let script = buf[++r]! - 48;
+      if (script < 0 || script > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        script = script * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || script > MAX_U32) break;
+      let line = buf[++r]! - 48;
+      if (line < 0 || line > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        line = line * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (d !== COMMA_DIGIT || line > MAX_U32) break;
+      let column = buf[++r]! - 48;
+      if (column < 0 || column > 9) break;
+      d = buf[++r]! - 48;
+      while (d >= 0 && d <= 9) {
+        column = column * 10 + d;
+        d = buf[++r]! - 48;
+      }
+      if (column > MAX_U32 || r > digitEnd) break;
+      if (d === COMMA_DIGIT) r++;
+      else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
+      else break;
+      locationNode[location] = node;
+      locationScriptId[location] = script;
+      locationLine[location] = line;
+      locationColumn[location] = column;
+      location++;
+      q = r;
+    }
+    this.#location = location;
+    return q;
+  }
+
+  #growLocations(capacity: number): void {
+    this.#locationCapacity = capacity;
+    this.#locationNode = growU32(this.#locationNode, capacity);
+    this.#locationScriptId = growU32(this.#locationScriptId, capacity);
+    this.#locationLine = growU32(this.#locationLine, capacity);
+    this.#locationColumn = growU32(this.#locationColumn, capacity);
+  }
+
   #locationNumber(v: number, f: number, at: number): void {
     const role = this.#locationRoles[f];
     if (f === 0) {
       if (this.#location === this.#locationCapacity) {
-        const capacity = grownCapacity(this.#locationCapacity, this.#location + 1, MAX_U32);
-        this.#locationCapacity = capacity;
-        this.#locationNode = growU32(this.#locationNode, capacity);
-        this.#locationScriptId = growU32(this.#locationScriptId, capacity);
-        this.#locationLine = growU32(this.#locationLine, capacity);
-        this.#locationColumn = growU32(this.#locationColumn, capacity);
+        this.#growLocations(grownCapacity(this.#locationCapacity, this.#location + 1, MAX_U32));
       }
     }
     const i = this.#location;
@@ -1383,7 +2044,10 @@ export class HeapSnapshotParser {
     // committed only as pages are written, so sizing it to that bound costs nothing extra.
     const rest = this.#totalBytes === undefined ? INITIAL_CAPACITY : this.#totalBytes - at;
     this.#strBytes = new Uint8Array(Math.min(rest, MAX_STRING_BYTES));
-    this.#strOffsets = new Uint32Array(INITIAL_CAPACITY);
+    // The offsets too: a string takes at least three bytes (`"",`).
+    this.#strOffsets = new Uint32Array(
+      this.#totalBytes === undefined ? INITIAL_CAPACITY : Math.min(MAX_U32, Math.floor(rest / 3) + 2),
+    );
     this.#strState = S_FIRST;
   }
 
@@ -1591,6 +2255,9 @@ export class HeapSnapshotParser {
       this.#fail(`${inside} (unexpected end of input)`, at);
     }
     const info = this.#info!;
+    if (this.#edgesStart >= 0 && !this.#edgesDone) {
+      throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', 'end() before the delegated edges were resumed');
+    }
     for (const key of ['nodes', 'edges', 'strings']) {
       if (!this.#seen.has(key)) this.#fail(`no "${key}" array`, at);
     }
@@ -1609,9 +2276,9 @@ export class HeapSnapshotParser {
     }
     const locations = this.#location;
     const fit = (a: Uint32Array, n: number) => (a.length === n ? a : a.slice(0, n));
-    // Offsets are small (4 bytes a string); copy them to their exact size. The byte table keeps its
-    // over-sized buffer: the untouched tail was never committed to memory.
-    const offsets = fit(this.#strOffsets, stringCount + 1);
+    // Views of the used part, not copies: the arrays were sized to a bound up front, or grew by
+    // doubling, and the untouched tail of either was never committed to memory.
+    const offsets = this.#strOffsets.subarray(0, stringCount + 1);
     const strings = new StringTable(this.#strBytes.subarray(0, this.#strLength), offsets, stringCount);
     const data: HeapGraphData = {
       nodeCount: info.nodeCount,
@@ -1630,10 +2297,10 @@ export class HeapSnapshotParser {
       edgeNameOrIndex: this.#edgeNameOrIndex,
       edgeTo: this.#edgeTo,
       strings,
-      locationNode: fit(this.#locationNode, locations),
-      locationScriptId: fit(this.#locationScriptId, locations),
-      locationLine: fit(this.#locationLine, locations),
-      locationColumn: fit(this.#locationColumn, locations),
+      locationNode: this.#locationNode.subarray(0, locations),
+      locationScriptId: this.#locationScriptId.subarray(0, locations),
+      locationLine: this.#locationLine.subarray(0, locations),
+      locationColumn: this.#locationColumn.subarray(0, locations),
     };
     if (this.#traceFunctionLength > 0 || this.#ttCount > 0) {
       const n = this.#ttCount;

@@ -135,13 +135,20 @@ export function pathToIndex(
   index: number,
   options: PathOptions = {},
 ): RetainingPath | undefined {
-  const tree = retainerTree(data);
-  if (tree.parent[index] === UNREACHED) return undefined;
+  const via = retainerTree(data);
+  if (via[index] === UNREACHED) return undefined;
   const nodes: number[] = [];
   const edges: number[] = [];
-  for (let n = index; n !== ROOT; n = tree.parent[n]!) {
+  for (let n = index; ; ) {
     nodes.push(n);
-    edges.push(tree.via[n]!);
+    const reachedBy = via[n]!;
+    if (reachedBy === START) {
+      edges.push(-1);
+      break;
+    }
+    const e = reachedBy - FIRST_EDGE;
+    edges.push(e);
+    n = edgeOwner(data.firstEdge, data.nodeCount, e);
   }
   nodes.reverse();
   edges.reverse();
@@ -151,75 +158,129 @@ export function pathToIndex(
 // ---------------------------------------------------------------------------------------------
 // Breadth-first retainer tree
 
-const ROOT = -1;
-const UNREACHED = -2;
+// The tree is one Uint32Array over the nodes: how each node was first reached. The parent is the
+// edge's owner (a binary search over firstEdge, done only for the few nodes of a printed path), so
+// the search writes 4 bytes a node and needs no fill.
+const UNREACHED = 0;
+/** A start node: the root, or a root the search was seeded with. */
+const START = 1;
+/** Reached by edge e: FIRST_EDGE + e. */
+const FIRST_EDGE = 2;
 
-interface RetainerTree {
-  /** Per node: the node it was first reached from, ROOT for a start node, UNREACHED. */
-  parent: Int32Array;
-  /** Per node: the edge it was reached by (-1 for start nodes). */
-  via: Int32Array;
+/** The node whose edge `e` is: the last node whose first edge is at or before `e`. */
+function edgeOwner(firstEdge: Uint32Array, nodeCount: number, e: number): number {
+  let lo = 0;
+  let hi = nodeCount - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (firstEdge[mid]! <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
-const trees = new WeakMap<HeapGraphData, RetainerTree>();
+const trees = new WeakMap<HeapGraphData, Uint32Array>();
+
+// What the clean passes make of an edge, by edge type.
+const E_WEAK = 0; // never followed
+const E_PLAIN = 1; // element, context: clean when the target is
+const E_PROPERTY = 2; // clean unless it is __proto__
+const E_INTERNAL = 3; // clean for scopes, tables and the slots of a Map/Set hash table
+const E_SHORTCUT = 4; // never followed by any pass
+const E_OTHER = 5; // hidden and anything else strong: only the last pass follows it
+
+/**
+ * The breadth-first search's working state. The hot loops are small functions of their own so that
+ * V8 optimises each early (a heap of a million nodes is parsed and searched in well under a second:
+ * time spent interpreting a big function before it is optimised shows).
+ */
+interface Search {
+  readonly data: HeapGraphData;
+  readonly via: Uint32Array;
+  /**
+   * One bit per node, set once reached: the test every edge makes reads this instead of `via` (32×
+   * smaller, it stays in the processor's cache where `via` would not on a big heap).
+   */
+  readonly seen: Int32Array;
+  readonly queue: Uint32Array;
+  head: number;
+  tail: number;
+  /** Per edge type: E_*. */
+  readonly edgeClass: Uint8Array;
+  /** Per node type: 1 when a clean pass may enter such a node (not code, shapes, hidden, synthetic). */
+  readonly cleanTarget: Uint8Array;
+  readonly arrayType: number;
+  readonly syntheticType: number;
+  readonly proto: number;
+  readonly table: number;
+  readonly context: number;
+  readonly previous: number;
+  /** Per string, filled on first use: 1 when the name is all digits (a hash table slot), 2 when not. */
+  digits: Uint8Array | undefined;
+  /**
+   * Strong edges the clean passes skipped while their target was unreached, in the order the passes
+   * met them (the order of the queue, then of the edges): the only edges the last pass can take
+   * from a node the clean passes reached. Those leaving a root category go to `deferredRoots`.
+   */
+  deferred: Uint32Array;
+  deferredCount: number;
+  deferredRoots: number[];
+}
 
 /**
  * One breadth-first search from the roots, shared by every path asked of a graph. Three passes
  * over one queue: (1) from the global object, (2) from V8's and Node's other roots, stack and
  * handle scopes last, both over "clean" edges only (no hidden classes, code, feedback, backing
  * stores, shortcuts); (3) from everything reached so far over every strong edge, for what only V8's
- * internals hold (ESM module bodies hang off a SourceTextModule). Each node's edges are scanned at
- * most twice; the arrays are two Int32Arrays and the queue.
+ * internals hold (ESM module bodies hang off a SourceTextModule). Pass 3 needs only the edges the
+ * clean passes skipped, which they list as they go; each node's edges are scanned once.
  */
-function retainerTree(data: HeapGraphData): RetainerTree {
+function retainerTree(data: HeapGraphData): Uint32Array {
   const cached = trees.get(data);
   if (cached) return cached;
   const v = vocabulary(data);
   const n = data.nodeCount;
-  const parent = new Int32Array(n).fill(UNREACHED);
-  const via = new Int32Array(n).fill(-1);
-  const queue = new Uint32Array(n);
-  let head = 0;
-  let tail = 0;
-  const { firstEdge, edgeTo, edgeType, edgeNameOrIndex, nodeType } = data;
-
-  // Which edges the clean passes follow. Computed per edge inline to stay allocation-free.
-  const cleanTarget = (t: number) =>
-    t !== v.type.code && t !== v.type.objectShape && t !== v.type.hidden && t !== v.type.synthetic;
-  const isClean = (from: number, e: number): boolean => {
-    const et = edgeType[e]!;
-    const to = edgeTo[e]!;
-    if (!cleanTarget(nodeType[to]!)) return false;
-    if (et === v.edge.property) return edgeNameOrIndex[e] !== v.name.proto;
-    if (et === v.edge.element || et === v.edge.context) return true;
-    if (et === v.edge.internal) {
-      const name = edgeNameOrIndex[e]!;
-      if (name === v.name.table || name === v.name.context || name === v.name.previous) return true;
-      // Slots of a Map/Set hash table.
-      return nodeType[from] === v.type.array && nodeKind(data, from) === 'internal' && isDigits(data, name);
-    }
-    return false;
+  const { firstEdge, edgeTo, edgeType } = data;
+  const edgeClass = new Uint8Array(Math.max(256, data.edgeTypeNames.length)).fill(E_OTHER);
+  const setClass = (t: number, c: number) => {
+    if (t >= 0) edgeClass[t] = c;
   };
-  const drain = (clean: boolean) => {
-    while (head < tail) {
-      const from = queue[head++]!;
-      const end = firstEdge[from + 1]!;
-      for (let e = firstEdge[from]!; e < end; e++) {
-        const to = edgeTo[e]!;
-        if (parent[to] !== UNREACHED) continue;
-        const et = edgeType[e]!;
-        if (et === v.edge.weak) continue;
-        if (clean ? !isClean(from, e) : et === v.edge.shortcut) continue;
-        parent[to] = from;
-        via[to] = e;
-        queue[tail++] = to;
-      }
-    }
+  setClass(v.edge.element, E_PLAIN);
+  setClass(v.edge.context, E_PLAIN);
+  setClass(v.edge.property, E_PROPERTY);
+  setClass(v.edge.internal, E_INTERNAL);
+  setClass(v.edge.shortcut, E_SHORTCUT);
+  setClass(v.edge.weak, E_WEAK);
+  const cleanTarget = new Uint8Array(Math.max(256, data.nodeTypeNames.length)).fill(1);
+  for (const t of [v.type.code, v.type.objectShape, v.type.hidden, v.type.synthetic]) {
+    if (t >= 0) cleanTarget[t] = 0;
+  }
+  const s: Search = {
+    data,
+    via: new Uint32Array(n),
+    seen: new Int32Array((n + 31) >>> 5),
+    queue: new Uint32Array(n),
+    head: 0,
+    tail: 0,
+    edgeClass,
+    cleanTarget,
+    arrayType: v.type.array,
+    syntheticType: v.type.synthetic,
+    proto: v.name.proto,
+    table: v.name.table,
+    context: v.name.context,
+    previous: v.name.previous,
+    digits: undefined,
+    deferred: new Uint32Array(Math.max(1024, n >>> 2)),
+    deferredCount: 0,
+    deferredRoots: [],
   };
+  const { via, seen, queue } = s;
   const seed = (node: number) => {
-    if (parent[node] !== UNREACHED) return;
-    parent[node] = ROOT;
-    queue[tail++] = node;
+    if (via[node] !== UNREACHED) return;
+    via[node] = START;
+    seen[node >>> 5]! |= 1 << (node & 31);
+    queue[s.tail++] = node;
   };
 
   const root = data.rootIndex;
@@ -246,40 +307,136 @@ function retainerTree(data: HeapGraphData): RetainerTree {
     if (edgeType[e] === v.edge.shortcut || isGlobalName(v, data.nodeName[to]!)) globals.push(to);
     else classify(to, false);
   }
-  if (parent[root] === UNREACHED) parent[root] = ROOT;
+  if (via[root] === UNREACHED) {
+    via[root] = START;
+    seen[root >>> 5]! |= 1 << (root & 31);
+  }
   for (const tier of [globals, embedder, internal, last]) {
     for (const node of tier) seed(node);
-    drain(true);
+    drainClean(s);
   }
-  // Pass 3: rescan everything reached, in the order it was reached, over every strong edge. The
-  // root categories themselves go last: their direct edges into V8's bookkeeping (`(Strong roots)`'
+  // Pass 3: what the clean passes skipped, in the order they met it, over every strong edge. The
+  // root categories' own edges go last: their direct edges into V8's bookkeeping (`(Strong roots)`'
   // IdentityMap entries, handles the snapshot's own machinery opened) would otherwise win over the
   // longer path a developer can read (a suspended ES module's body reached through its module).
-  const rescan = (from: number) => {
-    for (let e = firstEdge[from]!; e < firstEdge[from + 1]!; e++) {
+  takeDeferred(s, s.deferred, s.deferredCount);
+  drainAll(s);
+  takeDeferred(s, Uint32Array.from(s.deferredRoots), s.deferredRoots.length);
+  drainAll(s);
+  trees.set(data, via);
+  return via;
+}
+
+/** Passes 1 and 2: the queue over clean edges, listing the strong edges it skips. */
+function drainClean(s: Search): void {
+  const {
+    via,
+    seen,
+    queue,
+    edgeClass,
+    cleanTarget,
+    arrayType,
+    syntheticType,
+    proto,
+    table,
+    context,
+    previous,
+  } = s;
+  const { firstEdge, edgeTo, edgeType, edgeNameOrIndex, nodeType } = s.data;
+  let head = s.head;
+  let tail = s.tail;
+  while (head < tail) {
+    const from = queue[head++]!;
+    const fromType = nodeType[from]!;
+    const end = firstEdge[from + 1]!;
+    for (let e = firstEdge[from]!; e < end; e++) {
       const to = edgeTo[e]!;
-      if (parent[to] !== UNREACHED) continue;
-      const et = edgeType[e]!;
-      if (et === v.edge.weak || et === v.edge.shortcut) continue;
-      parent[to] = from;
-      via[to] = e;
+      if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
+      const k = edgeClass[edgeType[e]!]!;
+      if (k === E_WEAK || k === E_SHORTCUT) continue;
+      let clean = false;
+      if (cleanTarget[nodeType[to]!] === 1) {
+        if (k === E_PLAIN) clean = true;
+        else if (k === E_PROPERTY) clean = edgeNameOrIndex[e] !== proto;
+        else if (k === E_INTERNAL) {
+          const name = edgeNameOrIndex[e]!;
+          // Scopes, a collection's table, and the slots of a Map/Set hash table (an internal array
+          // whose edges are named by slot number).
+          clean =
+            name === table ||
+            name === context ||
+            name === previous ||
+            (fromType === arrayType && isDigitName(s, name));
+        }
+      }
+      if (clean) {
+        via[to] = FIRST_EDGE + e;
+        seen[to >>> 5]! |= 1 << (to & 31);
+        queue[tail++] = to;
+      } else if (fromType === syntheticType) s.deferredRoots.push(e);
+      else defer(s, e);
+    }
+  }
+  s.head = head;
+  s.tail = tail;
+}
+
+function defer(s: Search, e: number): void {
+  if (s.deferredCount === s.deferred.length) {
+    const grown = new Uint32Array(s.deferred.length * 2);
+    grown.set(s.deferred);
+    s.deferred = grown;
+  }
+  s.deferred[s.deferredCount++] = e;
+}
+
+function isDigitName(s: Search, name: number): boolean {
+  s.digits ??= new Uint8Array(s.data.strings.count);
+  let known = s.digits[name];
+  if (known === 0) {
+    known = isDigits(s.data, name) ? 1 : 2;
+    s.digits[name] = known;
+  }
+  return known === 1;
+}
+
+/** Pass 3's start: takes the listed edges whose targets are still unreached, in order. */
+function takeDeferred(s: Search, edges: Uint32Array, count: number): void {
+  const { via, seen, queue } = s;
+  const { edgeTo } = s.data;
+  let tail = s.tail;
+  for (let i = 0; i < count; i++) {
+    const e = edges[i]!;
+    const to = edgeTo[e]!;
+    if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
+    via[to] = FIRST_EDGE + e;
+    seen[to >>> 5]! |= 1 << (to & 31);
+    queue[tail++] = to;
+  }
+  s.tail = tail;
+}
+
+/** Pass 3: the queue over every strong edge (all but weak edges and shortcuts). */
+function drainAll(s: Search): void {
+  const { via, seen, queue, edgeClass } = s;
+  const { firstEdge, edgeTo, edgeType } = s.data;
+  let head = s.head;
+  let tail = s.tail;
+  while (head < tail) {
+    const from = queue[head++]!;
+    const end = firstEdge[from + 1]!;
+    for (let e = firstEdge[from]!; e < end; e++) {
+      const to = edgeTo[e]!;
+      if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
+      const k = edgeClass[edgeType[e]!]!;
+      if (k === E_WEAK || k === E_SHORTCUT) continue;
+      via[to] = FIRST_EDGE + e;
+      seen[to >>> 5]! |= 1 << (to & 31);
       queue[tail++] = to;
     }
-  };
-  const rescanEnd = tail;
-  const categories: number[] = [];
-  head = 0;
-  while (head < rescanEnd) {
-    const from = queue[head++]!;
-    if (nodeType[from] === v.type.synthetic) categories.push(from);
-    else rescan(from);
   }
-  drain(false);
-  for (const from of categories) rescan(from);
-  drain(false);
-  const tree = { parent, via };
-  trees.set(data, tree);
-  return tree;
+  s.head = head;
+  s.tail = tail;
 }
 
 /** GC-root categories that hold what the embedder (Node) keeps alive, not V8's own bookkeeping. */

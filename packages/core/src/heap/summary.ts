@@ -130,18 +130,15 @@ export function groupNodes(data: HeapGraphData): NodeGroups {
   return { groupOf, names, types };
 }
 
-// Marks a stack entry as "leave this node". Node indices stay far below 2^31 (a snapshot that
-// size would need tens of GB of typed arrays), so the top bit is free.
-const EXIT = 0x80000000;
-
 /**
  * The Summary view: per constructor or type, how many objects, their own size and what they
  * retain, sorted by retained size (largest first).
  *
  * A group's retained size counts each member's retained size unless another member of the same
  * group dominates it (a linked list of `Node`s retains its tail through its head; counting both
- * would double it). Computed like DevTools, in one walk of the dominator tree that keeps, per
- * group, how many members are on the current root-to-node path: linear time, no per-node objects.
+ * would double it). Computed like DevTools, by walking the dominator tree with, per group, how far
+ * the subtree of its outermost member on the current path reaches: linear time, no per-node
+ * objects.
  *
  * @param data - A parsed heap graph.
  * @param dominators - Its dominator tree (from `computeDominators` or `graph.dominators`).
@@ -159,61 +156,13 @@ export function summarize(
   dominators: Dominators,
   groups: NodeGroups = groupNodes(data),
 ): SummaryEntry[] {
-  const { nodeCount, nodeSelfSize, rootIndex } = data;
-  const { idom, retainedSize } = dominators;
-  const { groupOf, names, types } = groups;
+  const { names, types } = groups;
   const groupCount = names.length;
   const count = new Float64Array(groupCount);
   const self = new Float64Array(groupCount);
   const retained = new Float64Array(groupCount);
-  for (let n = 0; n < nodeCount; n++) {
-    const g = groupOf[n]!;
-    if (g < 0) continue;
-    count[g]!++;
-    self[g] = self[g]! + nodeSelfSize[n]!;
-  }
-
-  if (nodeCount > 0) {
-    // Children of every node in the dominator tree (CSR, by counting sort on idom). Unreachable
-    // nodes hang under the root, where idom puts them; they dominate nothing.
-    const firstChild = new Uint32Array(nodeCount + 1);
-    for (let n = 0; n < nodeCount; n++) if (n !== rootIndex) firstChild[idom[n]!]!++;
-    let sum = 0;
-    for (let n = 0; n < nodeCount; n++) {
-      sum += firstChild[n]!;
-      firstChild[n] = sum;
-    }
-    firstChild[nodeCount] = sum;
-    const children = new Uint32Array(sum);
-    for (let n = nodeCount - 1; n >= 0; n--) if (n !== rootIndex) children[--firstChild[idom[n]!]!] = n;
-
-    // Depth-first over the tree with an explicit stack; an entry with the EXIT bit set closes a
-    // member that opened its group on the way down.
-    const active = new Uint32Array(groupCount);
-    // The stack holds unvisited children and at most one EXIT per visited node on the current
-    // path: never more than nodeCount entries in all.
-    const stack = new Uint32Array(nodeCount + 1);
-    let sp = 0;
-    stack[sp++] = rootIndex;
-    while (sp > 0) {
-      const entry = stack[--sp]!;
-      if (entry >= EXIT) {
-        active[groupOf[entry - EXIT]!]!--;
-        continue;
-      }
-      const g = groupOf[entry]!;
-      const begin = firstChild[entry]!;
-      const end = firstChild[entry + 1]!;
-      if (g >= 0 && active[g] === 0) {
-        retained[g] = retained[g]! + retainedSize[entry]!;
-        if (begin !== end) {
-          active[g] = 1;
-          stack[sp++] = entry + EXIT;
-        }
-      }
-      for (let c = begin; c < end; c++) stack[sp++] = children[c]!;
-    }
-  }
+  countGroups(data, groups.groupOf, count, self);
+  if (data.nodeCount > 0) retainedByGroup(data, dominators, groups.groupOf, retained);
 
   const out: SummaryEntry[] = [];
   for (let g = 0; g < groupCount; g++) {
@@ -228,6 +177,104 @@ export function summarize(
   }
   out.sort((a, b) => b.retainedSize - a.retainedSize || b.selfSize - a.selfSize || compare(a.name, b.name));
   return out;
+}
+
+function countGroups(
+  data: HeapGraphData,
+  groupOf: Int32Array,
+  count: Float64Array,
+  self: Float64Array,
+): void {
+  const { nodeCount, nodeSelfSize } = data;
+  for (let n = 0; n < nodeCount; n++) {
+    const g = groupOf[n]!;
+    if (g < 0) continue;
+    count[g]!++;
+    self[g] = self[g]! + nodeSelfSize[n]!;
+  }
+}
+
+/**
+ * Adds to `retained` the retained size of every member no member of its group dominates.
+ *
+ * The dominator tree is walked in an order of its own, computed without child lists: subtree sizes
+ * come from one backward pass over the DFS preorder (a dominator always comes before the nodes it
+ * dominates), then each node gets the first free slot of its dominator's range, so every subtree
+ * is a contiguous range of slots. In slot order, a member is outermost unless its slot falls inside
+ * the range of the last outermost member of its group.
+ */
+function retainedByGroup(
+  data: HeapGraphData,
+  dominators: Dominators,
+  groupOf: Int32Array,
+  retained: Float64Array,
+): void {
+  const { preorder, reachableCount: n, dominatorPosition: up, retainedSize, reachable } = dominators;
+  const { nodeCount, rootIndex } = data;
+  const rootGroup = groupOf[rootIndex]!;
+  if (n > 0) {
+    // next[i]: first the size of i's subtree, then the next free slot in i's range.
+    const next = new Uint32Array(n);
+    subtreeSizes(up, next);
+    const slotNode = new Uint32Array(n);
+    const slotEnd = new Uint32Array(n);
+    assignSlots(preorder, up, next, slotNode, slotEnd);
+    outermostMembers(groupOf, retainedSize, slotNode, slotEnd, retained);
+  }
+  // Nodes the root does not reach hang under the root and dominate nothing: each counts unless
+  // the root itself is of its group.
+  for (let node = 0; node < nodeCount; node++) {
+    if (reachable[node] === 1) continue;
+    const g = groupOf[node]!;
+    if (g >= 0 && g !== rootGroup) retained[g] = retained[g]! + retainedSize[node]!;
+  }
+}
+
+function subtreeSizes(up: Uint32Array, size: Uint32Array): void {
+  const n = size.length;
+  size.fill(1);
+  for (let i = n - 1; i >= 1; i--) size[up[i]!]! += size[i]!;
+}
+
+function assignSlots(
+  preorder: Uint32Array,
+  up: Uint32Array,
+  next: Uint32Array,
+  slotNode: Uint32Array,
+  slotEnd: Uint32Array,
+): void {
+  const n = next.length;
+  slotNode[0] = preorder[0]!;
+  slotEnd[0] = n;
+  next[0] = 1;
+  for (let i = 1; i < n; i++) {
+    const p = up[i]!;
+    const slot = next[p]!;
+    const size = next[i]!;
+    next[p] = slot + size;
+    next[i] = slot + 1;
+    slotNode[slot] = preorder[i]!;
+    slotEnd[slot] = slot + size;
+  }
+}
+
+function outermostMembers(
+  groupOf: Int32Array,
+  retainedSize: Float64Array,
+  slotNode: Uint32Array,
+  slotEnd: Uint32Array,
+  retained: Float64Array,
+): void {
+  const n = slotNode.length;
+  // Per group: the end of the range of its last outermost member (0: none yet).
+  const activeUntil = new Uint32Array(retained.length);
+  for (let slot = 0; slot < n; slot++) {
+    const node = slotNode[slot]!;
+    const g = groupOf[node]!;
+    if (g < 0 || slot < activeUntil[g]!) continue;
+    retained[g] = retained[g]! + retainedSize[node]!;
+    activeUntil[g] = slotEnd[slot]!;
+  }
 }
 
 function compare(a: string, b: string): number {

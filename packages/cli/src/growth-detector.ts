@@ -1,0 +1,96 @@
+import type { Detector, Finding, Severity } from '@leakkit/core';
+import type { Growth, HeapGraph } from '@leakkit/core/heap';
+import { bytes, count } from './format.js';
+
+/**
+ * What to do about a collection that only grows, by what it is. Pattern detectors (`timers()`,
+ * `caches()`) know better for the patterns they recognise and take over the finding.
+ */
+function adviceFor(g: Growth): string {
+  switch (g.kind) {
+    case 'map':
+    case 'set': {
+      const what = g.kind === 'map' ? 'Map' : 'Set';
+      if (g.keys === 'object') {
+        return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${what} so they go with them; otherwise delete each entry when its work is done.`;
+      }
+      return `Entries are added and never removed: delete each one when its work is done, or bound the ${what} (a cap with least-recently-used eviction, or a time to live).`;
+    }
+    case 'array':
+      return 'Items are pushed and never removed: clear it once they are processed, or cap its length (drop the oldest).';
+    case 'object':
+      return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
+    case 'string':
+      return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+  }
+}
+
+function describe(g: Growth): string {
+  const what = g.kind === 'string' ? 'String' : g.name;
+  const per =
+    g.unit === 'bytes'
+      ? `${bytes(g.countPerStep)}`
+      : `${count(g.countPerStep)} ${g.countPerStep === 1 ? 'entry' : 'entries'}`;
+  return `${what} \`${g.path}\` grows by ${per} per snapshot`;
+}
+
+/**
+ * The CLI's generic finding: one per growing object or collection `findGrowth` reports on a series
+ * of heap graphs. Priority 0: a pattern detector that names the same path speaks instead.
+ *
+ * Severity `leak` when it grew at every step of the series, `warning` when it grew at most of them
+ * (findGrowth lets a step pass without growth). Confidence rises with the number of steps that
+ * grew: 0.75 for two steps out of two, 0.875 for three out of three.
+ */
+export function growthDetector(): Detector {
+  return {
+    name: 'growth',
+    priority: 0,
+    needs: { heapGraphs: true },
+    check(ctx) {
+      const heap = ctx.heap;
+      if (heap === undefined || heap.graphs.length < 3) return [];
+      const last = heap.graphs[heap.graphs.length - 1]!;
+      return heap.growth.map((g) => toFinding(g, last));
+    },
+  };
+}
+
+function toFinding(g: Growth, last: HeapGraph): Finding {
+  const steps = g.counts.length - 1;
+  let up = 0;
+  for (let i = 1; i < g.counts.length; i++) if (g.counts[i]! > g.counts[i - 1]!) up++;
+  const severity: Severity = up === steps ? 'leak' : 'warning';
+  let retained: number | undefined;
+  try {
+    retained = last.retainedSize(g.nodeId);
+  } catch {
+    // The node is the last graph's by construction; an absent one only loses the retained size.
+  }
+  const finding: Finding = {
+    id: `growth:${g.path}`,
+    detector: 'growth',
+    severity,
+    title: describe(g),
+    path: g.path,
+    growth: {
+      ...(g.unit === 'entries' ? { count: g.counts[g.counts.length - 1]! } : {}),
+      bytes: retained ?? g.bytes[g.bytes.length - 1]!,
+    },
+    confidence: (up / steps) * (1 - 0.5 ** up),
+    advice: adviceFor(g),
+    evidence: {
+      kind: g.kind,
+      name: g.name,
+      unit: g.unit,
+      counts: g.counts,
+      countPerStep: g.countPerStep,
+      bytesPerStep: g.bytesPerStep,
+      share: g.share,
+      ...(g.keys === undefined ? {} : { keys: g.keys }),
+      ...(g.file === undefined ? {} : { file: g.file }),
+      ...(g.line === undefined ? {} : { line: g.line }),
+    },
+  };
+  return finding;
+}

@@ -1,0 +1,170 @@
+import { Worker } from 'node:worker_threads';
+import type { EdgeRun, EdgesJob, EdgesResult } from './parse.js';
+import { readEdgeRecords } from './parse.js';
+
+/**
+ * A worker thread that parses a snapshot's "edges" array (more than half of the file) straight
+ * from the file into the parser's shared arrays, while the calling thread parses the rest.
+ */
+export interface EdgeWorker {
+  /** Hands the worker its job (see `delegateEdges`); call it at most once. */
+  start(job: EdgesJob): void;
+  /**
+   * What the worker did; `undefined` when it could not run or failed (nothing it wrote counts).
+   * Never rejects.
+   */
+  readonly result: Promise<EdgesResult | undefined>;
+  /** Stops the worker if it still runs. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Starts the worker now, so that its start-up (tens of milliseconds) overlaps the parse of the
+ * snapshot's header and nodes. Returns undefined when no worker can be started (a runtime without
+ * worker threads, a permission model that forbids them): the caller parses alone.
+ *
+ * The worker runs source text built from two self-contained functions (`readEdgeRecords`, the
+ * parser's own fast path, and `edgeWorkerMain`), not a module file: the same code then runs from
+ * the built package and from the TypeScript sources under test.
+ *
+ * @param file - The snapshot file; the worker opens and reads it itself.
+ */
+export function startEdgeWorker(file: string): EdgeWorker | undefined {
+  let worker: Worker;
+  try {
+    worker = new Worker(workerSource(), { eval: true, workerData: { file } });
+  } catch {
+    return undefined;
+  }
+  let closed = false;
+  const result = new Promise<EdgesResult | undefined>((resolve) => {
+    worker.once('message', (message: unknown) => resolve(asResult(message)));
+    worker.once('error', () => resolve(undefined));
+    worker.once('exit', () => resolve(undefined));
+  });
+  return {
+    start(job) {
+      if (closed) return;
+      worker.postMessage(job);
+    },
+    result,
+    close() {
+      if (closed) return;
+      closed = true;
+      // A worker that already exited resolves this at once; nothing to wait for either way.
+      void worker.terminate().catch(() => {});
+    },
+  };
+}
+
+function asResult(message: unknown): EdgesResult | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { start, edge, maxEdgeName, stoppedAt } = message as Record<string, unknown>;
+  if (
+    typeof start !== 'number' ||
+    typeof edge !== 'number' ||
+    typeof maxEdgeName !== 'number' ||
+    typeof stoppedAt !== 'number'
+  ) {
+    return undefined;
+  }
+  return { start, edge, maxEdgeName, stoppedAt };
+}
+
+let source: string | undefined;
+
+function workerSource(): string {
+  // `require` is named only inside this text: bundlers rewrite it in code.
+  source ??= `'use strict';\nconst readEdgeRecords = ${readEdgeRecords.toString()};\n(${edgeWorkerMain.toString()})(readEdgeRecords, require);\n`;
+  return source;
+}
+
+/**
+ * The worker's body. Self-contained (its source text is what runs): reads the file from the job's
+ * offset in 8 MiB chunks, runs the parser's fast path over each (a record cut by a chunk's end is
+ * moved to the front of the next), and reports where the fast path stopped: normally the last
+ * record, which `]` follows; the parser checks and completes the rest.
+ */
+function edgeWorkerMain(
+  read: (buf: Uint8Array, start: number, end: number, run: EdgeRun) => number,
+  load: (id: string) => unknown,
+): void {
+  const { parentPort: port, workerData } = load(
+    'node:worker_threads',
+  ) as typeof import('node:worker_threads');
+  const fs = load('node:fs') as typeof import('node:fs');
+  if (port === null) return;
+  const parentPort = port;
+  parentPort.once('message', (job: EdgesJob) => {
+    const run: EdgeRun = {
+      edge: 0,
+      maxEdgeName: -1,
+      edgeCapacity: job.edgeCount,
+      edgeType: job.edgeType,
+      edgeNameOrIndex: job.edgeNameOrIndex,
+      edgeTo: job.edgeTo,
+      nf: job.nf,
+      toLimit: job.toLimit,
+      edgeTypeCount: job.edgeTypeCount,
+      edgeIsIndex: job.edgeIsIndex,
+    };
+    const chunk = 8 * 1024 * 1024;
+    // The fast path's margin: a record starts only this far from the end of what was read.
+    const margin = 256;
+    let fd = -1;
+    let reply: { start: number; edge: number; maxEdgeName: number; stoppedAt: number };
+    try {
+      fd = fs.openSync(workerData.file, 'r');
+      const buf = Buffer.allocUnsafeSlow(chunk);
+      const start = findEdges(fd, buf, job.searchFrom);
+      // File offset of buf[0]; bytes in buf; the next record's first byte in buf.
+      let base = start;
+      let length = 0;
+      let q = 0;
+      for (;;) {
+        const n = start < 0 ? 0 : fs.readSync(fd, buf, length, chunk - length, base + length);
+        length += n;
+        q = read(buf, q, length, run);
+        // Stopped with room to spare: a record it doubts (normally the last, before `]`).
+        if (q < length - margin || run.edge === run.edgeCapacity || n === 0) break;
+        buf.copyWithin(0, q, length);
+        base += q;
+        length -= q;
+        q = 0;
+      }
+      reply = { start, edge: run.edge, maxEdgeName: run.maxEdgeName, stoppedAt: base + q };
+    } catch {
+      // The parser will do it all.
+      reply = { start: -1, edge: 0, maxEdgeName: -1, stoppedAt: -1 };
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+    parentPort.postMessage(reply);
+    parentPort.close();
+  });
+
+  /** The offset after the `[` of the first `"edges"` key from `from` on, or -1. */
+  function findEdges(fd: number, buf: Buffer, from: number): number {
+    const key = Buffer.from('"edges"');
+    let at = from;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, at);
+      if (n < key.length) return -1;
+      const view = buf.subarray(0, n);
+      let i = view.indexOf(key);
+      while (i >= 0 && i + key.length + 8 <= n) {
+        let k = i + key.length;
+        while (view[k] === 0x20 || view[k] === 0x0a || view[k] === 0x0d || view[k] === 0x09) k++;
+        if (view[k] === 0x3a) {
+          k++;
+          while (view[k] === 0x20 || view[k] === 0x0a || view[k] === 0x0d || view[k] === 0x09) k++;
+          if (view[k] === 0x5b) return at + k + 1;
+        }
+        i = view.indexOf(key, i + 1);
+      }
+      // Not in this chunk (or too close to its end to tell): go on, overlapping what is left.
+      if (n < buf.length) return -1;
+      at += n - (key.length + 8);
+    }
+  }
+}

@@ -1,0 +1,479 @@
+/**
+ * The exact evidence of `checkBounded`: heap graphs taken at round boundaries of one process,
+ * compared by V8 object id.
+ *
+ * 1. Every object of the last graph gets its birth round: the first graph that holds its id.
+ * 2. Objects born during the measured rounds that the program allocated (by their allocation
+ *    stacks: not leakkit's, not Node's or a library's own event handling) are the survivors.
+ * 3. Survivors are grouped by what holds them: the nearest object that already existed before the
+ *    rounds (an array, a Map, a scope), found from where survivors are entered from old objects.
+ * 4. A group is growth, not a cache filling up or a value being replaced, when the objects born in
+ *    each early round are still alive at the end and what holds them (or one of its dominators)
+ *    retains more objects, or more bytes, after every round. Collections whose growth only shows
+ *    in their backing store (numbers in an array) are confirmed by reading their live size
+ *    ({@link ProbeRequest}).
+ */
+import type { HeapGraphData } from '../heap/data.js';
+import { nodesSortedById } from '../heap/diff.js';
+import type { HeapGraph } from '../heap/graph.js';
+import { nodeKind, vocabulary } from '../heap/names.js';
+import type { RetainingPath } from '../heap/paths.js';
+import { pathToIndex } from '../heap/paths.js';
+import type { TraceFrame } from './traces.js';
+import { TraceReader } from './traces.js';
+
+/** Where survivors of one group were allocated. */
+export interface SiteCount {
+  frame: TraceFrame;
+  count: number;
+  bytes: number;
+}
+
+/** Survivors held by one pre-existing object, and whether what holds them grows. */
+export interface SurvivorGroup {
+  /** Node index of the holder in the last graph. */
+  anchor: number;
+  /** V8 id of the holder. */
+  anchorId: number;
+  /** Its retaining path in the last graph. */
+  path: RetainingPath | undefined;
+  /** What the holder is: 'array', 'map', 'context', 'object', … */
+  kind: string;
+  /** Objects per birth round (index 0: round 1). */
+  objects: number[];
+  /** Bytes per birth round, backing stores included. */
+  bytes: number[];
+  /** Constructor or type names of the survivors, most frequent first. */
+  names: [string, number][];
+  /** Allocation sites, most objects first. */
+  sites: SiteCount[];
+  /** Node indices of a few survivors (for detectors and debugging). */
+  sample: number[];
+  /** The object whose retained set grows (the holder or a dominator of it), by V8 id. */
+  grower?: number;
+  /** Objects retained by {@link grower}, per graph (index 0: before round 1). */
+  retainedObjects?: number[];
+  /** Bytes retained by {@link grower}, per graph. */
+  retainedBytes?: number[];
+  /** How the growth was confirmed, when it was. */
+  confirmed?: 'objects' | 'bytes' | 'size';
+  /** Live sizes read by the probe (`length` / `size` / keys), when one ran. */
+  sizes?: number[];
+}
+
+/** A holder whose growth only its live size can show; the caller reads it over more rounds. */
+export interface ProbeRequest {
+  group: SurvivorGroup;
+  /** V8 id of the collection to read. */
+  id: number;
+}
+
+/** What {@link analyse} found. */
+export interface Analysis {
+  /** Groups confirmed as growth. */
+  growing: SurvivorGroup[];
+  /** Groups with survivors whose growth was not confirmed (saturating, replaced, one-off). */
+  other: SurvivorGroup[];
+  /** Groups that need a live-size probe before a verdict. */
+  probes: ProbeRequest[];
+  /** Survivors counted (program-allocated, alive at the end), per birth round. */
+  survivors: number[];
+  /** Whether allocation stacks were available (sites and the program/leakkit split). */
+  traced: boolean;
+}
+
+const NOT_DATA = 0;
+const OBJECT = 1;
+const STORE = 2;
+
+/**
+ * Per node of `data`: OBJECT for things a program makes (objects, closures, strings, numbers,
+ * scopes), STORE for backing stores (elements, hash tables: bytes that follow growth, but not
+ * objects a developer counts), NOT_DATA for V8's own (code, hidden classes, feedback, roots).
+ */
+function classify(data: HeapGraphData): Uint8Array {
+  const v = vocabulary(data);
+  const out = new Uint8Array(data.nodeCount);
+  const types = data.nodeTypeNames;
+  const countable = new Set(
+    [
+      'object',
+      'closure',
+      'regexp',
+      'number',
+      'string',
+      'concatenated string',
+      'sliced string',
+      'symbol',
+      'bigint',
+    ]
+      .map((t) => types.indexOf(t))
+      .filter((t) => t >= 0),
+  );
+  for (let n = 0; n < data.nodeCount; n++) {
+    const t = data.nodeType[n]!;
+    if (countable.has(t)) {
+      if (t === v.type.object) {
+        const kind = nodeKind(data, n);
+        if (kind === 'internal') continue;
+      }
+      out[n] = OBJECT;
+    } else if (t === v.type.array) out[n] = STORE;
+  }
+  return out;
+}
+
+/**
+ * Per node of `last`: the first graph of the series holding its id (0..k; k: born in the last
+ * round), and its node index in that graph.
+ */
+function birthRounds(series: readonly HeapGraph[]): { birth: Uint8Array; index: Uint32Array } {
+  const k = series.length - 1;
+  const last = series[k]!.data;
+  const birth = new Uint8Array(last.nodeCount).fill(k);
+  const index = new Uint32Array(last.nodeCount);
+  for (let n = 0; n < last.nodeCount; n++) index[n] = n;
+  const lastOrder = nodesSortedById(last);
+  for (let g = k - 1; g >= 0; g--) {
+    const data = series[g]!.data;
+    const order = nodesSortedById(data);
+    let j = 0;
+    for (let i = 0; i < lastOrder.length; i++) {
+      const n = lastOrder[i]!;
+      const id = last.nodeId[n]!;
+      while (j < order.length && data.nodeId[order[j]!]! < id) j++;
+      if (j < order.length && data.nodeId[order[j]!] === id) {
+        birth[n] = g;
+        index[n] = order[j]!;
+      }
+    }
+  }
+  return { birth, index };
+}
+
+/** Per node: objects (OBJECT nodes) in its dominator subtree, itself included. */
+function retainedCounts(graph: HeapGraph, kinds: Uint8Array): Float64Array {
+  const { idom, preorder, reachableCount } = graph.dominators;
+  const counts = new Float64Array(graph.data.nodeCount);
+  for (let i = reachableCount - 1; i >= 1; i--) {
+    const n = preorder[i]!;
+    if (kinds[n] === OBJECT) counts[n]! += 1;
+    counts[idom[n]!]! += counts[n]!;
+  }
+  return counts;
+}
+
+/** Options of {@link analyse}. */
+export interface AnalyseOptions {
+  /** Iterations run in each round (between graph i and i + 1). */
+  iterations: readonly number[];
+  /** Print Map keys' contents in paths. */
+  strings: boolean;
+}
+
+/**
+ * Finds the program's surviving objects and what grows, from graphs taken before the first round
+ * and after each round (at least three graphs). See the module comment.
+ */
+export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): Analysis {
+  const k = series.length - 1;
+  const lastGraph = series[k]!;
+  const last = lastGraph.data;
+  const v = vocabulary(last);
+  const { birth, index: birthIndex } = birthRounds(series);
+  const kinds = classify(last);
+  // An object's allocation stack is read from the first graph that holds it: V8 keeps a trace
+  // through the snapshot right after the allocation, but later garbage collections that compact
+  // the old generation can drop it (measured on Node 20 in a vitest worker).
+  const readers: (TraceReader | undefined)[] = [];
+  const readerOf = (g: number) => {
+    readers[g] ??= new TraceReader(series[g]!.data);
+    return readers[g]!;
+  };
+  const traced = readerOf(k).available;
+  const traceOf = (n: number): { reader: TraceReader; trace: number } => {
+    const g = birth[n]!;
+    return { reader: readerOf(g), trace: series[g]!.data.nodeTraceId?.[birthIndex[n]!] ?? 0 };
+  };
+
+  // Survivors: born in a round, the program's, data. Without allocation stacks every new data
+  // object counts (groups held by leakkit's own objects are dropped below, by their path).
+  const inS = new Uint8Array(last.nodeCount);
+  const survivors = new Array<number>(k).fill(0);
+  if (process.env.LEAKKIT_DEBUG) {
+    const stats: Record<string, number> = {};
+    for (let n = 0; n < last.nodeCount; n++) {
+      if (birth[n] === 0 || kinds[n] !== OBJECT) continue;
+      const { reader, trace: t } = traceOf(n);
+      const key = `b${birth[n]} ${t === 0 ? 'untraced' : reader.verdict(t).user ? 'user' : 'other'} ${last.strings.get(last.nodeName[n]!).slice(0, 20)}`;
+      stats[key] = (stats[key] ?? 0) + 1;
+    }
+    console.log(Object.entries(stats).filter(([, c]) => c >= 5).sort());
+  }
+  for (let n = 0; n < last.nodeCount; n++) {
+    if (birth[n] === 0 || kinds[n] === NOT_DATA) continue;
+    if (traced) {
+      const { reader, trace } = traceOf(n);
+      if (trace === 0 || !reader.verdict(trace).user) continue;
+    }
+    inS[n] = 1;
+    if (kinds[n] === OBJECT) survivors[birth[n]! - 1]!++;
+  }
+
+  // Entries: survivors held directly by an object that existed before the rounds. The holder the
+  // retaining-path search would pick wins: not a root category, the shortest path.
+  const depthCache = new Map<number, { depth: number; rank: number }>();
+  const rankOf = (p: number) => {
+    let known = depthCache.get(p);
+    if (known) return known;
+    const path = pathToIndex(last, p);
+    if (path === undefined) known = { depth: Number.POSITIVE_INFINITY, rank: 9 };
+    else {
+      const root = path.steps[0]?.name ?? '';
+      // Paths from the stack or handle scopes only say what the snapshot's caller touched.
+      const weakRoot = root === '(Stack roots)' || root === '(Handle scope)';
+      const synthetic = last.nodeType[p] === v.type.synthetic;
+      known = { depth: path.steps.length, rank: synthetic ? 2 : weakRoot ? 1 : 0 };
+    }
+    depthCache.set(p, known);
+    return known;
+  };
+  const anchorOf = new Int32Array(last.nodeCount).fill(-1);
+  const entries: number[] = [];
+  for (let p = 0; p < last.nodeCount; p++) {
+    if (birth[p] !== 0) continue;
+    const end = last.firstEdge[p + 1]!;
+    for (let e = last.firstEdge[p]!; e < end; e++) {
+      const et = last.edgeType[e]!;
+      if (et === v.edge.weak || et === v.edge.shortcut) continue;
+      const t = last.edgeTo[e]!;
+      if (!inS[t]) continue;
+      const current = anchorOf[t]!;
+      if (current < 0) {
+        anchorOf[t] = p;
+        entries.push(t);
+        continue;
+      }
+      const a = rankOf(current);
+      const b = rankOf(p);
+      if (b.rank < a.rank || (b.rank === a.rank && b.depth < a.depth)) anchorOf[t] = p;
+    }
+  }
+  // The rest of the survivors belong to the holder of the entry they hang off: one breadth-first
+  // walk inside the survivors, entries with the best holders first.
+  entries.sort((a, b) => {
+    const ra = rankOf(anchorOf[a]!);
+    const rb = rankOf(anchorOf[b]!);
+    return ra.rank - rb.rank || ra.depth - rb.depth;
+  });
+  const queue = new Uint32Array(last.nodeCount);
+  let head = 0;
+  let tail = 0;
+  for (const t of entries) queue[tail++] = t;
+  while (head < tail) {
+    const n = queue[head++]!;
+    const anchor = anchorOf[n]!;
+    const end = last.firstEdge[n + 1]!;
+    for (let e = last.firstEdge[n]!; e < end; e++) {
+      const et = last.edgeType[e]!;
+      if (et === v.edge.weak || et === v.edge.shortcut) continue;
+      const t = last.edgeTo[e]!;
+      if (!inS[t] || anchorOf[t]! >= 0) continue;
+      anchorOf[t] = anchor;
+      queue[tail++] = t;
+    }
+  }
+
+  // Group by holder, a backing store counting as the collection that owns it.
+  const holderCache = new Map<number, number>();
+  const holderOf = (anchor: number) => {
+    let h = holderCache.get(anchor);
+    if (h !== undefined) return h;
+    h = anchor;
+    if (nodeKind(last, anchor) === 'internal') {
+      const steps = pathToIndex(last, anchor)?.steps ?? [];
+      for (let i = steps.length - 1; i >= 0; i--) {
+        const step = steps[i]!;
+        if (step.kind !== 'internal' && step.kind !== 'synthetic') {
+          h = lastGraph.nodeIndexOf(step.nodeId);
+          break;
+        }
+      }
+    }
+    holderCache.set(anchor, h);
+    return h;
+  };
+  interface Building {
+    group: SurvivorGroup;
+    names: Map<string, number>;
+    sites: Map<string, SiteCount>;
+  }
+  const groups = new Map<number, Building>();
+  for (let n = 0; n < last.nodeCount; n++) {
+    if (!inS[n]) continue;
+    const anchor = anchorOf[n]!;
+    if (anchor < 0) continue;
+    const holder = holderOf(anchor);
+    let b = groups.get(holder);
+    if (b === undefined) {
+      b = {
+        group: {
+          anchor: holder,
+          anchorId: last.nodeId[holder]!,
+          path: undefined,
+          kind: nodeKind(last, holder),
+          objects: new Array<number>(k).fill(0),
+          bytes: new Array<number>(k).fill(0),
+          names: [],
+          sites: [],
+          sample: [],
+        },
+        names: new Map(),
+        sites: new Map(),
+      };
+      groups.set(holder, b);
+    }
+    const round = birth[n]! - 1;
+    const size = last.nodeSelfSize[n]!;
+    b.group.bytes[round]! += size;
+    if (kinds[n] !== OBJECT) continue;
+    b.group.objects[round]! += 1;
+    if (b.group.sample.length < 16) b.group.sample.push(n);
+    const kind = nodeKind(last, n);
+    const name = kind === 'string' ? 'string' : last.strings.get(last.nodeName[n]!) || kind;
+    b.names.set(name, (b.names.get(name) ?? 0) + 1);
+    const { reader, trace } = traceOf(n);
+    const site = trace === 0 ? undefined : reader.verdict(trace).site;
+    if (site) {
+      const key = `${site.scriptId}:${site.url}:${site.line}:${site.column}`;
+      const s = b.sites.get(key);
+      if (s) {
+        s.count++;
+        s.bytes += size;
+      } else b.sites.set(key, { frame: site, count: 1, bytes: size });
+    }
+  }
+
+  // Verdicts. Retained counts per graph are computed once, on first need.
+  const kindsPerGraph: (Uint8Array | undefined)[] = [];
+  const countsPerGraph: (Float64Array | undefined)[] = [];
+  const retained = (g: number) => {
+    if (countsPerGraph[g] === undefined) {
+      kindsPerGraph[g] = g === k ? kinds : classify(series[g]!.data);
+      countsPerGraph[g] = retainedCounts(series[g]!, kindsPerGraph[g]!);
+    }
+    return countsPerGraph[g]!;
+  };
+  const growing: SurvivorGroup[] = [];
+  const other: SurvivorGroup[] = [];
+  const probes: ProbeRequest[] = [];
+  for (const { group, names, sites } of groups.values()) {
+    group.names = [...names].sort((a, b) => b[1] - a[1]);
+    group.sites = [...sites.values()].sort((a, b) => b.count - a.count || b.bytes - a.bytes);
+    group.path = pathToIndex(last, group.anchor, { strings: options.strings });
+    const total = group.objects.reduce((a, b) => a + b, 0);
+    const totalBytes = group.bytes.reduce((a, b) => a + b, 0);
+    // Without allocation stacks, leakkit's own graphs and bookkeeping are told apart by the file
+    // that holds them.
+    if (!traced && group.path?.file !== undefined && isOwnFile(group.path.file)) continue;
+    if (total === 0 && totalBytes === 0) continue;
+    const verdict = confirm(series, group, retained, options.iterations);
+    if (verdict) growing.push(group);
+    else {
+      other.push(group);
+      if (PROBED_KINDS.has(group.kind) && totalBytes > 0) probes.push({ group, id: group.anchorId });
+    }
+  }
+  growing.sort((a, b) => sum(b.objects) - sum(a.objects) || sum(b.bytes) - sum(a.bytes));
+  return { growing, other, probes, survivors, traced };
+}
+
+/** Holders whose live size a probe can read: `length`, `size` or their own keys. */
+const PROBED_KINDS: ReadonlySet<string> = new Set(['array', 'map', 'set', 'object']);
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+function isOwnFile(file: string): boolean {
+  return /[\\/](?:@leakkit[\\/]core|packages[\\/]core)[\\/](?:src|dist)[\\/]/.test(file);
+}
+
+/**
+ * Whether a series of per-round increments is linear growth: every round adds, and no round adds
+ * less than a fifth of the largest (a cache filling up adds in the first rounds only; one lazy
+ * initialisation adds once).
+ */
+export function isLinear(increments: readonly number[], least: number): boolean {
+  let min = Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (const d of increments) {
+    if (!(d >= least)) return false;
+    min = Math.min(min, d);
+    max = Math.max(max, d);
+  }
+  return increments.length > 0 && min >= 0.2 * max;
+}
+
+/**
+ * Confirms a group's growth: the survivors of every round but the last are still alive (they
+ * outlived at least one later round), and the holder, or the nearest dominator of it that explains
+ * the survivors, retains more objects after every round, in proportion to the rounds' iterations.
+ * Strings rebuilt in place (`log += line`) leave no survivors from early rounds: their holder's
+ * retained bytes grow instead.
+ */
+function confirm(
+  series: readonly HeapGraph[],
+  group: SurvivorGroup,
+  retained: (g: number) => Float64Array,
+  iterations: readonly number[],
+): boolean {
+  const k = series.length - 1;
+  const last = series[k]!.data;
+  const v = vocabulary(last);
+  const { idom } = series[k]!.dominators;
+  const early = group.objects.slice(0, k - 1);
+  const objectsSurvive = early.every((c) => c >= 1) && sum(group.objects) >= 3;
+  const perIteration = (values: number[]) => values.slice(1).map((x, i) => (x - values[i]!) / iterations[i]!);
+  let node = group.anchor;
+  for (let level = 0; level < 8; level++) {
+    if (last.nodeType[node] === v.type.synthetic || node === last.rootIndex) break;
+    const id = last.nodeId[node]!;
+    const counts: number[] = [];
+    const bytes: number[] = [];
+    for (let g = 0; g <= k; g++) {
+      const i = g === k ? node : series[g]!.nodeIndexOf(id);
+      if (i < 0) break;
+      counts.push(retained(g)[i]!);
+      bytes.push(series[g]!.dominators.retainedSize[i]!);
+    }
+    if (counts.length !== k + 1) break;
+    const countSteps = counts.slice(1).map((c, i) => c - counts[i]!);
+    // The grower must explain at least half of what survived, or it is growth of something else.
+    if (objectsSurvive && isLinear(countSteps, 1) && sum(countSteps) >= 0.5 * sum(group.objects)) {
+      Object.assign(group, {
+        grower: id,
+        retainedObjects: counts,
+        retainedBytes: bytes,
+        confirmed: 'objects',
+      });
+      return true;
+    }
+    const byteSteps = bytes.slice(1).map((b, i) => b - bytes[i]!);
+    const newBytes = sum(group.bytes);
+    if (
+      isLinear(byteSteps, 8) &&
+      sum(byteSteps) >= 0.5 * newBytes &&
+      perIteration(bytes).every((r) => r >= 1)
+    ) {
+      Object.assign(group, { grower: id, retainedObjects: counts, retainedBytes: bytes, confirmed: 'bytes' });
+      return true;
+    }
+    const up = idom[node]!;
+    if (up === node) break;
+    node = up;
+  }
+  return false;
+}

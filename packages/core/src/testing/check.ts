@@ -1,0 +1,477 @@
+import { GaugeHistory } from '../detect/gauges.js';
+import type { DetectorFailure } from '../detect/run.js';
+import { createDetectorContext, evidenceNeeded, runDetectors, setupDetectors } from '../detect/run.js';
+import type { Detector, DetectorContext, Finding } from '../detect/types.js';
+import { describeValue, LeakkitError } from '../errors.js';
+import type { HeapGraph } from '../heap/graph.js';
+import { findGrowth } from '../heap/growth.js';
+import { median } from '../stats/robust.js';
+import { robustSlope } from '../stats/slope.js';
+import type { Analysis, SurvivorGroup } from './analysis.js';
+import { analyse, isLinear } from './analysis.js';
+import type { Tracking } from './capture.js';
+import { snapshot, startTracking } from './capture.js';
+import { allocationSnapshot } from './evidence.js';
+import { growthFindings, handleFindings, timerGroups } from './findings.js';
+import type { HandleWatch, TimerRecord } from './handles.js';
+import { activeResources, watchHandles } from './handles.js';
+import type { ResolvedCheckOptions } from './options.js';
+import { checkFunction, resolveCheckOptions } from './options.js';
+import { SiteResolver } from './sites.js';
+import type {
+  BoundedFunction,
+  BoundedResult,
+  BoundedRound,
+  CheckBoundedOptions,
+  IgnorePattern,
+} from './types.js';
+import { fullGc, heapBytes, measurementFlags, realClearTimeout, realSetTimeout, sleep, turn } from './vm.js';
+
+/** Heap-graph rounds: the first two are checked (their survivors outlive a later round). */
+const GRAPH_ROUNDS = 3;
+/**
+ * Growth per heap-size round, in bytes, below which the heap counts as flat. Bounded code measures
+ * 0 in most rounds after a full GC (V8 frees exactly what it allocated); one 24-byte object per
+ * call is 24 KB per round of 1000.
+ */
+const FLAT_BYTES_PER_ROUND = 64;
+/** Time the heap-size rounds of a slow function aim at, with `iterations: 'auto'`. */
+const AUTO_ROUNDS_MS = 500;
+/** How long a check waits for timeouts the function started to fire before calling them left behind. */
+const SETTLE_MS = 200;
+
+const SIZE_READER = `function () {
+  if (this instanceof Map || this instanceof Set) return this.size;
+  if (Array.isArray(this)) return this.length;
+  if (this !== null && typeof this === 'object') return Reflect.ownKeys(this).length;
+  return undefined;
+}`;
+
+class Deadline {
+  readonly at: number;
+  readonly #timeout: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #expired: Promise<never> | undefined;
+
+  constructor(timeout: number) {
+    this.#timeout = timeout;
+    this.at = performance.now() + timeout;
+  }
+
+  error(where: string): LeakkitError {
+    return new LeakkitError(
+      'ERR_LEAKKIT_TIMEOUT',
+      `Expected the check to finish within its timeout of ${this.#timeout} ms, got still running ${where}. Pass a larger \`timeout\` or fewer \`iterations\``,
+      { option: 'timeout' },
+    );
+  }
+
+  check(where: string): void {
+    if (performance.now() > this.at) throw this.error(where);
+  }
+
+  /** Rejects at the deadline; one promise for the whole check (not one per call). */
+  expired(where: () => string): Promise<never> {
+    this.#expired ??= new Promise<never>((_, reject) => {
+      this.#timer = realSetTimeout(
+        () => reject(this.error(where())),
+        Math.max(0, this.at - performance.now()),
+      );
+      // A hung function must not keep the process alive on leakkit's account.
+      this.#timer.unref();
+    });
+    // Never an unhandled rejection when no call is waiting on it.
+    this.#expired.catch(() => {});
+    return this.#expired;
+  }
+
+  clear(): void {
+    if (this.#timer !== undefined) realClearTimeout(this.#timer);
+  }
+}
+
+interface Runner {
+  calls: number;
+  phase: string;
+  run(count: number): Promise<number>;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function makeRunner(fn: BoundedFunction, deadline: Deadline): Runner {
+  const runner: Runner = {
+    calls: 0,
+    phase: 'warm-up',
+    async run(count) {
+      const start = performance.now();
+      for (let k = 0; k < count; k++) {
+        const i = runner.calls++;
+        let result: unknown;
+        try {
+          result = fn(i);
+          if (isThenable(result)) {
+            await Promise.race([result, deadline.expired(() => `at iteration ${i} (${runner.phase})`)]);
+          }
+        } catch (cause) {
+          if (cause instanceof LeakkitError && cause.code === 'ERR_LEAKKIT_TIMEOUT') throw cause;
+          const reason = cause instanceof Error ? cause.message : describeValue(cause);
+          throw new LeakkitError(
+            'ERR_LEAKKIT_FUNCTION_FAILED',
+            `Expected the function under test to return, got it throwing at iteration ${i} (${runner.phase}): ${reason}`,
+            { cause },
+          );
+        }
+        // Not kept: the last result would otherwise be a survivor held by this frame.
+        result = undefined;
+        if ((k & 31) === 31) deadline.check(`at iteration ${i} (${runner.phase})`);
+      }
+      return performance.now() - start;
+    },
+  };
+  return runner;
+}
+
+/** Live timers the function created, with a site in its code (not vitest's, not a library's own). */
+function programTimers(watch: HandleWatch | undefined): TimerRecord[] {
+  return watch ? watch.live() : [];
+}
+
+/** Robust growth of the heap-size rounds, per round: the larger of the median step and the Theil–Sen slope. */
+function heapGrowthPerRound(heap: readonly number[]): { median: number; slope: number } {
+  const steps = heap.slice(1).map((h, i) => h - heap[i]!);
+  const xs = heap.map((_, i) => i);
+  return { median: median(steps), slope: robustSlope(xs, heap).slope };
+}
+
+function matchesIgnore(finding: Finding, patterns: readonly IgnorePattern[]): IgnorePattern | undefined {
+  const site = finding.site ? `${finding.site.file}:${finding.site.line}` : undefined;
+  for (const p of patterns) {
+    if (p instanceof RegExp) {
+      p.lastIndex = 0;
+      if (finding.path !== undefined && p.test(finding.path)) return p;
+      p.lastIndex = 0;
+      if (site !== undefined && p.test(site)) return p;
+      continue;
+    }
+    const path = finding.path;
+    if (
+      path !== undefined &&
+      (path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`) || path.startsWith(`${p} › `))
+    ) {
+      return p;
+    }
+    if (site !== undefined && finding.site && (site.endsWith(p) || finding.site.file.endsWith(p))) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `fn` over and over and decides whether the memory it leaves behind stays bounded: heap-size
+ * rounds with full garbage collections first; when they move, heap graphs compared by object id
+ * (which objects each round created and the program still holds, and what holds them), with exact
+ * allocation tracking for where they were allocated. Growth that is linear in the calls is a
+ * finding, whatever its kind; growth that saturates (warm-up, lazy initialisation, a capped cache)
+ * is not. Detectors add their diagnosis on top. Timers and handles left active are reported too.
+ *
+ * Needs no flags (`--expose-gc` is set at run time); V8's flags it changes for the measurement
+ * (bytecode flushing, inlining) are restored, and so is garbage-collection speed (object-id
+ * tracking is reset).
+ *
+ * @param fn - Called once per iteration with the iteration's index; may return a promise.
+ * @param options - See {@link CheckBoundedOptions}.
+ * @returns What was found; `bounded` is false when a finding of severity `'leak'` remains.
+ * @throws LeakkitError (as a rejection) `ERR_LEAKKIT_INVALID_ARGUMENT` for a non-function,
+ *   `ERR_LEAKKIT_INVALID_OPTION` for bad options, `ERR_LEAKKIT_FUNCTION_FAILED` when `fn` throws
+ *   (the message names the iteration, `cause` is what it threw), `ERR_LEAKKIT_TIMEOUT`.
+ *
+ * @example
+ * ```ts
+ * import { checkBounded } from '@leakkit/core/testing';
+ * const seen: object[] = [];
+ * const result = await checkBounded((i) => { seen.push({ i }) });
+ * result.bounded;                        // false
+ * result.findings[0]?.path;              // 'app.test.ts › seen'
+ * result.perIteration.objects;           // 1
+ * ```
+ */
+export async function checkBounded(
+  fn: BoundedFunction,
+  options: CheckBoundedOptions = {},
+): Promise<BoundedResult> {
+  checkFunction(fn);
+  const o = resolveCheckOptions(options);
+  return check(fn, o);
+}
+
+async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<BoundedResult> {
+  const started = performance.now();
+  const deadline = new Deadline(o.timeout);
+  const runner = makeRunner(fn, deadline);
+  const failures: DetectorFailure[] = [];
+  const onError = (failure: DetectorFailure) => failures.push(failure);
+  const rounds: BoundedRound[] = [];
+  const gauges = new GaugeHistory();
+  const needs = evidenceNeeded(o.detectors);
+  let restoreFlags: (() => void) | undefined;
+  let watch: HandleWatch | undefined;
+  let tracking: Tracking | undefined;
+  let disposeDetectors: (() => Promise<void>) | undefined;
+  let graphs: HeapGraph[] = [];
+  try {
+    restoreFlags = measurementFlags();
+    // The context detectors get: one object, filled in as evidence arrives (runDetectors copies it
+    // shallowly per detector, so it is complete before the checks run).
+    const context = createDetectorContext({ gauges, now: () => performance.now() }) as {
+      -readonly [K in keyof DetectorContext]: DetectorContext[K];
+    };
+    context.iteration = 0;
+    if (o.detectors.length > 0) {
+      disposeDetectors = await setupDetectors(o.detectors, context, { onError, timeout: o.timeout });
+    }
+    const baseline = activeResources();
+    if (o.handles) watch = watchHandles(() => true);
+    const sample = (iterations: number) => {
+      const resources = process.getActiveResourcesInfo().length;
+      const timers = programTimers(watch).length;
+      gauges.record(performance.now(), {
+        iterations,
+        heapUsed: heapBytes(),
+        activeResources: resources,
+        activeTimers: timers,
+      });
+      return { resources, timers };
+    };
+
+    // Warm-up, timing the first calls when the round size is automatic.
+    let perRound = o.iterations;
+    let warmup = o.warmup;
+    if (perRound === undefined) {
+      const timed = 50;
+      const ms = await runner.run(timed);
+      const perCall = ms / timed;
+      perRound = Math.max(
+        100,
+        Math.min(1000, Math.round(AUTO_ROUNDS_MS / (o.rounds * Math.max(perCall, 1e-6)))),
+      );
+      warmup = Math.max(0, (warmup ?? 3 * perRound) - timed);
+    } else warmup ??= 3 * perRound;
+    await runner.run(warmup);
+    runner.phase = 'heap-size rounds';
+    await turn();
+    watch?.compact();
+    fullGc();
+    const heap = [heapBytes()];
+    const timerCounts = [programTimers(watch).length];
+    sample(runner.calls);
+
+    for (let r = 0; r < o.rounds; r++) {
+      const ms = await runner.run(perRound);
+      await turn();
+      watch?.compact();
+      fullGc();
+      const h = heapBytes();
+      heap.push(h);
+      const { resources, timers } = sample(runner.calls);
+      timerCounts.push(timers);
+      rounds.push({
+        stage: 'heap-size',
+        iterations: perRound,
+        heapBytes: h,
+        activeResources: resources,
+        durationMs: ms,
+      });
+      context.iteration = runner.calls;
+    }
+    const trend = heapGrowthPerRound(heap);
+    const heapMoves = trend.median > FLAT_BYTES_PER_ROUND || trend.slope > FLAT_BYTES_PER_ROUND;
+    const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
+
+    let analysis: Analysis | undefined;
+    const resolver = new SiteResolver();
+    if (wantGraphs) {
+      runner.phase = 'heap-graph rounds';
+      deadline.check('before the heap-graph rounds');
+      tracking = await startTracking();
+      await turn();
+      watch?.compact();
+      graphs = [await snapshot()];
+      const iterations: number[] = [];
+      for (let r = 0; r < GRAPH_ROUNDS; r++) {
+        const ms = await runner.run(perRound);
+        await turn();
+        watch?.compact();
+        fullGc();
+        const h = heapBytes();
+        const { resources, timers } = sample(runner.calls);
+        timerCounts.push(timers);
+        graphs.push(await snapshot());
+        iterations.push(perRound);
+        rounds.push({
+          stage: 'heap-graph',
+          iterations: perRound,
+          heapBytes: h,
+          activeResources: resources,
+          durationMs: ms,
+        });
+        context.iteration = runner.calls;
+        deadline.check('in the heap-graph rounds');
+      }
+      analysis = analyse(graphs, { iterations, strings: o.strings });
+      analysis.survivors.forEach((count, i) => {
+        const round = rounds[rounds.length - GRAPH_ROUNDS + i];
+        if (round) round.survivors = count;
+      });
+      if (analysis.probes.length > 0 && tracking.traces) {
+        // Collections whose growth only shows in their backing store (numbers, small integers as
+        // keys): read their live size over two more rounds.
+        runner.phase = 'probe rounds';
+        const ids = analysis.probes.map((p) => p.id);
+        const sizes = [await tracking.probe(ids, SIZE_READER)];
+        for (let r = 0; r < 2; r++) {
+          const ms = await runner.run(perRound);
+          sizes.push(await tracking.probe(ids, SIZE_READER));
+          await turn();
+          fullGc();
+          const { resources } = sample(runner.calls);
+          rounds.push({
+            stage: 'probe',
+            iterations: perRound,
+            heapBytes: heapBytes(),
+            activeResources: resources,
+            durationMs: ms,
+          });
+          context.iteration = runner.calls;
+        }
+        analysis.probes.forEach((p, i) => {
+          const s = sizes.map((row) => row[i]);
+          if (s.some((x) => x === undefined)) return;
+          const values = s as number[];
+          if (!isLinear([values[1]! - values[0]!, values[2]! - values[1]!], 1)) return;
+          p.group.confirmed = 'size';
+          p.group.sizes = values;
+          analysis!.growing.push(p.group);
+          analysis!.other.splice(analysis!.other.indexOf(p.group), 1);
+        });
+      }
+      if (needs.heapGraphs) {
+        let growth: ReturnType<typeof findGrowth> = [];
+        try {
+          growth = findGrowth(graphs, { strings: o.strings });
+        } catch {
+          // Evidence a detector can do without.
+        }
+        context.heap = { graphs, growth };
+      }
+      if (needs.allocations && tracking.traces) {
+        const [first, ...rest] = graphs.map(allocationSnapshot);
+        context.allocations = {
+          current: rest[rest.length - 1] ?? first!,
+          previous: [first!, ...rest.slice(0, -1)],
+        };
+      }
+    }
+
+    // Timers and handles left behind: give timeouts that are about to fire the chance to.
+    runner.phase = 'settling';
+    const settleUntil = performance.now() + SETTLE_MS;
+    await turn();
+    watch?.compact();
+    while (
+      performance.now() < settleUntil &&
+      programTimers(watch).some((t) => t.kind === 'setTimeout' && t.ref)
+    ) {
+      await sleep(10);
+      watch?.compact();
+    }
+    const leftover = programTimers(watch);
+    const resourcesNow = activeResources();
+
+    // Sites of what grows.
+    const growing = analysis?.growing ?? [];
+    const timerSites = timerGroups(leftover, timerCounts, rounds, perRound);
+    await resolver.prepare(growing.flatMap((g) => g.sites.slice(0, 3).map((s) => s.frame)));
+    const own: Finding[] = [
+      ...growthFindings(growing, resolver, {
+        perRound,
+        graphRounds: GRAPH_ROUNDS,
+        timerSites,
+        strings: o.strings,
+      }),
+      ...(o.handles ? handleFindings(timerSites, baseline, resourcesNow, leftover, growing) : []),
+    ];
+    const builtins: Detector[] = [
+      { name: 'growth', priority: 0, check: () => own.filter((f) => f.detector === 'growth') },
+      { name: 'handles', priority: 0, check: () => own.filter((f) => f.detector === 'handles') },
+    ];
+    const { findings: all } = await runDetectors([...builtins, ...o.detectors], context, {
+      onError,
+      timeout: Math.max(1000, deadline.at - performance.now()),
+    });
+
+    // What the user accepts: ignore patterns, then the byte budget.
+    const ignored: Finding[] = [];
+    let kept: Finding[] = [];
+    for (const f of all) {
+      if (matchesIgnore(f, o.ignore) !== undefined) ignored.push(f);
+      else kept.push(f);
+    }
+    const accepted: Finding[] = [];
+    if (o.maxBytesPerIteration > 0) {
+      const leaks = kept.filter((f) => f.severity === 'leak');
+      const budgetable = leaks.every((f) => f.growth.bytesPerIteration !== undefined);
+      const total = leaks.reduce((t, f) => t + (f.growth.bytesPerIteration ?? 0), 0);
+      if (budgetable && total <= o.maxBytesPerIteration) {
+        accepted.push(...leaks);
+        kept = kept.filter((f) => !leaks.includes(f));
+      }
+    }
+    const rank = { leak: 2, warning: 1, info: 0 } as const;
+    kept.sort(
+      (a, b) =>
+        rank[b.severity] - rank[a.severity] ||
+        (b.growth.bytesPerIteration ?? 0) - (a.growth.bytesPerIteration ?? 0),
+    );
+
+    let perIteration = { bytes: 0, objects: 0 };
+    if (analysis) {
+      for (const f of [...kept, ...ignored, ...accepted]) {
+        if (f.detector !== 'growth' && !(f.evidence && 'alsoReportedBy' in f.evidence)) continue;
+        perIteration.bytes += f.growth.bytesPerIteration ?? 0;
+        perIteration.objects += f.growth.objectsPerIteration ?? 0;
+      }
+    } else {
+      perIteration = { bytes: Math.max(0, Math.max(trend.median, trend.slope) / perRound), objects: 0 };
+    }
+
+    return {
+      bounded: !kept.some((f) => f.severity === 'leak'),
+      findings: kept,
+      ignored,
+      accepted,
+      perIteration,
+      rounds,
+      iterations: runner.calls,
+      iterationsPerRound: perRound,
+      warmup: (o.iterations === undefined ? 50 : 0) + warmup,
+      evidence: analysis ? 'heap-graphs' : 'heap-sizes',
+      sites: analysis?.traced ?? false,
+      failures,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    graphs = [];
+    deadline.clear();
+    watch?.dispose();
+    await tracking?.stop();
+    restoreFlags?.();
+    if (disposeDetectors) await disposeDetectors();
+  }
+}
+
+export type { SurvivorGroup };

@@ -1,0 +1,431 @@
+import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
+import type { Growth, HeapGraph, HeapGraphData, PathStep } from '@leakkit/core/heap';
+import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from '@leakkit/core/heap';
+import type { ResolvedTimersOptions } from './options.js';
+import { formatBytes, formatNumber } from './trend.js';
+
+/** What the entries of a growing collection are, from a sample of its newest ones. */
+export type EntryShape =
+  /** `{ elapsed }`, `{ duration }`, `{ latency }`…: a record of one timing. */
+  | 'timing-record'
+  /** `{ start, end }` without a duration field: a timing only when the names say so. */
+  | 'interval-record'
+  /** Numbers, or lists of numbers. */
+  | 'numbers'
+  | 'other';
+
+/** How a growing collection of timings is built, which decides the advice. */
+export type RegistryPattern =
+  /** A Map or object whose keys are new on every call: `timers.set(name + id, …)`. */
+  | 'unique-keys'
+  /** A list under a fixed key that keeps growing: `timers[name].push(elapsed)`. */
+  | 'per-key-list'
+  /** A list of timings that only grows: `durations.push(ms)`. */
+  | 'list';
+
+/** Why a growth was (or was not) taken for a timing registry. */
+export interface RegistryVerdict {
+  registry: boolean;
+  shape: EntryShape;
+  pattern: RegistryPattern;
+  /** Timing words found in the path or the class names along it. */
+  words: string[];
+  /** How well shape and names agree, 0..1. */
+  strength: number;
+}
+
+// Words that name timings. A name alone never makes a registry (a Map called `metrics` may hold
+// anything); with entries that are numbers or timing records it does.
+const TIMING_WORDS = new Set([
+  'timer',
+  'timers',
+  'timing',
+  'timings',
+  'time',
+  'times',
+  'duration',
+  'durations',
+  'elapsed',
+  'latency',
+  'latencies',
+  'metric',
+  'metrics',
+  'histogram',
+  'histograms',
+  'stopwatch',
+  'stopwatches',
+  'perf',
+  'measure',
+  'measures',
+  'measurement',
+  'measurements',
+  'profile',
+  'profiler',
+  'profiling',
+  'elapsedtimes',
+  'took',
+]);
+
+// Fields of a record of one timing.
+const DURATION_FIELDS = new Set([
+  'elapsed',
+  'elapsedms',
+  'elapsedtime',
+  'duration',
+  'durationms',
+  'latency',
+  'latencyms',
+  'took',
+  'tookms',
+  'totaltime',
+  'responsetime',
+  'ms',
+]);
+const START_FIELDS = new Set(['start', 'starttime', 'startedat', 'startms', 'begin', 'begintime', 't0', 'from']);
+const END_FIELDS = new Set(['end', 'endtime', 'endedat', 'endms', 'stop', 'stoptime', 'finish', 'finishedat', 't1', 'to']);
+
+/** Lower-case words of an identifier or path: `TimerMetrics.timers` → timer, metrics, timers. */
+export function words(text: string): string[] {
+  return (
+    text
+      // Hashed keys and ids (`<string #1a2b3c>`, `<Session @42>`) are not the developer's names.
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w !== '')
+  );
+}
+
+function timingWords(growth: Growth, extra: readonly (string | RegExp)[]): string[] {
+  const text = [growth.path, ...growth.steps.filter((s) => s.kind !== 'internal').map((s) => `${s.edge} ${s.name}`)].join(
+    ' ',
+  );
+  const found = new Set<string>();
+  const all = words(text);
+  for (const w of all) if (TIMING_WORDS.has(w)) found.add(w);
+  for (const n of extra) {
+    if (typeof n === 'string') {
+      if (all.includes(n.toLowerCase())) found.add(n);
+    } else if (n.test(growth.path)) found.add(String(n));
+  }
+  return [...found];
+}
+
+/** Names of an object's properties: its property edges and its hidden class's descriptors. */
+function propertyNames(data: HeapGraphData, n: number): Set<string> {
+  const v = vocabulary(data);
+  const names = new Set<string>();
+  for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+    if (data.edgeType[e] === v.edge.property && data.edgeNameOrIndex[e] !== v.name.proto) {
+      names.add(edgeName(data, e).toLowerCase());
+    }
+  }
+  // Small-integer fields have no edge (they are not heap objects) and double fields show as
+  // unnamed hidden edges: the names are in the hidden class's descriptor array, as string slots.
+  const me = findEdge(data, n, v.edge.internal, v.name.map);
+  if (me >= 0) {
+    const map = data.edgeTo[me]!;
+    const descriptors = findEdgeByName(data, map, v.edge.internal, 'descriptors');
+    if (descriptors >= 0) {
+      const d = data.edgeTo[descriptors]!;
+      for (let e = data.firstEdge[d]!; e < data.firstEdge[d + 1]!; e++) {
+        const t = data.edgeTo[e]!;
+        if (data.edgeType[e] === v.edge.internal && nodeKind(data, t) === 'string' && /^\d+$/.test(edgeName(data, e))) {
+          names.add(data.strings.get(data.nodeName[t]!).toLowerCase());
+        }
+      }
+    }
+  }
+  return names;
+}
+
+function findEdgeByName(data: HeapGraphData, n: number, type: number, name: string): number {
+  for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+    if (data.edgeType[e] === type && edgeName(data, e) === name) return e;
+  }
+  return -1;
+}
+
+function recordShape(data: HeapGraphData, n: number): EntryShape {
+  const names = propertyNames(data, n);
+  for (const f of names) if (DURATION_FIELDS.has(f)) return 'timing-record';
+  let start = false;
+  let end = false;
+  for (const f of names) {
+    if (START_FIELDS.has(f)) start = true;
+    if (END_FIELDS.has(f)) end = true;
+  }
+  return start && end ? 'interval-record' : 'other';
+}
+
+/** An array whose elements are numbers (or that lists none: small integers and doubles are not nodes). */
+function isNumberList(data: HeapGraphData, n: number): boolean {
+  const v = vocabulary(data);
+  for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+    if (data.edgeType[e] !== v.edge.element) continue;
+    if (nodeKind(data, data.edgeTo[e]!) !== 'number') return false;
+  }
+  return true;
+}
+
+function valueShape(data: HeapGraphData, n: number): EntryShape {
+  const kind = nodeKind(data, n);
+  if (kind === 'number') return 'numbers';
+  if (kind === 'array') {
+    if (isNumberList(data, n)) return 'numbers';
+    // A list of timing records under a key: judge by its newest elements.
+    return majority(sampleValues(data, n, 'array', 8).map((c) => (c < 0 ? 'numbers' : recordShape(data, c))));
+  }
+  if (kind === 'object') return recordShape(data, n);
+  return 'other';
+}
+
+function majority(shapes: EntryShape[]): EntryShape {
+  if (shapes.length === 0) return 'other';
+  const counts = new Map<EntryShape, number>();
+  for (const s of shapes) counts.set(s, (counts.get(s) ?? 0) + 1);
+  let best: EntryShape = 'other';
+  let bestCount = 0;
+  for (const [s, c] of counts) {
+    if (c > bestCount) {
+      best = s;
+      bestCount = c;
+    }
+  }
+  // Three in five or better: a registry is uniform, a bag of everything is not one.
+  return bestCount >= 0.6 * shapes.length ? best : 'other';
+}
+
+/**
+ * Value nodes of the newest `max` entries of a collection, newest first; -1 for an entry whose value
+ * is a small integer (no node).
+ */
+function sampleValues(data: HeapGraphData, n: number, kind: Growth['kind'], max: number): number[] {
+  const v = vocabulary(data);
+  const out: number[] = [];
+  if (kind === 'map' || kind === 'set') {
+    const te = findEdge(data, n, v.edge.internal, v.name.table);
+    if (te < 0) return out;
+    const table = data.edgeTo[te]!;
+    const stride = kind === 'map' ? 3 : 2;
+    // Per entry, the value's node if any; walk from the end for the newest.
+    let entry = -1;
+    let value = -1;
+    let seen = 0;
+    for (let e = data.firstEdge[table + 1]! - 1; e >= data.firstEdge[table]! && out.length < max; e--) {
+      const slot = tableSlot(data, table, e, stride);
+      if (!slot) continue;
+      if (slot.entry !== entry) {
+        if (entry >= 0) out.push(value);
+        entry = slot.entry;
+        value = -1;
+        seen++;
+      }
+      if ((kind === 'map' && slot.slot === 'value') || (kind === 'set' && slot.slot === 'key')) value = data.edgeTo[e]!;
+    }
+    if (entry >= 0 && out.length < max && seen > out.length) out.push(value);
+    return out;
+  }
+  if (kind === 'array') {
+    for (let e = data.firstEdge[n + 1]! - 1; e >= data.firstEdge[n]! && out.length < max; e--) {
+      if (data.edgeType[e] === v.edge.element) out.push(data.edgeTo[e]!);
+    }
+    return out;
+  }
+  if (kind === 'object') {
+    for (let e = data.firstEdge[n + 1]! - 1; e >= data.firstEdge[n]! && out.length < max; e--) {
+      const t = data.edgeType[e]!;
+      if ((t === v.edge.property && data.edgeNameOrIndex[e] !== v.name.proto) || t === v.edge.element) {
+        out.push(data.edgeTo[e]!);
+      }
+    }
+    // A dictionary-mode object (a map of many keys): values sit in its property dictionary.
+    const pe = findEdge(data, n, v.edge.internal, v.name.properties);
+    if (pe >= 0 && out.length < max) out.push(...dictionaryValues(data, data.edgeTo[pe]!, max - out.length));
+  }
+  return out;
+}
+
+/**
+ * Values of a NameDictionary: (key, value, details) slot triples after a header; keys are always
+ * nodes, so the lowest used slot is a key and values are the slots one after a key.
+ */
+function dictionaryValues(data: HeapGraphData, dict: number, max: number): number[] {
+  const v = vocabulary(data);
+  const slots = new Map<number, number>();
+  let min = Number.POSITIVE_INFINITY;
+  for (let e = data.firstEdge[dict]!; e < data.firstEdge[dict + 1]!; e++) {
+    if (data.edgeType[e] !== v.edge.internal) continue;
+    const name = edgeName(data, e);
+    if (!/^\d+$/.test(name)) continue;
+    const slot = Number(name);
+    slots.set(slot, data.edgeTo[e]!);
+    if (slot < min) min = slot;
+  }
+  const out: number[] = [];
+  if (min === Number.POSITIVE_INFINITY) return out;
+  const keys = [...slots.keys()].filter((s) => (s - min) % 3 === 0).sort((a, b) => b - a);
+  for (const k of keys) {
+    if (out.length >= max) break;
+    out.push(slots.get(k + 1) ?? -1);
+  }
+  return out;
+}
+
+/** The nearest ancestor along the path that is not V8's own hop (hash tables, property stores). */
+function keyedParent(steps: readonly PathStep[]): PathStep | undefined {
+  for (let i = steps.length - 2; i >= 0; i--) {
+    const s = steps[i]!;
+    if (s.kind !== 'internal') return s;
+  }
+  return undefined;
+}
+
+/**
+ * Decides whether a growing collection is a registry of timings: from what its entries are (records
+ * of one timing, numbers, lists of numbers) and the names along its path (timers, timings,
+ * durations, metrics, histograms…). Records with a duration field suffice on their own; numbers and
+ * `{ start, end }` records need a timing name too.
+ */
+export function classifyRegistry(
+  graph: HeapGraph,
+  growth: Growth,
+  extraNames: readonly (string | RegExp)[] = [],
+  keyedSiblings = false,
+): RegistryVerdict {
+  const data = graph.data;
+  const found = timingWords(growth, extraNames);
+  const none: RegistryVerdict = { registry: false, shape: 'other', pattern: 'list', words: found, strength: 0 };
+  if (growth.kind === 'string') return none;
+  const n = graph.nodeIndexOf(growth.nodeId);
+  if (n < 0) return none;
+
+  let shape: EntryShape;
+  if (growth.unit === 'bytes') {
+    // Only the backing store grows: the entries are numbers (findGrowth's reading of the snapshot).
+    shape = 'numbers';
+  } else {
+    const values = sampleValues(data, n, growth.kind, 16);
+    const shapes = values.map((c) => (c < 0 ? 'numbers' : valueShape(data, c)));
+    // Map or dictionary entries whose values are small integers have no value node at all.
+    shape = shapes.length === 0 && growth.kind !== 'array' ? 'numbers' : majority(shapes);
+  }
+
+  // A list that is a Map's value, or one of several growing lists side by side, is kept per key.
+  const parent = keyedParent(growth.steps);
+  const pattern: RegistryPattern =
+    growth.kind === 'array' ? (parent?.kind === 'map' || keyedSiblings ? 'per-key-list' : 'list') : 'unique-keys';
+
+  const named = found.length > 0;
+  let strength = 0;
+  if (shape === 'timing-record') strength = named ? 1 : 0.9;
+  else if (shape === 'interval-record' && named) strength = 0.95;
+  else if (shape === 'numbers' && named) strength = growth.kind === 'set' ? 0 : 0.9;
+  return { registry: strength > 0, shape, pattern, words: found, strength };
+}
+
+/** The path of what holds the last hop: `a.b.get(<string #1>)` → `a.b`. */
+export function parentPath(path: string): string | undefined {
+  const m = /^(.*?)(?:\.get\([^()]*\)|\.[^.\s›]+|\[[^\]]*\])$/.exec(path);
+  return m?.[1] === undefined || m[1] === '' ? undefined : m[1];
+}
+
+/** Iterations per step of the heap-graph series, from the `iterations` gauge (cumulative calls). */
+export function iterationsPerStep(ctx: DetectorContext): number | undefined {
+  const it = ctx.gauges.series('iterations');
+  if (it === undefined) return undefined;
+  const diffs: number[] = [];
+  let previous = Number.NaN;
+  for (const x of it) {
+    if (!Number.isFinite(x)) continue;
+    if (Number.isFinite(previous) && x > previous) diffs.push(x - previous);
+    previous = x;
+  }
+  if (diffs.length === 0) return undefined;
+  const m = ctx.stats.median(diffs);
+  return m > 0 ? m : undefined;
+}
+
+const ADVICE: Record<RegistryPattern, (path: string) => string> = {
+  'unique-keys': (path) =>
+    `Its keys are new on every call, so nothing is ever overwritten: clear it after you aggregate (\`${path}.clear()\` once the numbers are reported), key it by operation name with running totals (count, sum, max), or bound it.`,
+  'per-key-list': (path) =>
+    `Each key keeps every duration ever pushed: keep running totals (count, sum, min, max) or a histogram with fixed buckets per key instead of the list, or clear the lists after you report them (\`${path}.length = 0\`).`,
+  list: (path) =>
+    `It keeps every timing ever recorded: aggregate as you go (count, sum, a histogram with fixed buckets), keep a fixed-size window (a ring buffer), or clear it after you report (\`${path}.length = 0\`).`,
+};
+
+const DESCRIPTION: Record<RegistryPattern, string> = {
+  'unique-keys': 'Timing registry',
+  'per-key-list': 'Per-key timing list',
+  list: 'Timing list',
+};
+
+/** Timing registries among the heap's growing collections. */
+export function registryFindings(ctx: DetectorContext, o: ResolvedTimersOptions): Finding[] {
+  const heap = ctx.heap;
+  if (heap === undefined || heap.graphs.length < 3 || heap.growth.length === 0) return [];
+  const last = heap.graphs[heap.graphs.length - 1]!;
+  const perStep = iterationsPerStep(ctx);
+  const out: Finding[] = [];
+  // Growing lists per parent: several side by side (`timings.db`, `timings.http`) are lists per key.
+  const listsUnder = new Map<string, number>();
+  for (const g of heap.growth) {
+    const p = g.kind === 'array' ? parentPath(g.path) : undefined;
+    if (p !== undefined) listsUnder.set(p, (listsUnder.get(p) ?? 0) + 1);
+  }
+  for (const g of heap.growth) {
+    let verdict: RegistryVerdict;
+    try {
+      const p = g.kind === 'array' ? parentPath(g.path) : undefined;
+      verdict = classifyRegistry(last, g, o.names, p !== undefined && (listsUnder.get(p) ?? 0) >= 2);
+    } catch {
+      continue;
+    }
+    if (!verdict.registry) continue;
+    const steps = g.counts.length - 1;
+    const trend = ctx.stats.monotonicTrend(g.counts);
+    const confidence = Math.max(0, Math.min(1, (1 - trend.pIncreasing) * verdict.strength));
+    const entries = g.unit === 'entries';
+    const perIteration = perStep === undefined ? undefined : g.countPerStep / perStep;
+    const growth: FindingGrowth = { bytes: g.bytes[g.bytes.length - 1] ?? 0 };
+    if (entries) growth.count = g.counts[g.counts.length - 1]!;
+    if (perStep !== undefined) {
+      growth.bytesPerIteration = g.bytesPerStep / perStep;
+      if (entries) growth.objectsPerIteration = perIteration!;
+    }
+    const unit = entries ? (verdict.pattern === 'unique-keys' ? 'entry' : 'element') : 'byte';
+    const rate =
+      perIteration !== undefined
+        ? `grows by ${formatNumber(perIteration)} ${unit}${perIteration === 1 ? '' : 's'} per iteration`
+        : `grows by ${formatNumber(g.countPerStep)} ${unit}s per step`;
+    const held = `${entries ? `${formatNumber(growth.count!)} ${verdict.pattern === 'unique-keys' ? 'entries' : 'elements'}, ` : ''}+${formatBytes(growth.bytes!)} over ${steps} steps`;
+    const finding: Finding = {
+      id: `timers:${g.path}`,
+      detector: 'timers',
+      severity: confidence >= 0.9 ? 'leak' : 'warning',
+      title: `${DESCRIPTION[verdict.pattern]} \`${g.path}\` ${rate} and is never cleared (${held})`,
+      path: g.path,
+      growth,
+      confidence,
+      advice: ADVICE[verdict.pattern](g.path),
+      evidence: {
+        pattern: verdict.pattern,
+        shape: verdict.shape,
+        words: verdict.words,
+        kind: g.kind,
+        keys: g.keys,
+        counts: g.counts,
+        unit: g.unit,
+        bytes: g.bytes,
+        share: g.share,
+        ...(perStep === undefined ? {} : { iterationsPerStep: perStep }),
+      },
+    };
+    if (g.file !== undefined && g.line !== undefined) finding.site = { file: g.file, line: g.line };
+    out.push(finding);
+  }
+  return out;
+}
