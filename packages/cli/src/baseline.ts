@@ -12,8 +12,8 @@ export interface BaselineEntry {
   path?: string;
   /** Where it is allocated, when the finding names it. */
   site?: FindingSite;
-  /** The finding's title when it was accepted. */
-  title?: string;
+  /** Free text for reviewers (leakkit ignores it). */
+  note?: string;
 }
 
 /**
@@ -89,13 +89,19 @@ export async function readBaseline(io: Io, name: string): Promise<Baseline> {
   return { version: 1, findings };
 }
 
-/** The baseline that accepts `findings`, sorted by id so that a change reads well in a diff. */
-export function baselineOf(findings: readonly Finding[]): Baseline {
+/**
+ * The baseline that accepts `findings`, sorted by id so that a change reads well in a diff. Notes
+ * of `previous` entries whose finding is still there are kept.
+ */
+export function baselineOf(findings: readonly Finding[], previous?: Baseline): Baseline {
+  const notes = new Map(previous?.findings.filter((e) => e.note !== undefined).map((e) => [e.id, e.note!]));
   const entries = findings.map((f) => {
     const entry: BaselineEntry = { id: f.id };
+    const note = notes.get(f.id);
+    if (note !== undefined) entry.note = note;
     if (f.path !== undefined) entry.path = f.path;
+    // No title: it carries this run's numbers, and the file would change at every update.
     if (f.site !== undefined) entry.site = f.site;
-    entry.title = f.title;
     return entry;
   });
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -38,9 +38,10 @@ function describe(g: Growth): string {
  * The CLI's generic finding: one per growing object or collection `findGrowth` reports on a series
  * of heap graphs. Priority 0: a pattern detector that names the same path speaks instead.
  *
- * Severity `leak` when it grew at every step of the series, `warning` when it grew at most of them
- * (findGrowth lets a step pass without growth). Confidence rises with the number of steps that
- * grew: 0.75 for two steps out of two, 0.875 for three out of three.
+ * Severity `leak` when it grew at every step of a series of three steps or more (four snapshots),
+ * `warning` when it grew at most of them (findGrowth lets a step pass without growth) or the series
+ * is only two steps long: too short to be sure, as the pattern detectors also judge. Confidence
+ * rises with the number of steps that grew: 0.75 for two steps out of two, 0.875 for three of three.
  */
 export function growthDetector(): Detector {
   return {
@@ -60,7 +61,7 @@ function toFinding(g: Growth, last: HeapGraph): Finding {
   const steps = g.counts.length - 1;
   let up = 0;
   for (let i = 1; i < g.counts.length; i++) if (g.counts[i]! > g.counts[i - 1]!) up++;
-  const severity: Severity = up === steps ? 'leak' : 'warning';
+  const severity: Severity = up === steps && steps >= 3 ? 'leak' : 'warning';
   let retained: number | undefined;
   try {
     retained = last.retainedSize(g.nodeId);

@@ -23,7 +23,7 @@ beforeAll(async () => {
   [leak, bounded, routes] = await Promise.all([
     snapshotSeries(root, 'timer-metrics.cjs', 4),
     snapshotSeries(root, 'bounded.cjs', 4),
-    snapshotSeries(root, 'route-timings.cjs', 3),
+    snapshotSeries(root, 'route-timings.cjs', 4),
   ]);
 });
 
@@ -75,6 +75,18 @@ describe('leakkit analyze', () => {
     expect(stdout).toMatch(/\n {2}leak +.*`TimerMetrics\.timers`/);
     expect(stdout).toMatch(/path: TimerMetrics\.timers\n/);
     expect(stdout).toMatch(/1 leak found \(exit code 1\)\.\n$/);
+  });
+
+  it('calls growth over only two steps (three snapshots) a warning: too short to fail on by default', async () => {
+    const short = leak.slice(0, 3);
+    const [code, out] = await analyzeJson(short);
+    expect(code).toBe(0);
+    expect(out.growth[0]).toMatchObject({ path: 'TimerMetrics.timers', countPerStep: 300 });
+    expect(out.findings.map((f) => [f.path, f.severity])).toEqual([['TimerMetrics.timers', 'warning']]);
+    expect((await analyze(short)).stdout).toMatch(
+      /\nNo leak found\. 1 warning \(--fail-on warning fails on them\)\.\n$/,
+    );
+    expect((await analyze([...short, '--fail-on', 'warning'])).code).toBe(1);
   });
 
   it('reports nothing on the bounded twin and exits 0', async () => {
@@ -178,6 +190,34 @@ describe('leakkit analyze', () => {
       const clean = await analyze([...bounded, '--baseline', 'other.json']);
       expect(clean.code).toBe(0);
       expect(clean.stdout).toContain('No longer found (fixed?): growth:Cache.entries.');
+    });
+
+    it('keeps the notes of findings still there when it updates, and drops stale entries', async () => {
+      await analyze([...leak, '--baseline', 'notes.json', '--update-baseline']);
+      const first = JSON.parse(await readFile(join(root, 'notes.json'), 'utf8')) as {
+        findings: { id: string; note?: string }[];
+      };
+      const id = first.findings.find((f) => f.id.endsWith(':TimerMetrics.timers'))!.id;
+      await writeFile(
+        join(root, 'notes.json'),
+        JSON.stringify({
+          version: 1,
+          findings: [
+            { id, note: 'Known: fixed by #123' },
+            { id: 'growth:Gone.cache', note: 'fixed' },
+          ],
+        }),
+      );
+      expect((await analyze([...leak, '--baseline', 'notes.json', '--update-baseline'])).code).toBe(0);
+      const updated = JSON.parse(await readFile(join(root, 'notes.json'), 'utf8')) as {
+        findings: Record<string, unknown>[];
+      };
+      expect(updated.findings.map((f) => f.id)).toEqual(first.findings.map((f) => f.id));
+      expect(updated.findings.find((f) => f.id === id)).toMatchObject({ note: 'Known: fixed by #123' });
+      // Only what identifies a finding: no title with this run's numbers, so updates do not churn.
+      for (const entry of updated.findings) {
+        expect(Object.keys(entry).every((k) => ['id', 'path', 'site', 'note'].includes(k))).toBe(true);
+      }
     });
 
     it('writes leakkit-baseline.json when no file is named', async () => {

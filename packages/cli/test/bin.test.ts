@@ -17,8 +17,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'leakkit-cli-bin-'));
   bin = await bundleBin();
   [leak, bounded] = await Promise.all([
-    snapshotSeries(root, 'timer-metrics.cjs', 3),
-    snapshotSeries(root, 'bounded.cjs', 3),
+    snapshotSeries(root, 'timer-metrics.cjs', 4),
+    snapshotSeries(root, 'bounded.cjs', 4),
   ]);
 });
 

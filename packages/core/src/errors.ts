@@ -32,7 +32,13 @@ export type LeakkitErrorCode =
   /** The function under test threw or rejected during a check; `cause` is what it threw. */
   | 'ERR_LEAKKIT_FUNCTION_FAILED'
   /** A check did not finish within its `timeout`. */
-  | 'ERR_LEAKKIT_TIMEOUT';
+  | 'ERR_LEAKKIT_TIMEOUT'
+  /** A reporter's hook threw, rejected or did not settle in time; the monitor carries on without waiting for it. */
+  | 'ERR_LEAKKIT_REPORTER_FAILED'
+  /** The monitor skipped a heap capture as unsafe (memory headroom, pause budget) or a capture failed. */
+  | 'ERR_LEAKKIT_CAPTURE_SKIPPED'
+  /** Some other part of the monitor failed (a gauge, the trend analysis); it carries on without it. */
+  | 'ERR_LEAKKIT_MONITOR';
 
 /** Where an error happened, when it is known. */
 export interface LeakkitErrorDetails {

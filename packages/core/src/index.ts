@@ -37,6 +37,31 @@ export { validateFinding } from './detect/validate.js';
 export type { LeakkitErrorCode, LeakkitErrorDetails } from './errors.js';
 export { LeakkitError } from './errors.js';
 export { parseDuration, parseSize } from './options.js';
+export type { HeapSnapshotPolicy } from './monitor/captures.js';
+export type { Monitor, MonitorEvents } from './monitor/monitor.js';
+export { createMonitor } from './monitor/monitor.js';
+export type {
+  MonitorOptions,
+  MonitorRoutesOptions,
+  MonitorTracingOptions,
+  WatchedCollection,
+} from './monitor/options.js';
+export type { RouteResolver } from './monitor/routes.js';
+export type { JsonReporterOptions } from './report/json.js';
+export { JSON_REPORT_SCHEMA, jsonReporter } from './report/json.js';
+export type {
+  Awaitable,
+  CaptureSummary,
+  EvidenceLevel,
+  FindingChange,
+  MonitorForecast,
+  MonitorInfo,
+  MonitorReport,
+  MonitorSample,
+  MonitorTrend,
+  Reporter,
+  RouteAttribution,
+} from './report/types.js';
 export type {
   MonotonicTrend,
   NumberSeries,

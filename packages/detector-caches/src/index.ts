@@ -1,1 +1,3 @@
-export const packageName = '@leakkit/detector-caches';
+export { caches } from './caches.js';
+export type { CachesOptions, IgnorePattern, ScanOptions, WatchTarget } from './options.js';
+export type { CachePattern } from './patterns.js';

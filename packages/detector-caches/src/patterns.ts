@@ -1,5 +1,8 @@
-/** What a growing collection is. `object` is a plain object used as a map. */
-export type CollectionKind = 'map' | 'set' | 'array' | 'object';
+/**
+ * What a growing collection is. `object` is a plain object used as a map; `size` is a watched size
+ * function, whose collection is not known.
+ */
+export type CollectionKind = 'map' | 'set' | 'array' | 'object' | 'size';
 
 /**
  * The leak patterns caches() tells apart, each with its own advice:
@@ -58,12 +61,19 @@ export function lastName(path: string): string {
   return names?.[names.length - 1] ?? tail;
 }
 
-const NOUN: Record<CollectionKind, string> = { map: 'Map', set: 'Set', array: 'Array', object: 'Object' };
+const NOUN: Record<CollectionKind, string> = {
+  map: 'Map',
+  set: 'Set',
+  array: 'Array',
+  object: 'Object used as a map',
+  size: 'Collection',
+};
 const UNIT: Record<CollectionKind, [string, string]> = {
   map: ['entry', 'entries'],
   set: ['member', 'members'],
   array: ['element', 'elements'],
   object: ['key', 'keys'],
+  size: ['entry', 'entries'],
 };
 
 /** A count for a person: `1`, `2.5`, `0.01`, `12,400`. */
@@ -98,16 +108,18 @@ export function describeFinding(
   f: CollectionFacts,
   pattern: CachePattern,
   rate: Rate,
+  instances = 1,
 ): { title: string; advice: string } {
-  const noun = f.kind === 'object' ? 'Object used as a map' : NOUN[f.kind];
+  const noun = NOUN[f.kind];
   const grows = rateText(f.kind, rate);
-  const now = f.count === undefined ? '' : ` (${units(f.kind, f.count)} now)`;
+  const many = instances > 1 ? `, ${instances} instances` : '';
+  const now = f.count === undefined ? (many === '' ? '' : ` (${instances} instances)`) : ` (${units(f.kind, f.count)} now${many})`;
   const p = `\`${f.path}\``;
   switch (pattern) {
     case 'cap-not-enforced': {
       const cap = f.cap!;
       return {
-        title: `Cache ${p} grows past its cap (\`${cap.name} = ${formatCount(cap.value)}\`)${now}`,
+        title: `Cache ${p} holds ${units(f.kind, f.count ?? 0)}, past its cap (\`${cap.name} = ${formatCount(cap.value)}\`), and grows ${grows}`,
         advice:
           `The cache's cap (\`${cap.name} = ${formatCount(cap.value)}\`) is not enforced: it holds ` +
           `${units(f.kind, f.count ?? 0)} and grows ${grows}. Check the eviction: once the size passes ` +
@@ -140,9 +152,16 @@ export function describeFinding(
         set: `delete members when they are done with (\`${name}.delete(value)\`), or bound it`,
         array: `drop old elements (\`splice\`/\`shift\`, or a fixed-size ring buffer), or empty it after you flush it`,
         object: `\`delete ${name}[key]\` when the work the key belongs to ends, or use a bounded Map (an LRU with \`max\`)`,
+        size: 'remove entries when the work they belong to ends, or bound it (an LRU with `max`, a ring buffer)',
       };
       const never =
-        f.kind === 'array' ? 'is never trimmed' : f.kind === 'object' ? 'keys are never deleted' : 'is never deleted from';
+        f.kind === 'array'
+          ? 'is never trimmed'
+          : f.kind === 'object'
+            ? 'keys are never deleted'
+            : f.kind === 'size'
+              ? 'never shrinks'
+              : 'is never deleted from';
       return {
         title: `${noun} ${p} grows ${grows}${now}`,
         advice: `${noun} ${p} grows ${grows} and ${never}: ${fix[f.kind]}.`,

@@ -2,6 +2,7 @@ import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData, PathStep } from '@leakkit/core/heap';
 import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from '@leakkit/core/heap';
 import type { ResolvedTimersOptions } from './options.js';
+import { declarationSite, pathIdentifiers } from './declaration.js';
 import { formatBytes, formatNumber } from './trend.js';
 
 /** What the entries of a growing collection are, from a sample of its newest ones. */
@@ -35,25 +36,29 @@ export interface RegistryVerdict {
 }
 
 // Words that name timings. A name alone never makes a registry (a Map called `metrics` may hold
-// anything); with entries that are numbers or timing records it does.
-const TIMING_WORDS = new Set([
+// anything); with entries that are numbers or timing records it does. Strong words say "durations"
+// outright; weak ones often do.
+const STRONG_WORDS = new Set([
   'timer',
   'timers',
   'timing',
   'timings',
-  'time',
-  'times',
   'duration',
   'durations',
   'elapsed',
   'latency',
   'latencies',
-  'metric',
-  'metrics',
   'histogram',
   'histograms',
   'stopwatch',
   'stopwatches',
+  'took',
+]);
+const WEAK_WORDS = new Set([
+  'time',
+  'times',
+  'metric',
+  'metrics',
   'perf',
   'measure',
   'measures',
@@ -62,8 +67,6 @@ const TIMING_WORDS = new Set([
   'profile',
   'profiler',
   'profiling',
-  'elapsedtimes',
-  'took',
 ]);
 
 // Fields of a record of one timing.
@@ -91,6 +94,7 @@ export function words(text: string): string[] {
       // Hashed keys and ids (`<string #1a2b3c>`, `<Session @42>`) are not the developer's names.
       .replace(/<[^>]*>/g, ' ')
       .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .replace(/([a-zA-Z])([0-9])/g, '$1 $2')
       .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
       .toLowerCase()
       .split(/[^a-z0-9]+/)
@@ -104,7 +108,7 @@ function timingWords(growth: Growth, extra: readonly (string | RegExp)[]): strin
   );
   const found = new Set<string>();
   const all = words(text);
-  for (const w of all) if (TIMING_WORDS.has(w)) found.add(w);
+  for (const w of all) if (STRONG_WORDS.has(w) || WEAK_WORDS.has(w)) found.add(w);
   for (const n of extra) {
     if (typeof n === 'string') {
       if (all.includes(n.toLowerCase())) found.add(n);
@@ -293,10 +297,13 @@ export function classifyRegistry(
   graph: HeapGraph,
   growth: Growth,
   extraNames: readonly (string | RegExp)[] = [],
-  keyedSiblings = false,
 ): RegistryVerdict {
   const data = graph.data;
   const found = timingWords(growth, extraNames);
+  const parentName = parentPath(growth.path);
+  const timingParent =
+    parentName !== undefined &&
+    words(pathIdentifiers(parentName).pop() ?? '').some((w) => STRONG_WORDS.has(w) || WEAK_WORDS.has(w));
   const none: RegistryVerdict = { registry: false, shape: 'other', pattern: 'list', words: found, strength: 0 };
   if (growth.kind === 'string') return none;
   const n = graph.nodeIndexOf(growth.nodeId);
@@ -313,16 +320,23 @@ export function classifyRegistry(
     shape = shapes.length === 0 && growth.kind !== 'array' ? 'numbers' : majority(shapes);
   }
 
-  // A list that is a Map's value, or one of several growing lists side by side, is kept per key.
+  // A list that is a Map's value, or a property of an object named for timings (`_timings.db`), is
+  // a list per key; a list held by anything else (a module variable, a field of `app`) is a list.
   const parent = keyedParent(growth.steps);
   const pattern: RegistryPattern =
-    growth.kind === 'array' ? (parent?.kind === 'map' || keyedSiblings ? 'per-key-list' : 'list') : 'unique-keys';
+    growth.kind === 'array'
+      ? parent?.kind === 'map' || (parent?.kind === 'object' && timingParent)
+        ? 'per-key-list'
+        : 'list'
+      : 'unique-keys';
 
   const named = found.length > 0;
+  // Names the user gave count as strong: they said so.
+  const strong = found.some((w) => !WEAK_WORDS.has(w));
   let strength = 0;
   if (shape === 'timing-record') strength = named ? 1 : 0.9;
-  else if (shape === 'interval-record' && named) strength = 0.95;
-  else if (shape === 'numbers' && named) strength = growth.kind === 'set' ? 0 : 0.9;
+  else if (shape === 'interval-record' && named) strength = strong ? 0.97 : 0.9;
+  else if (shape === 'numbers' && named && growth.kind !== 'set') strength = strong ? 0.97 : 0.9;
   return { registry: strength > 0, shape, pattern, words: found, strength };
 }
 
@@ -348,13 +362,26 @@ export function iterationsPerStep(ctx: DetectorContext): number | undefined {
   return m > 0 ? m : undefined;
 }
 
-const ADVICE: Record<RegistryPattern, (path: string) => string> = {
-  'unique-keys': (path) =>
-    `Its keys are new on every call, so nothing is ever overwritten: clear it after you aggregate (\`${path}.clear()\` once the numbers are reported), key it by operation name with running totals (count, sum, max), or bound it.`,
-  'per-key-list': (path) =>
-    `Each key keeps every duration ever pushed: keep running totals (count, sum, min, max) or a histogram with fixed buckets per key instead of the list, or clear the lists after you report them (\`${path}.length = 0\`).`,
-  list: (path) =>
-    `It keeps every timing ever recorded: aggregate as you go (count, sum, a histogram with fixed buckets), keep a fixed-size window (a ring buffer), or clear it after you report (\`${path}.length = 0\`).`,
+/** What to write to empty it, for advice: `x.clear()` for a Map or Set, `x.length = 0` for a list. */
+function emptying(code: string, kind: Growth['kind']): string {
+  if (kind === 'map' || kind === 'set') return `\`${code}.clear()\``;
+  if (kind === 'array') return `\`${code}.length = 0\``;
+  return `\`${code} = {}\``;
+}
+
+/** The path as code: the part after the last `›` (`metrics.mjs › latencies` → `latencies`). */
+function codeOf(path: string): string {
+  const i = path.lastIndexOf('›');
+  return i >= 0 ? path.slice(i + 1).trim() : path;
+}
+
+const ADVICE: Record<RegistryPattern, (code: string, kind: Growth['kind']) => string> = {
+  'unique-keys': (code, kind) =>
+    `Its keys are new on every call, so nothing is ever overwritten: clear it after you aggregate (${emptying(code, kind)} once the numbers are reported), key it by operation name with running totals (count, sum, max), or bound it.`,
+  'per-key-list': (code, kind) =>
+    `Each key keeps every duration ever pushed: keep running totals (count, sum, min, max) or a histogram with fixed buckets per key instead of the list, or clear the lists after you report them (${emptying(code, kind)}).`,
+  list: (code, kind) =>
+    `It keeps every timing ever recorded: aggregate as you go (count, sum, a histogram with fixed buckets), keep a fixed-size window (a ring buffer), or clear it after you report (${emptying(code, kind)}).`,
 };
 
 const DESCRIPTION: Record<RegistryPattern, string> = {
@@ -363,54 +390,74 @@ const DESCRIPTION: Record<RegistryPattern, string> = {
   list: 'Timing list',
 };
 
+// A number in a backing store: 8 bytes (doubles; small integers without pointer compression).
+const NUMBER_BYTES = 8;
+
+/**
+ * Confidence that the growth goes on: the Mann–Kendall test of its counts. A backing store grows by
+ * doubling, so it stays flat for some steps of a steady leak: repeated values are merged first.
+ */
+function growthConfidence(ctx: DetectorContext, g: Growth): number {
+  let counts = g.counts;
+  if (g.unit === 'bytes') counts = counts.filter((c, i) => i === 0 || c !== counts[i - 1]);
+  if (counts.length < 3) return 0.5;
+  return 1 - ctx.stats.monotonicTrend(counts).pIncreasing;
+}
+
 /** Timing registries among the heap's growing collections. */
-export function registryFindings(ctx: DetectorContext, o: ResolvedTimersOptions): Finding[] {
+export async function registryFindings(ctx: DetectorContext, o: ResolvedTimersOptions): Promise<Finding[]> {
   const heap = ctx.heap;
   if (heap === undefined || heap.graphs.length < 3 || heap.growth.length === 0) return [];
   const last = heap.graphs[heap.graphs.length - 1]!;
   const perStep = iterationsPerStep(ctx);
   const out: Finding[] = [];
-  // Growing lists per parent: several side by side (`timings.db`, `timings.http`) are lists per key.
-  const listsUnder = new Map<string, number>();
-  for (const g of heap.growth) {
-    const p = g.kind === 'array' ? parentPath(g.path) : undefined;
-    if (p !== undefined) listsUnder.set(p, (listsUnder.get(p) ?? 0) + 1);
-  }
+  // Paths print keys hashed, and keys that print alike (or a node without a printable key) give two
+  // growths one path: their ids then carry the V8 object id, stable for the life of the process.
+  const pathCount = new Map<string, number>();
+  for (const g of heap.growth) pathCount.set(g.path, (pathCount.get(g.path) ?? 0) + 1);
   for (const g of heap.growth) {
     let verdict: RegistryVerdict;
     try {
-      const p = g.kind === 'array' ? parentPath(g.path) : undefined;
-      verdict = classifyRegistry(last, g, o.names, p !== undefined && (listsUnder.get(p) ?? 0) >= 2);
+      verdict = classifyRegistry(last, g, o.names);
     } catch {
       continue;
     }
     if (!verdict.registry) continue;
+    if (ctx.signal?.aborted) break;
     const steps = g.counts.length - 1;
-    const trend = ctx.stats.monotonicTrend(g.counts);
-    const confidence = Math.max(0, Math.min(1, (1 - trend.pIncreasing) * verdict.strength));
+    const confidence = Math.max(0, Math.min(1, growthConfidence(ctx, g) * verdict.strength));
     const entries = g.unit === 'entries';
-    const perIteration = perStep === undefined ? undefined : g.countPerStep / perStep;
-    const growth: FindingGrowth = { bytes: g.bytes[g.bytes.length - 1] ?? 0 };
-    if (entries) growth.count = g.counts[g.counts.length - 1]!;
+    // Lists of numbers show only in their backing store's bytes: their count is an estimate.
+    const perStepObjects = entries ? g.countPerStep : g.countPerStep / NUMBER_BYTES;
+    const perIteration = perStep === undefined ? undefined : perStepObjects / perStep;
+    const lastCount = g.counts[g.counts.length - 1]!;
+    const count = entries ? lastCount : Math.round(lastCount / NUMBER_BYTES);
+    const growth: FindingGrowth = { bytes: g.bytes[g.bytes.length - 1] ?? 0, count };
     if (perStep !== undefined) {
       growth.bytesPerIteration = g.bytesPerStep / perStep;
-      if (entries) growth.objectsPerIteration = perIteration!;
+      growth.objectsPerIteration = perIteration!;
     }
-    const unit = entries ? (verdict.pattern === 'unique-keys' ? 'entry' : 'element') : 'byte';
+    const noun = verdict.pattern === 'unique-keys' ? 'entr' : entries ? 'element' : 'number';
+    const plural = (n: number) => (noun === 'entr' ? (n === 1 ? 'entry' : 'entries') : n === 1 ? noun : `${noun}s`);
+    const about = entries ? '' : '~';
     const rate =
       perIteration !== undefined
-        ? `grows by ${formatNumber(perIteration)} ${unit}${perIteration === 1 ? '' : 's'} per iteration`
-        : `grows by ${formatNumber(g.countPerStep)} ${unit}s per step`;
-    const held = `${entries ? `${formatNumber(growth.count!)} ${verdict.pattern === 'unique-keys' ? 'entries' : 'elements'}, ` : ''}+${formatBytes(growth.bytes!)} over ${steps} steps`;
+        ? `grows by ${about}${formatNumber(perIteration)} ${plural(perIteration)} per iteration`
+        : `grows by ${about}${formatNumber(perStepObjects)} ${plural(perStepObjects)} per step`;
+    const held = `${about}${formatNumber(count)} ${plural(count)}, +${formatBytes(growth.bytes!)} over ${steps} steps`;
+    const code = codeOf(g.path);
     const finding: Finding = {
-      id: `timers:${g.path}`,
+      id: (pathCount.get(g.path) ?? 0) > 1 ? `timers:${g.path} @${g.nodeId}` : `timers:${g.path}`,
       detector: 'timers',
-      severity: confidence >= 0.9 ? 'leak' : 'warning',
+      // Growth over three steps or more, vetted by findGrowth, of a collection recognised as a
+      // registry: a leak. The generic finding about the same path, which this one replaces, says so
+      // too; only a series of three graphs (two steps) is too short to be sure.
+      severity: steps >= 3 ? 'leak' : 'warning',
       title: `${DESCRIPTION[verdict.pattern]} \`${g.path}\` ${rate} and is never cleared (${held})`,
       path: g.path,
       growth,
       confidence,
-      advice: ADVICE[verdict.pattern](g.path),
+      advice: ADVICE[verdict.pattern](code, g.kind),
       evidence: {
         pattern: verdict.pattern,
         shape: verdict.shape,
@@ -421,10 +468,12 @@ export function registryFindings(ctx: DetectorContext, o: ResolvedTimersOptions)
         unit: g.unit,
         bytes: g.bytes,
         share: g.share,
+        ...(entries ? {} : { estimated: 'count from backing-store bytes, 8 B per number' }),
         ...(perStep === undefined ? {} : { iterationsPerStep: perStep }),
       },
     };
-    if (g.file !== undefined && g.line !== undefined) finding.site = { file: g.file, line: g.line };
+    const site = g.file === undefined ? undefined : await declarationSite(g.file, g.path, g.line);
+    if (site !== undefined) finding.site = site;
     out.push(finding);
   }
   return out;

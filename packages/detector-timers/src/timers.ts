@@ -108,17 +108,17 @@ export function timers(options: TimersOptions = {}): Detector {
     needs: { gauges: true, heapGraphs: o.registries },
     priority: 20,
     setup,
-    check(ctx: DetectorContext): Finding[] {
+    async check(ctx: DetectorContext): Promise<Finding[]> {
       const out: Finding[] = [];
       // Each part on its own: evidence one part cannot read must not cost the others.
-      const parts: (() => Finding[])[] = [];
+      const parts: (() => Finding[] | Promise<Finding[]>)[] = [];
       if (o.registries) parts.push(() => registryFindings(ctx, o));
       if (o.timeouts) parts.push(() => timeoutFindings(ctx, watch));
       if (o.performance) parts.push(() => perfFindings(ctx, o));
       if (o.consoleTime) parts.push(() => consoleFindings(ctx));
       for (const part of parts) {
         try {
-          out.push(...part());
+          out.push(...(await part()));
         } catch {
           // A detector never throws into the host; a part that fails reports nothing.
         }

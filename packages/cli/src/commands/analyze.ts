@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DetectorFailure, Finding } from '@leakkit/core';
 import { createDetectorContext, runDetectors } from '@leakkit/core';
@@ -109,6 +110,12 @@ export async function analyze(io: Io, argv: string[]): Promise<number> {
     values.baseline !== undefined && !values['update-baseline']
       ? await readBaseline(io, values.baseline)
       : undefined;
+  // Updating keeps the notes of the file it replaces; a file that is there but unreadable is an
+  // error rather than something to overwrite.
+  const previous =
+    values['update-baseline'] && existsSync(resolve(io.cwd, baselineName!))
+      ? await readBaseline(io, baselineName!)
+      : undefined;
 
   const graphs = await loadHeapGraphs(files, createProgress(io.stderr));
   // Detectors (and so finding ids, titles and the baseline) always see keys hashed: ids stay the
@@ -126,7 +133,7 @@ export async function analyze(io: Io, argv: string[]): Promise<number> {
   findings.sort(bySeverity);
 
   if (values['update-baseline']) {
-    await writeBaseline(io, baselineName!, baselineOf(findings));
+    await writeBaseline(io, baselineName!, baselineOf(findings, previous));
     if (values.json) {
       println(
         io.stdout,
@@ -305,7 +312,14 @@ function printReport(
   }
   println(out, '');
   if (failing.length === 0) {
-    println(out, baseline !== undefined && findings.length > 0 ? 'No new leak.' : 'No leak found.');
+    const warnings = findings.filter((f) => isNew(f) && f.severity === 'warning').length;
+    println(
+      out,
+      (baseline !== undefined && findings.length > 0 ? 'No new leak.' : 'No leak found.') +
+        (warnings === 0
+          ? ''
+          : ` ${warnings} warning${warnings === 1 ? '' : 's'} (--fail-on warning fails on them).`),
+    );
   } else {
     const what = failing.every((f) => f.severity === 'leak') ? 'leak' : 'finding';
     println(

@@ -430,7 +430,12 @@ export interface SourceLocation {
   column?: number;
 }
 
-const locationIndexes = new WeakMap<HeapGraphData, { order: Uint32Array | undefined }>();
+const locationIndexes = new WeakMap<
+  HeapGraphData,
+  { lookups: number; order: Uint32Array | undefined; built: boolean }
+>();
+/** Lookups of a graph answered by a scan before its location index is built. */
+const LOCATION_SCANS = 8;
 
 /**
  * The file (and line, when the snapshot records it) where closure `n` was defined:
@@ -460,10 +465,17 @@ export function functionLocation(data: HeapGraphData, n: number): SourceLocation
   if (file === '' || file.startsWith('system / ')) return undefined;
   let index = locationIndexes.get(data);
   if (!index) {
-    index = { order: locationOrder(data.locationNode) };
+    index = { lookups: 0, order: undefined, built: false };
     locationIndexes.set(data, index);
   }
-  const loc = findLocation(data.locationNode, index.order, closure);
+  // A path asks for one or two locations: a scan answers those sooner than an index is built.
+  if (!index.built && ++index.lookups > LOCATION_SCANS) {
+    index.order = locationOrder(data.locationNode);
+    index.built = true;
+  }
+  const loc = index.built
+    ? findLocation(data.locationNode, index.order, closure)
+    : data.locationNode.lastIndexOf(closure);
   if (loc < 0) return { file };
   return { file, line: data.locationLine[loc]! + 1, column: data.locationColumn[loc]! + 1 };
 }

@@ -2068,6 +2068,14 @@ export class HeapSnapshotParser {
     let st = this.#strState;
     const base = this.#base;
     while (p < end) {
+      if (st === S_IN && this.#highSurrogate === 0) {
+        // Whole strings and V8's `",\n"` between them in a loop of their own (see #stringRun).
+        this.#strLength = o;
+        p = this.#stringRun(buf, p, end);
+        o = this.#strLength;
+        st = this.#strState;
+        if (p === end) break;
+      }
       let c = buf[p]!;
       if (st === S_IN) {
         // The common case: plain bytes (ASCII or raw UTF-8) copied as they are.
@@ -2179,6 +2187,43 @@ export class HeapSnapshotParser {
       p++;
     }
     this.#strLength = o;
+    this.#strState = st;
+    return p;
+  }
+
+  /**
+   * The fast path of #strings, from inside a string (`p`): copies plain bytes, ends strings, and
+   * steps over V8's `",\n"` to the next one, until an escape, another separator, the end of the
+   * chunk or a full offsets table; leaves #strState as S_IN (at `p`, inside a string) or S_AFTER
+   * (after a closing quote). A method of its own so that V8 optimises it early.
+   */
+  #stringRun(buf: Uint8Array, pos: number, end: number): number {
+    const out = this.#strBytes;
+    const offsets = this.#strOffsets;
+    const last = offsets.length - 2;
+    let o = this.#strLength;
+    let count = this.#strCount;
+    let p = pos;
+    let st = S_IN;
+    while (p < end) {
+      let c = buf[p]!;
+      while (c !== 0x22 && c !== 0x5c) {
+        out[o++] = c;
+        if (++p === end) break;
+        c = buf[p]!;
+      }
+      if (c !== 0x22 || p === end || count >= last) break;
+      offsets[++count] = o;
+      if (p + 3 < end && buf[p + 1] === 0x2c && buf[p + 2] === 0x0a && buf[p + 3] === 0x22) {
+        p += 4;
+        continue;
+      }
+      st = S_AFTER;
+      p++;
+      break;
+    }
+    this.#strLength = o;
+    this.#strCount = count;
     this.#strState = st;
     return p;
   }

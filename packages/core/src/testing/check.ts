@@ -40,6 +40,72 @@ const AUTO_ROUNDS_MS = 500;
 /** How long a check waits for timeouts the function started to fire before calling them left behind. */
 const SETTLE_MS = 200;
 
+/** Rounds that read live sizes of collections whose growth only their backing store shows. */
+const PROBE_ROUNDS = 2;
+
+const STAGE_BASELINE = 0;
+const STAGE_SIZE = 1;
+const STAGE_GRAPH = 2;
+const STAGE_PROBE = 3;
+const STAGES = [undefined, 'heap-size', 'heap-graph', 'probe'] as const;
+
+/** Per-round numbers in typed arrays sized up front; the round objects are made at the end. */
+class RoundLog {
+  readonly stage: Uint8Array;
+  readonly iterations: Float64Array;
+  readonly heap: Float64Array;
+  readonly resources: Float64Array;
+  readonly timers: Float64Array;
+  readonly ms: Float64Array;
+  readonly survivors: Float64Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.stage = new Uint8Array(capacity);
+    this.iterations = new Float64Array(capacity);
+    this.heap = new Float64Array(capacity);
+    this.resources = new Float64Array(capacity);
+    this.timers = new Float64Array(capacity);
+    this.ms = new Float64Array(capacity);
+    this.survivors = new Float64Array(capacity).fill(-1);
+  }
+
+  add(stage: number, iterations: number, heap: number, resources: number, timers: number, ms: number): void {
+    const i = this.length++;
+    this.stage[i] = stage;
+    this.iterations[i] = iterations;
+    this.heap[i] = heap;
+    this.resources[i] = resources;
+    this.timers[i] = timers;
+    this.ms[i] = ms;
+  }
+
+  /** Live timers of the function after the baseline and each heap-size and heap-graph round. */
+  timerCounts(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.length; i++) if (this.stage[i] !== STAGE_PROBE) out.push(this.timers[i]!);
+    return out;
+  }
+
+  rounds(): BoundedRound[] {
+    const out: BoundedRound[] = [];
+    for (let i = 0; i < this.length; i++) {
+      const stage = STAGES[this.stage[i]!];
+      if (stage === undefined) continue;
+      const round: BoundedRound = {
+        stage,
+        iterations: this.iterations[i]!,
+        heapBytes: this.heap[i]!,
+        activeResources: this.resources[i]!,
+        durationMs: this.ms[i]!,
+      };
+      if (this.survivors[i]! >= 0) round.survivors = this.survivors[i]!;
+      out.push(round);
+    }
+    return out;
+  }
+}
+
 const SIZE_READER = `function () {
   if (this instanceof Map || this instanceof Set) return this.size;
   if (Array.isArray(this)) return this.length;
@@ -215,7 +281,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
   const runner = makeRunner(fn, deadline);
   const failures: DetectorFailure[] = [];
   const onError = (failure: DetectorFailure) => failures.push(failure);
-  const rounds: BoundedRound[] = [];
   const gauges = new GaugeHistory();
   const needs = evidenceNeeded(o.detectors);
   let restoreFlags: (() => void) | undefined;
@@ -236,17 +301,25 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     }
     const baseline = activeResources();
     if (o.handles) watch = watchHandles(() => true);
-    const sample = (iterations: number) => {
+    // Everything recorded per round goes into arrays allocated now: an object or an array growing
+    // per round would itself be growth in the heap sizes the rounds compare.
+    const capacity = o.rounds + GRAPH_ROUNDS + PROBE_ROUNDS + 1;
+    const log = new RoundLog(capacity);
+    const record = (stage: number, iterations: number, ms: number) => {
       const resources = process.getActiveResourcesInfo().length;
       const timers = programTimers(watch).length;
+      const h = heapBytes();
+      log.add(stage, iterations, h, resources, timers, ms);
+      context.iteration = runner.calls;
       gauges.record(performance.now(), {
-        iterations,
-        heapUsed: heapBytes(),
+        iterations: runner.calls,
+        heapUsed: h,
         activeResources: resources,
         activeTimers: timers,
       });
-      return { resources, timers };
     };
+    // The gauges' columns are made on the first sample: take it before the first measurement.
+    gauges.record(performance.now(), { iterations: 0, heapUsed: 0, activeResources: 0, activeTimers: 0 });
 
     // Warm-up, timing the first calls when the round size is automatic.
     let perRound = o.iterations;
@@ -266,29 +339,18 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     await turn();
     watch?.compact();
     fullGc();
-    const heap = [heapBytes()];
-    const timerCounts = [programTimers(watch).length];
-    sample(runner.calls);
+    record(STAGE_BASELINE, 0, 0);
 
     for (let r = 0; r < o.rounds; r++) {
       const ms = await runner.run(perRound);
       await turn();
       watch?.compact();
       fullGc();
-      const h = heapBytes();
-      heap.push(h);
-      const { resources, timers } = sample(runner.calls);
-      timerCounts.push(timers);
-      rounds.push({
-        stage: 'heap-size',
-        iterations: perRound,
-        heapBytes: h,
-        activeResources: resources,
-        durationMs: ms,
-      });
-      context.iteration = runner.calls;
+      record(STAGE_SIZE, perRound, ms);
     }
+    const heap = Array.from(log.heap.subarray(0, o.rounds + 1));
     const trend = heapGrowthPerRound(heap);
+    if (process.env.LEAKKIT_DEBUG) console.log('gate', heap.slice(1).map((h, i) => h - heap[i]!).join(','), trend);
     const heapMoves = trend.median > FLAT_BYTES_PER_ROUND || trend.slope > FLAT_BYTES_PER_ROUND;
     const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
 
@@ -297,6 +359,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     if (wantGraphs) {
       runner.phase = 'heap-graph rounds';
       deadline.check('before the heap-graph rounds');
+      const tG = performance.now();
       tracking = await startTracking();
       await turn();
       watch?.compact();
@@ -307,25 +370,22 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         await turn();
         watch?.compact();
         fullGc();
-        const h = heapBytes();
-        const { resources, timers } = sample(runner.calls);
-        timerCounts.push(timers);
+        record(STAGE_GRAPH, perRound, ms);
         graphs.push(await snapshot());
         iterations.push(perRound);
-        rounds.push({
-          stage: 'heap-graph',
-          iterations: perRound,
-          heapBytes: h,
-          activeResources: resources,
-          durationMs: ms,
-        });
-        context.iteration = runner.calls;
         deadline.check('in the heap-graph rounds');
       }
+      const tA = performance.now();
       analysis = analyse(graphs, { iterations, strings: o.strings });
+      if (process.env.LEAKKIT_DEBUG)
+        console.log(
+          'analyse ms',
+          (performance.now() - tA).toFixed(0),
+          'graph rounds ms',
+          (tA - tG).toFixed(0),
+        );
       analysis.survivors.forEach((count, i) => {
-        const round = rounds[rounds.length - GRAPH_ROUNDS + i];
-        if (round) round.survivors = count;
+        log.survivors[o.rounds + 1 + i] = count;
       });
       if (analysis.probes.length > 0 && tracking.traces) {
         // Collections whose growth only shows in their backing store (numbers, small integers as
@@ -333,20 +393,12 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         runner.phase = 'probe rounds';
         const ids = analysis.probes.map((p) => p.id);
         const sizes = [await tracking.probe(ids, SIZE_READER)];
-        for (let r = 0; r < 2; r++) {
+        for (let r = 0; r < PROBE_ROUNDS; r++) {
           const ms = await runner.run(perRound);
           sizes.push(await tracking.probe(ids, SIZE_READER));
           await turn();
           fullGc();
-          const { resources } = sample(runner.calls);
-          rounds.push({
-            stage: 'probe',
-            iterations: perRound,
-            heapBytes: heapBytes(),
-            activeResources: resources,
-            durationMs: ms,
-          });
-          context.iteration = runner.calls;
+          record(STAGE_PROBE, perRound, ms);
         }
         analysis.probes.forEach((p, i) => {
           const s = sizes.map((row) => row[i]);
@@ -394,7 +446,8 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
 
     // Sites of what grows.
     const growing = analysis?.growing ?? [];
-    const timerSites = timerGroups(leftover, timerCounts, rounds, perRound);
+    const rounds = log.rounds();
+    const timerSites = timerGroups(leftover, log.timerCounts(), rounds, perRound);
     await resolver.prepare(growing.flatMap((g) => g.sites.slice(0, 3).map((s) => s.frame)));
     const own: Finding[] = [
       ...growthFindings(growing, resolver, {

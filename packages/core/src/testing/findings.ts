@@ -152,7 +152,10 @@ export function growthFindings(
       objectsPerIteration =
         (g.sizes[g.sizes.length - 1]! - g.sizes[0]!) / ((g.sizes.length - 1) * options.perRound);
     }
-    if (retainedBytes && retainedBytes.length > 1) {
+    if (g.confirmed === 'objects') {
+      // The kept objects' own bytes, exact; backing stores grow in steps and are left out.
+      bytesPerIteration = sum(g.objectBytes.slice(0, k - 1)) / ((k - 1) * options.perRound);
+    } else if (retainedBytes && retainedBytes.length > 1) {
       bytesPerIteration = (retainedBytes[retainedBytes.length - 1]! - retainedBytes[0]!) / totalIterations;
     } else if (g.confirmed === 'size' && g.sizes && objectsPerIteration !== undefined) {
       // Numbers in a collection: its backing store per entry, times the entries added per call.

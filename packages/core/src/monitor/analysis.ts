@@ -1,0 +1,187 @@
+import type { GaugeHistory } from '../detect/gauges.js';
+import type { MonitorForecast, MonitorTrend, RouteAttribution } from '../report/types.js';
+import type { TrendClassification } from '../stats/trend.js';
+import { classifyTrend } from '../stats/trend.js';
+import { forecastLimit } from './forecast.js';
+import { regressGrowth } from './regress.js';
+
+/** Gauge names the monitor records. @internal */
+export const GAUGE = {
+  heapAfterGC: 'heapAfterGC',
+  requests: 'requests',
+  routePrefix: 'route:',
+} as const;
+
+// Routes regressed on individually; the others are summed into one column.
+const MAX_ROUTE_COLUMNS = 8;
+const HOUR = 3_600_000;
+
+/** What one tick's analysis concludes. */
+export interface Analysis {
+  /** The trend of the heap after GC (undefined before there are values). */
+  trend: TrendClassification | undefined;
+  /** Routes by what they explain of the growth (then by requests), the most first. */
+  routes: RouteAttribution[];
+  /** Routes whose coefficient is significant (at least two standard errors from 0) and explains ≥ 10%. */
+  explaining: RouteAttribution[];
+  /**
+   * Whether the growth follows the work: no requests at all (not a server: time is the work), a
+   * route that explains it, or the heap rising and falling with the total requests.
+   */
+  tied: boolean;
+  forecast: MonitorForecast | undefined;
+}
+
+/** The trend for reports, in bytes per hour. */
+export function trendSummary(t: TrendClassification): MonitorTrend {
+  return {
+    verdict: t.verdict,
+    reason: t.reason,
+    bytesPerHour: t.slope * HOUR,
+    confidence: t.confidence,
+    samples: t.n,
+  };
+}
+
+function pearson(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 3) return 0;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i]!;
+    my += ys[i]!;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = xs[i]! - mx;
+    const dy = ys[i]! - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+}
+
+/**
+ * Which routes explain the heap's growth over `[from, to)` of the history: the intervals between
+ * consecutive heap-after-GC readings, regressed on the requests each route served in them.
+ * Exported for the tests. @internal
+ */
+export function attributeRoutes(
+  times: Float64Array,
+  heap: Float64Array,
+  routes: { route: string; counts: Float64Array }[],
+  from: number,
+  to: number,
+): RouteAttribution[] {
+  const at: number[] = [];
+  for (let i = from; i < to; i++) if (Number.isFinite(heap[i]!)) at.push(i);
+  if (at.length < 3) return [];
+  const value = (c: Float64Array, i: number) => (Number.isFinite(c[i]!) ? c[i]! : 0);
+  const first = at[0]!;
+  const last = at[at.length - 1]!;
+  const ranked = routes
+    .map((r) => ({ ...r, requests: value(r.counts, last) - value(r.counts, first) }))
+    .filter((r) => r.requests > 0)
+    .sort((a, b) => b.requests - a.requests);
+  if (ranked.length === 0) return [];
+  const own = ranked.slice(0, MAX_ROUTE_COLUMNS);
+  const rest = ranked.slice(MAX_ROUTE_COLUMNS);
+  const n = at.length - 1;
+  const y = new Float64Array(n);
+  const dt = new Float64Array(n);
+  const cols = own.map(() => new Float64Array(n));
+  const other = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = at[k]!;
+    const j = at[k + 1]!;
+    y[k] = heap[j]! - heap[i]!;
+    dt[k] = times[j]! - times[i]!;
+    own.forEach((r, c) => {
+      cols[c]![k] = value(r.counts, j) - value(r.counts, i);
+    });
+    for (const r of rest) other[k]! += value(r.counts, j) - value(r.counts, i);
+  }
+  const columns = rest.length > 0 ? [...cols, other] : cols;
+  const fit = regressGrowth(y, columns, dt);
+  const growth = heap[last]! - heap[first]!;
+  const out: RouteAttribution[] = own.map((r, c) => {
+    const perRequest = fit?.perRequest[c] ?? Number.NaN;
+    return {
+      route: r.route,
+      requests: r.requests,
+      bytesPerRequest: perRequest,
+      stderr: fit?.stderr[c] ?? Number.POSITIVE_INFINITY,
+      share: growth > 0 && Number.isFinite(perRequest) ? Math.min(1, (perRequest * r.requests) / growth) : 0,
+    };
+  });
+  return out.sort((a, b) => b.share - a.share || b.requests - a.requests);
+}
+
+/** The analysis of one tick: trend, routes, whether growth is tied to the work, forecast. */
+export function analyse(
+  history: GaugeHistory,
+  limits: { heap: number; cgroup: number | null },
+  rss: number,
+): Analysis {
+  const times = history.times();
+  const heap = history.series(GAUGE.heapAfterGC);
+  const empty: Analysis = { trend: undefined, routes: [], explaining: [], tied: false, forecast: undefined };
+  if (heap === undefined) return empty;
+  let finite = 0;
+  for (const v of heap) if (Number.isFinite(v)) finite++;
+  if (finite < 3) return empty;
+  const trend = classifyTrend(heap, { xs: times });
+  const from = trend.from;
+  const to = heap.length;
+  const routes: { route: string; counts: Float64Array }[] = [];
+  for (const name of history.names()) {
+    if (!name.startsWith(GAUGE.routePrefix)) continue;
+    const counts = history.series(name);
+    if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
+  }
+  const attributed = attributeRoutes(times, heap, routes, from, to);
+  const explaining = attributed.filter(
+    (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 2 * r.stderr,
+  );
+  let tied = true;
+  const totals = history.series(GAUGE.requests);
+  if (totals !== undefined) {
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let i = from; i < to; i++) {
+      if (Number.isFinite(heap[i]!) && Number.isFinite(totals[i]!)) {
+        xs.push(totals[i]!);
+        ys.push(heap[i]!);
+      }
+    }
+    const served = xs.length > 0 ? xs[xs.length - 1]! - xs[0]! : 0;
+    if (served > 0) {
+      const share = explaining.reduce((s, r) => s + r.share, 0);
+      tied = share >= 0.5 || pearson(xs, ys) >= 0.8;
+    }
+  }
+  let latest = Number.NaN;
+  for (let i = heap.length - 1; i >= 0; i--) {
+    if (Number.isFinite(heap[i]!)) {
+      latest = heap[i]!;
+      break;
+    }
+  }
+  const forecast =
+    trend.verdict === 'not-leak'
+      ? undefined
+      : forecastLimit({
+          slope: trend.slope,
+          heap: latest,
+          rss,
+          heapLimit: limits.heap,
+          cgroupLimit: limits.cgroup,
+        });
+  return { trend, routes: attributed, explaining, tied, forecast };
+}

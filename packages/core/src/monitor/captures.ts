@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import type { HeapEvidence } from '../detect/types.js';
+import { captureHeap, resetHeapTracking } from '../heap/capture.js';
+import type { HeapGraph } from '../heap/graph.js';
+import type { Growth } from '../heap/growth.js';
+import { findGrowth } from '../heap/growth.js';
+import type { CaptureSummary } from '../report/types.js';
+import { formatBytes } from './format.js';
+import { availableMemory } from './limits.js';
+
+/** The heap-snapshot policy: by budget, always (headroom still checked), never. */
+export type HeapSnapshotPolicy = 'auto' | 'on' | 'off';
+
+// Measured peak RSS of a capture beside the heap (V8's snapshot generator, the streamed JSON and the
+// parsed graph): +51 MB for a 5 MB heap, +726 MB for 50 MB (10-15x); V8-NOTES: 166 MB for 11 MB,
+// 1.3 GB for 100 MB, ~6 GB for 590 MB. 16x covers them all.
+const CAPTURE_MEMORY_FACTOR = 16;
+// A parsed graph kept for the series: typed arrays of ~1.4x the heap (measured 70 MB per 50 MB heap).
+const GRAPH_MEMORY_FACTOR = 1.5;
+// First guess of a capture's pause per MB of heap before one was measured (V8-NOTES: 11 MB 0.5 s,
+// 100 MB 4-6 s, 590 MB ~40 s: 45-70 ms per MB), including the parse and the growth analysis.
+const DEFAULT_MS_PER_MB = 80;
+const MB = 2 ** 20;
+
+/**
+ * The heap-graph tier of the monitor: a short series of heap captures (the same process, so object
+ * ids match) that `findGrowth` turns into the paths of what keeps growing, then V8's id tracking
+ * reset so garbage collection is fast again. Every capture is checked first: memory beside the heap
+ * (a capture needs up to ~16× the heap in native memory, which can itself kill a server in a
+ * container) against what the machine and the cgroup still give, room left in the JS heap, and,
+ * under the `'auto'` policy, the expected pause against the budget.
+ */
+export class HeapCaptures {
+  readonly policy: HeapSnapshotPolicy;
+  readonly maxPause: number;
+  readonly steps: number;
+  #graphs: HeapGraph[] = [];
+  #msPerMB = DEFAULT_MS_PER_MB;
+  #taken = 0;
+  #skipped = 0;
+  #lastSkip: string | undefined;
+  #lastPause: number | undefined;
+  #growth: Growth[] = [];
+  #files: string[] = [];
+  #nearLimitDone = false;
+  #evidence: HeapEvidence | undefined;
+
+  constructor(policy: HeapSnapshotPolicy, maxPause: number, steps = 4) {
+    this.policy = policy;
+    this.maxPause = maxPause;
+    this.steps = steps;
+  }
+
+  /** Whether a series is under way (captures taken, not yet analysed). */
+  get inProgress(): boolean {
+    return this.#graphs.length > 0;
+  }
+
+  /** The latest series' growth (kept after its graphs are let go). */
+  get growth(): readonly Growth[] {
+    return this.#growth;
+  }
+
+  /** Expected pause of one capture of the heap now, ms. */
+  expectedPause(heapUsed: number): number {
+    return this.#msPerMB * (heapUsed / MB);
+  }
+
+  /**
+   * Why a capture must not be taken now, or undefined when it may.
+   * @param force - ignore the pause budget (policy `'on'`, `captureNow()`); headroom is always checked.
+   */
+  unsafe(force: boolean, cgroupLimit: number | null): string | undefined {
+    const { heapUsed, rss } = process.memoryUsage();
+    const heapLimit = getHeapStatistics().heap_size_limit;
+    // The snapshot streams through JS strings and the parser's arrays are allocated as it goes.
+    const heapRoom = heapLimit - heapUsed;
+    const heapNeeded = Math.max(32 * MB, 0.1 * heapUsed);
+    if (heapRoom < heapNeeded) {
+      return `only ${formatBytes(heapRoom)} left below the heap limit (${formatBytes(heapLimit)}); a capture needs ${formatBytes(heapNeeded)}`;
+    }
+    const need =
+      CAPTURE_MEMORY_FACTOR * heapUsed + GRAPH_MEMORY_FACTOR * heapUsed * (this.#graphs.length + 1);
+    let room = availableMemory();
+    let where = 'the machine';
+    if (cgroupLimit !== null && cgroupLimit - rss < room) {
+      room = cgroupLimit - rss;
+      where = `the cgroup (memory.max ${formatBytes(cgroupLimit)})`;
+    }
+    // Half of what is left at most: the program keeps running and allocating meanwhile.
+    if (need > room / 2) {
+      return `a capture of this ${formatBytes(heapUsed)} heap may need ${formatBytes(need)} beside it and ${where} has ${formatBytes(Math.max(0, room))} left`;
+    }
+    if (!force) {
+      const pause = this.expectedPause(heapUsed);
+      if (pause > this.maxPause) {
+        return `expected pause ${Math.round(pause)} ms exceeds maxPause ${Math.round(this.maxPause)} ms`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Counts a skipped capture and remembers why. */
+  skip(reason: string): void {
+    this.#skipped++;
+    this.#lastSkip = reason;
+  }
+
+  /**
+   * Takes the next capture of the series. When the series is complete, analyses it (`findGrowth`),
+   * resets V8's id tracking and makes the evidence available to this tick's detectors.
+   * @returns true when the series completed with this capture.
+   */
+  async step(): Promise<boolean> {
+    const heapUsed = process.memoryUsage().heapUsed;
+    const t0 = performance.now();
+    let graph: HeapGraph;
+    try {
+      graph = await captureHeap();
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+    this.#graphs.push(graph);
+    this.#taken++;
+    const pause = performance.now() - t0;
+    this.#lastPause = pause;
+    // The analysis adds about half a capture's time: count it in the estimate of the next one.
+    this.#msPerMB = Math.max(1, (pause * 1.5) / Math.max(1, heapUsed / MB));
+    if (this.#graphs.length < this.steps) return false;
+    const graphs = this.#graphs;
+    this.#graphs = [];
+    try {
+      this.#growth = findGrowth(graphs, { limit: 10 });
+      this.#evidence = { graphs, growth: this.#growth };
+    } finally {
+      await resetHeapTracking().catch(() => undefined);
+    }
+    return true;
+  }
+
+  /** Abandons a series under way and resets V8's id tracking. */
+  async abort(): Promise<void> {
+    const had = this.#graphs.length > 0;
+    this.#graphs = [];
+    if (had) await resetHeapTracking().catch(() => undefined);
+  }
+
+  /** This tick's heap evidence (only on the tick a series completed). */
+  takeEvidence(): HeapEvidence | undefined {
+    return this.#evidence;
+  }
+
+  /** Lets go of the evidence's graphs once detectors have seen them. */
+  releaseEvidence(): void {
+    this.#evidence = undefined;
+  }
+
+  /**
+   * `heapSnapshotNearLimit`: once per process life of the monitor, a snapshot written to `dir` when
+   * the heap nears its limit, if a capture is safe then. Returns the file, or a reason it was skipped.
+   */
+  async nearLimit(dir: string, cgroupLimit: number | null): Promise<{ file?: string; skipped?: string }> {
+    if (this.#nearLimitDone) return {};
+    this.#nearLimitDone = true;
+    const reason = this.unsafe(true, cgroupLimit);
+    if (reason !== undefined) return { skipped: reason };
+    const file = join(dir, `leakkit-${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.heapsnapshot`);
+    await this.abort();
+    // Written, not parsed: near the limit the parsed graph's memory is what must not be spent.
+    writeHeapSnapshot(file);
+    await resetHeapTracking().catch(() => undefined);
+    this.#files.push(file);
+    return { file };
+  }
+
+  /** What the report shows. */
+  summary(): CaptureSummary {
+    const out: CaptureSummary = {
+      taken: this.#taken,
+      skipped: this.#skipped,
+      growth: this.#growth.map((g) => ({
+        path: g.path,
+        kind: g.kind,
+        countPerStep: g.countPerStep,
+        bytesPerStep: g.bytesPerStep,
+        share: g.share,
+      })),
+      files: [...this.#files],
+    };
+    if (this.#lastSkip !== undefined) out.lastSkip = this.#lastSkip;
+    if (this.#lastPause !== undefined) out.lastPause = Math.round(this.#lastPause);
+    return out;
+  }
+}

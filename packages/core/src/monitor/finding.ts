@@ -1,0 +1,166 @@
+import type { Finding, Severity } from '../detect/types.js';
+import type { Growth } from '../heap/growth.js';
+import type { RouteAttribution } from '../report/types.js';
+import type { GrowingSite } from './allocations.js';
+import type { Analysis } from './analysis.js';
+import { trendSummary } from './analysis.js';
+import { formatBytes, formatCount } from './format.js';
+
+/** The monitor's own detector name; its findings have priority 0. */
+export const GENERIC = 'growth';
+/** Id of the generic finding about the heap as a whole. */
+export const HEAP_FINDING_ID = 'growth:heap';
+
+/** What the generic finding is built from. */
+export interface GenericEvidence {
+  analysis: Analysis;
+  site: GrowingSite | undefined;
+  /** The latest heap series' growth, and how far apart its captures were (ms). */
+  growth: readonly Growth[];
+  spacing: number;
+  /** Why the latest capture was skipped, to say how to get a path. */
+  captureSkip: string | undefined;
+  /** Top allocation lines, tracemalloc style. */
+  lines: string[];
+}
+
+/** What to do about a collection that only grows, by what it is (pattern detectors know better). */
+function adviceFor(g: Growth): string {
+  switch (g.kind) {
+    case 'map':
+    case 'set': {
+      const what = g.kind === 'map' ? 'Map' : 'Set';
+      if (g.keys === 'object') {
+        return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${what}; otherwise delete each entry when its work is done.`;
+      }
+      return `Entries are added and never removed: delete each one when its work is done, or bound the ${what} (a cap with least-recently-used eviction, or a time to live).`;
+    }
+    case 'array':
+      return 'Items are pushed and never removed: clear it once they are processed (aggregated, flushed, sent), or cap its length.';
+    case 'object':
+      return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
+    case 'string':
+      return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+    default:
+      return 'It only grows: release what it holds when the work is done, or bound it.';
+  }
+}
+
+function unitOf(g: Growth, n: number): string {
+  if (g.unit === 'bytes') return formatBytes(n);
+  const rounded = formatCount(n);
+  if (g.kind === 'object') return `${rounded} ${n === 1 ? 'property' : 'properties'}`;
+  if (g.kind === 'array') return `${rounded} ${n === 1 ? 'item' : 'items'}`;
+  return `${rounded} ${n === 1 ? 'entry' : 'entries'}`;
+}
+
+/** `GET /predict: +24 B per request, explains 93% of growth`. */
+export function describeRoute(r: RouteAttribution): string {
+  return `${r.route}: +${formatBytes(r.bytesPerRequest)} per request, explains ${Math.round(r.share * 100)}% of growth`;
+}
+
+/**
+ * The monitor's generic findings: the heap grows after GC (sustained, by the trend's verdict), with
+ * what is known of it: the route it follows, the allocation site that keeps growing (tracing), and
+ * the path that keeps it alive (a heap series); none before a site or a path names what grows. Pattern detectors that name the same path take the
+ * finding over (they rank higher) and give better advice.
+ */
+export function genericFindings(e: GenericEvidence): Finding[] {
+  const t = e.analysis.trend;
+  if (t === undefined || t.verdict === 'not-leak' || !(t.slope > 0)) return [];
+  const top = e.growth[0];
+  // A maybe-leak is reported only once a heap series has shown what grows.
+  if (t.verdict === 'maybe-leak' && top === undefined) return [];
+  const route = e.analysis.explaining.find((r) => r.share >= 0.5);
+  const perMinute = t.slope * 60_000;
+  const severity: Severity = t.verdict === 'leak' ? 'leak' : 'warning';
+  const withRoute = route ? `, with ${route.route}` : '';
+  const stepsPerMinute = e.spacing > 0 ? 60_000 / e.spacing : 0;
+
+  let title: string;
+  let advice: string;
+  if (top !== undefined) {
+    const rate =
+      stepsPerMinute > 0
+        ? `+${unitOf(top, top.countPerStep * stepsPerMinute)} per minute`
+        : `+${unitOf(top, top.countPerStep)} per capture`;
+    title = `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
+    advice = adviceFor(top);
+  } else if (e.site !== undefined) {
+    title = `Memory allocated at ${e.site.site.file}:${e.site.site.line} stays alive: heap +${formatBytes(perMinute)}/min${withRoute}`;
+    advice =
+      `The objects allocated at ${e.site.site.file}:${e.site.site.line} are kept: find what holds them ` +
+      '(a collection appended per request, a listener, a closure). To name it, let the monitor take heap snapshots' +
+      (e.captureSkip !== undefined ? ` (skipped: ${e.captureSkip}; heapSnapshots: 'on' or a larger maxPause)` : '') +
+      '.';
+  } else {
+    // A finding names what grows (a path or a site); the trend alone is in the report and samples.
+    return [];
+  }
+  if (route) advice += ` It grows with ${describeRoute(route)}.`;
+
+  let confidence = t.confidence;
+  if (e.site !== undefined) confidence += 0.1;
+  if (top !== undefined) confidence += 0.2;
+  const finding: Finding = {
+    id: HEAP_FINDING_ID,
+    detector: GENERIC,
+    severity,
+    title,
+    growth: { bytesPerMinute: perMinute },
+    confidence: Math.min(0.99, Math.max(0.01, confidence)),
+    advice,
+    evidence: {
+      trend: trendSummary(t),
+      ...(e.analysis.forecast ? { forecast: e.analysis.forecast.text } : {}),
+      routes: e.analysis.routes.slice(0, 3).map((r) => ({
+        route: r.route,
+        requests: r.requests,
+        bytesPerRequest: r.bytesPerRequest,
+        share: r.share,
+      })),
+      ...(route ? { route: describeRoute(route) } : {}),
+      ...(e.site ? { allocation: String(e.site.diff) } : {}),
+      ...(top
+        ? {
+            growth: {
+              kind: top.kind,
+              name: top.name,
+              unit: top.unit,
+              counts: top.counts,
+              countPerStep: top.countPerStep,
+              bytesPerStep: top.bytesPerStep,
+              share: top.share,
+            },
+          }
+        : {}),
+    },
+  };
+  if (top !== undefined) {
+    finding.path = top.path;
+    const count = top.counts[top.counts.length - 1];
+    if (count !== undefined && top.unit === 'entries') finding.growth.count = count;
+    const bytes = top.bytes[top.bytes.length - 1];
+    if (bytes !== undefined && bytes > 0) finding.growth.bytes = bytes;
+  }
+  if (e.site !== undefined) finding.site = { ...e.site.site };
+  if (route) finding.route = route.route;
+
+  const out = [finding];
+  // Further growing things of the series, each its own (lesser) finding.
+  for (const g of e.growth.slice(1)) {
+    if (g.share < 0.2) continue;
+    out.push({
+      id: `${GENERIC}:${g.path}`,
+      detector: GENERIC,
+      severity: 'warning',
+      title: `\`${g.path}\` keeps growing: +${unitOf(g, g.countPerStep)} per capture`,
+      path: g.path,
+      growth: { bytes: g.bytes[g.bytes.length - 1] ?? 0, ...(g.unit === 'entries' ? { count: g.counts[g.counts.length - 1] ?? 0 } : {}) },
+      confidence: Math.min(0.9, 0.5 + g.share / 2),
+      advice: adviceFor(g),
+      evidence: { kind: g.kind, name: g.name, countPerStep: g.countPerStep, share: g.share },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,806 @@
+import { EventEmitter } from 'eventemitter3';
+import { GaugeHistory } from '../detect/gauges.js';
+import type { DetectorFailure } from '../detect/run.js';
+import { createDetectorContext, evidenceNeeded, runDetectors, setupDetectors } from '../detect/run.js';
+import { FindingStore } from '../detect/store.js';
+import type { Detector, DetectorContext, Disposer, Finding } from '../detect/types.js';
+import { describeValue, LeakkitError } from '../errors.js';
+import type {
+  CaptureSummary,
+  EvidenceLevel,
+  FindingChange,
+  MonitorInfo,
+  MonitorReport,
+  MonitorSample,
+  Reporter,
+} from '../report/types.js';
+import { SEVERITY_ORDER } from '../report/types.js';
+import { AllocationTracker } from './allocations.js';
+import type { Analysis } from './analysis.js';
+import { analyse, GAUGE, trendSummary } from './analysis.js';
+import { HeapCaptures } from './captures.js';
+import type { GenericEvidence } from './finding.js';
+import { describeRoute, GENERIC, genericFindings } from './finding.js';
+import { GcWatcher } from './gc.js';
+import type { MemoryLimits } from './limits.js';
+import { memoryLimits } from './limits.js';
+import type { MonitorOptions, ResolvedMonitorOptions, WatchedCollection } from './options.js';
+import { resolveMonitorOptions } from './options.js';
+import { RouteCounter } from './routes.js';
+
+/** Events of a {@link Monitor}. */
+export interface MonitorEvents {
+  /** One tick's gauges. */
+  sample: (sample: MonitorSample) => void;
+  /** A finding appeared (`'new'`) or its severity rose (`'escalated'`). */
+  finding: (finding: Finding, change: FindingChange) => void;
+  /** A finding is no longer seen. */
+  resolve: (finding: Finding) => void;
+  /** Something failed or was skipped as unsafe; each kind is reported once. */
+  error: (error: LeakkitError) => void;
+}
+
+/**
+ * A live leak monitor: gauges every tick, evidence that escalates by itself (allocation sites, then
+ * heap graphs within a pause budget), detectors, findings and reporters. Made by {@link createMonitor}.
+ */
+export interface Monitor extends EventEmitter<MonitorEvents> {
+  /** Whether it is running (between `start()` and `stop()`). */
+  readonly running: boolean;
+  /** Starts ticking; idempotent. Hooks, timers and tracing start here, not in `createMonitor`. */
+  start(): Monitor;
+  /**
+   * Stops: the final report goes to every reporter (synchronously, before the first `await`), then
+   * everything the monitor installed is released: timers, the GC profiler, the diagnostics_channel
+   * subscriptions, allocation tracing it started, detectors' hooks. Idempotent.
+   * @returns the final report.
+   */
+  stop(): Promise<MonitorReport>;
+  /** The report now: gauges, trend and forecast, routes, top allocation lines, captures, findings. */
+  report(): MonitorReport;
+  /** Runs one tick now (gauges, escalation, detectors) and returns its sample. */
+  check(): Promise<MonitorSample>;
+  /**
+   * Starts a series of heap captures now, whatever the gauges say and whatever the pause (memory
+   * headroom is still checked), and resolves when it is complete or skipped.
+   */
+  captureNow(): Promise<CaptureSummary>;
+  /** Follows a collection's size (or a reader's value) as gauge `name`. */
+  watch(name: string, what: WatchedCollection): Disposer;
+}
+
+interface ReporterState {
+  reporter: Reporter;
+  name: string;
+  pending: boolean;
+  failed: boolean;
+}
+
+const MAX_ERROR_KINDS = 64;
+// Ticks without suspicion before the investigation (finer tracing) ends.
+const CALM_TICKS = 10;
+// Ticks between two heap series on their own (a series costs pauses and slower GC meanwhile).
+const SERIES_COOLDOWN_TICKS = 30;
+
+function severityRank(f: Finding): number {
+  return SEVERITY_ORDER[f.severity] ?? 3;
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+function sizeOf(what: WatchedCollection): () => number {
+  if (typeof what === 'function') return what;
+  // Weakly: following a collection must not keep it (or what it holds) alive.
+  const ref = new WeakRef(what as object);
+  return () => {
+    const c = ref.deref() as { size?: number; length?: number } | undefined;
+    if (c === undefined) return Number.NaN;
+    return typeof c.size === 'number' ? c.size : (c.length ?? Number.NaN);
+  };
+}
+
+function perfEntries(): number {
+  // getEntries() throws above ~125k entries on Node 20; by type works.
+  try {
+    return performance.getEntriesByType('mark').length + performance.getEntriesByType('measure').length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
+  readonly #o: ResolvedMonitorOptions;
+  readonly #history: GaugeHistory;
+  readonly #gc = new GcWatcher();
+  readonly #routes: RouteCounter | undefined;
+  readonly #allocs: AllocationTracker | undefined;
+  readonly #captures: HeapCaptures;
+  readonly #store = new FindingStore({ capacity: 200 });
+  readonly #reporters: ReporterState[];
+  readonly #detectors: Detector[];
+  readonly #needs: ReturnType<typeof evidenceNeeded>;
+  readonly #heapDetectors: Set<string>;
+  readonly #pendingDetectors = new Set<string>();
+  readonly #errorKinds = new Map<string, number>();
+  readonly #errorMessages: string[] = [];
+  readonly #watchers: Disposer[] = [];
+  #limits: MemoryLimits = { heap: 0, cgroup: null };
+  #running = false;
+  #stopped = false;
+  #startedAt = 0;
+  #ticks = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #setup: Promise<() => Promise<void>> | undefined;
+  #level: EvidenceLevel = 'gauges';
+  #analysis: Analysis = { trend: undefined, routes: [], explaining: [], tied: false, forecast: undefined };
+  #calm = 0;
+  #nextSeriesTick = 0;
+  #seriesStart = 0;
+  #seriesSpacing = 0;
+  #captureWaiters: ((s: CaptureSummary) => void)[] = [];
+  #captureRequested = false;
+  #tracingFailed = false;
+  #lastSample: MonitorSample | undefined;
+  #generic: GenericEvidence | undefined;
+  #signalHandler: (() => void) | undefined;
+  #stopping: Promise<MonitorReport> | undefined;
+
+  constructor(options: ResolvedMonitorOptions) {
+    super();
+    this.#o = options;
+    this.#history = new GaugeHistory({
+      capacity: options.history,
+      maxGauges: 256,
+      onError: (error) => this.#fail(`gauge:${error.message}`, error),
+    });
+    this.#routes = options.routes ? new RouteCounter(options.routes.maxRoutes, options.routes.resolve) : undefined;
+    this.#allocs = options.tracing
+      ? new AllocationTracker(options.tracing.samplingInterval, options.tracing.escalatedInterval)
+      : undefined;
+    this.#captures = new HeapCaptures(options.heapSnapshots, options.maxPause, options.captures);
+    this.#reporters = options.reporters.map((reporter, i) => ({
+      reporter,
+      name: typeof reporter.name === 'string' && reporter.name !== '' ? reporter.name : `reporter #${i}`,
+      pending: false,
+      failed: false,
+    }));
+    const generic: Detector = {
+      name: GENERIC,
+      priority: 0,
+      needs: { gauges: true },
+      check: () => (this.#generic === undefined ? [] : genericFindings(this.#generic)),
+    };
+    this.#detectors = [generic, ...options.detectors];
+    this.#needs = evidenceNeeded(this.#detectors);
+    this.#heapDetectors = new Set(options.detectors.filter((d) => d.needs?.heapGraphs).map((d) => d.name));
+    this.#store.on('finding', (f) => this.#emitFinding(f, 'new'));
+    this.#store.on('escalate', (f) => this.#emitFinding(f, 'escalated'));
+    this.#store.on('resolve', (f) => {
+      this.#safeEmit('resolve', f);
+      this.#callReporters('onResolve', f);
+    });
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): Monitor {
+    if (this.#running || this.#stopped) return this;
+    this.#running = true;
+    this.#startedAt = Date.now();
+    this.#limits = memoryLimits();
+    this.#gc.start(Math.min(this.#o.interval, 5000));
+    this.#routes?.start();
+    if (this.#allocs !== undefined) {
+      try {
+        this.#allocs.start();
+      } catch (error) {
+        this.#tracingFailed = true;
+        this.#fail('tracing', error, 'Allocation tracing is off');
+      }
+    }
+    for (const [name, what] of Object.entries(this.#o.watch)) this.#watchers.push(this.watch(name, what));
+    const ctx = createDetectorContext({ gauges: this.#history });
+    this.#setup = setupDetectors(this.#o.detectors, ctx, {
+      timeout: this.#o.timeout,
+      onError: (f) => this.#detectorFailed(f),
+    }).catch((error: unknown) => {
+      this.#fail('setup', error);
+      return async () => {};
+    });
+    const signal = this.#o.captureSignal;
+    if (signal !== undefined) {
+      this.#signalHandler = () => {
+        void this.captureNow();
+      };
+      try {
+        process.on(signal, this.#signalHandler);
+      } catch (error) {
+        this.#signalHandler = undefined;
+        this.#fail('signal', error, `Cannot listen to ${signal}`);
+      }
+    }
+    this.#callReporters('onStart', this.#info());
+    this.#schedule();
+    return this;
+  }
+
+  #info(): MonitorInfo {
+    return {
+      pid: process.pid,
+      node: process.version,
+      startedAt: this.#startedAt,
+      interval: this.#o.interval,
+      detectors: this.#detectors.map((d) => d.name),
+      heapLimit: this.#limits.heap,
+      cgroupLimit: this.#limits.cgroup,
+      tracing: {
+        on: this.#allocs !== undefined && !this.#tracingFailed,
+        samplingInterval: this.#o.tracing ? this.#o.tracing.samplingInterval : 0,
+      },
+      heapSnapshots: this.#o.heapSnapshots,
+    };
+  }
+
+  #schedule(): void {
+    if (!this.#running) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.check().finally(() => this.#schedule());
+    }, this.#o.interval);
+    // The monitor never keeps its host alive.
+    this.#timer.unref();
+  }
+
+  check(): Promise<MonitorSample> {
+    const run = this.#queue.then(
+      () => this.#tick(),
+      () => this.#tick(),
+    );
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  captureNow(): Promise<CaptureSummary> {
+    return new Promise((resolve) => {
+      if (!this.#running || this.#o.heapSnapshots === 'off') {
+        resolve(this.#captures.summary());
+        return;
+      }
+      this.#captureRequested = true;
+      this.#captureWaiters.push(resolve);
+      void this.check();
+    });
+  }
+
+  watch(name: string, what: WatchedCollection): Disposer {
+    return this.#history.watch(name, sizeOf(what));
+  }
+
+  async #tick(): Promise<MonitorSample> {
+    const time = Date.now();
+    this.#ticks++;
+    const mem = process.memoryUsage();
+    const budget = this.#o.collectGarbage ? Math.min(this.#o.maxPause, 0.02 * this.#o.interval) : 0;
+    let gc = { majors: 0, afterGC: Number.NaN, collected: false };
+    try {
+      gc = this.#gc.read(this.#running ? budget : 0, mem.heapUsed);
+    } catch (error) {
+      this.#fail('gc', error);
+    }
+    const handles: Record<string, number> = {};
+    let activeHandles = 0;
+    try {
+      for (const type of process.getActiveResourcesInfo()) {
+        handles[type] = (handles[type] ?? 0) + 1;
+        activeHandles++;
+      }
+    } catch {
+      // Not available: the handle gauges stay empty.
+    }
+    const perf = perfEntries();
+    const values: Record<string, number> = {
+      [GAUGE.heapAfterGC]: gc.afterGC,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      rss: mem.rss,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+      perfEntries: perf,
+      activeHandles,
+      activeTimers: handles.Timeout ?? 0,
+    };
+    for (const type in handles) values[`handles:${type}`] = handles[type]!;
+    if (this.#routes !== undefined) {
+      values[GAUGE.requests] = this.#routes.total;
+      for (const { route, count } of this.#routes.counts()) values[`${GAUGE.routePrefix}${route}`] = count;
+    }
+    this.#history.record(time, values);
+
+    try {
+      this.#analysis = analyse(this.#history, this.#limits, mem.rss);
+    } catch (error) {
+      this.#fail('analysis', error);
+    }
+    if (this.#running) await this.#nearLimit(mem.rss);
+    let heapEvidence = false;
+    if (this.#running) heapEvidence = await this.#escalate();
+    if (this.#running) await this.#runDetectors(heapEvidence);
+    this.#captures.releaseEvidence();
+
+    const sample: MonitorSample = {
+      time,
+      tick: this.#ticks,
+      heapAfterGC: gc.afterGC,
+      collected: gc.collected,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      rss: mem.rss,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+      heapLimit: this.#limits.heap,
+      perfEntries: perf,
+      handles,
+      requests: this.#routes?.total ?? 0,
+      majorGCs: gc.majors,
+      level: this.#level,
+    };
+    this.#lastSample = sample;
+    if (this.#running) {
+      this.#safeEmit('sample', sample);
+      this.#callReporters('onSample', sample);
+    }
+    return sample;
+  }
+
+  async #nearLimit(rss: number): Promise<void> {
+    const dir = this.#o.nearLimitDir;
+    if (dir === undefined) return;
+    const heap = this.#history.latest(GAUGE.heapAfterGC);
+    const nearHeap = heap >= 0.85 * this.#limits.heap;
+    const nearCgroup = this.#limits.cgroup !== null && rss >= 0.85 * this.#limits.cgroup;
+    if (!nearHeap && !nearCgroup) return;
+    try {
+      const r = await this.#captures.nearLimit(dir, this.#limits.cgroup);
+      if (r.skipped !== undefined)
+        this.#fail('near-limit', undefined, `Skipped the heap snapshot near the limit: ${r.skipped}`);
+      else if (r.file !== undefined)
+        this.#fail('near-limit-file', undefined, `Wrote a heap snapshot near the memory limit: ${r.file}`);
+    } catch (error) {
+      this.#fail('near-limit-error', error, 'The heap snapshot near the limit failed');
+    }
+  }
+
+  /**
+   * Decides how much evidence to gather this tick and gathers it: allocation snapshots while the
+   * gauges suspect growth (or a detector needs them), then a heap series when the growth is
+   * sustained, tied to the work, and a capture is safe and fits the budget.
+   * @returns whether a heap series completed this tick (its evidence goes to the detectors).
+   */
+  async #escalate(): Promise<boolean> {
+    const t = this.#analysis.trend;
+    const suspect = t !== undefined && t.verdict !== 'not-leak' && t.slope > 0;
+    const sustained = t !== undefined && t.verdict === 'leak' && t.slope > 0;
+    this.#calm = suspect ? 0 : this.#calm + 1;
+    const allocs = this.#allocs;
+    if (allocs !== undefined && !this.#tracingFailed) {
+      try {
+        if (suspect && !allocs.escalated) allocs.escalate();
+        else if (this.#calm >= CALM_TICKS && allocs.escalated && !this.#captures.inProgress) allocs.relax();
+        if (allocs.escalated || this.#needs.allocations || suspect) await allocs.snapshot();
+      } catch (error) {
+        this.#fail('allocations', error, 'An allocation snapshot failed');
+      }
+    }
+    const policy = this.#o.heapSnapshots;
+    const forced = this.#captureRequested;
+    const wanted =
+      forced ||
+      this.#captures.inProgress ||
+      (policy !== 'off' && sustained && this.#analysis.tied && this.#ticks >= this.#nextSeriesTick);
+    let completed = false;
+    if (wanted && this.#running) {
+      const reason = this.#captures.unsafe(forced || policy === 'on', this.#limits.cgroup);
+      if (reason !== undefined) {
+        this.#captures.skip(reason);
+        this.#fail(`capture:${reason.replace(/[\d.]+/g, '#')}`, undefined, `Skipped a heap capture: ${reason}`);
+        if (this.#captures.inProgress) await this.#captures.abort();
+        // Try again later, not at every tick: the conditions rarely change from one tick to the next.
+        this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+        this.#finishCapture();
+      } else {
+        try {
+          if (!this.#captures.inProgress) this.#seriesStart = Date.now();
+          completed = await this.#captures.step();
+          if (completed) {
+            this.#seriesSpacing = (Date.now() - this.#seriesStart) / Math.max(1, this.#o.captures - 1);
+            this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+            this.#finishCapture();
+          }
+        } catch (error) {
+          this.#fail('capture-failed', error, 'A heap capture failed');
+          this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+          this.#finishCapture();
+        }
+      }
+    }
+    this.#level = this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
+    const site = allocs?.growingSite();
+    this.#generic = {
+      analysis: this.#analysis,
+      site,
+      growth: this.#captures.growth,
+      spacing: this.#seriesSpacing,
+      captureSkip: this.#captures.summary().lastSkip,
+      lines: allocs?.topLines(5) ?? [],
+    };
+    return completed;
+  }
+
+  #finishCapture(): void {
+    this.#captureRequested = false;
+    const waiters = this.#captureWaiters;
+    this.#captureWaiters = [];
+    const summary = this.#captures.summary();
+    for (const w of waiters) w(summary);
+  }
+
+  async #runDetectors(heapEvidence: boolean): Promise<void> {
+    if (this.#setup !== undefined) await this.#setup;
+    const init: Parameters<typeof createDetectorContext>[0] = { gauges: this.#history };
+    const allocations = this.#allocs?.evidence();
+    if (allocations !== undefined) init.allocations = allocations;
+    const heap = heapEvidence ? this.#captures.takeEvidence() : undefined;
+    if (heap !== undefined) init.heap = heap;
+    const ctx: DetectorContext = createDetectorContext(init);
+    // A detector whose earlier check still hangs sits this tick out: its late result is ignored anyway.
+    const list = this.#detectors.filter((d) => !this.#pendingDetectors.has(d.name)).map((d) => this.#guard(d));
+    const failed = new Set<string>();
+    const run = await runDetectors(list, ctx, {
+      timeout: this.#o.timeout,
+      maxFindings: 50,
+      onError: (f) => {
+        if (f.phase === 'check') failed.add(f.detector);
+        this.#detectorFailed(f);
+      },
+    });
+    if (!this.#running) return;
+    const ran = list
+      .map((d) => d.name)
+      // Findings that came from heap graphs stay until the next series: a check without graphs is no
+      // evidence that they are gone.
+      .filter((name) => !failed.has(name) && (heap !== undefined || !this.#heapDetectors.has(name)));
+    const findings = this.#merge(run.findings);
+    this.#store.record(findings, {
+      ran,
+      onListenerError: (error) => this.#fail('store-listener', error),
+    });
+  }
+
+  /** Wraps a detector so a check that is still pending after its time box keeps it out of later ticks. */
+  #guard(d: Detector): Detector {
+    return {
+      ...d,
+      check: (ctx) => {
+        const result = d.check(ctx);
+        if (isPromiseLike(result)) {
+          this.#pendingDetectors.add(d.name);
+          const clear = () => {
+            this.#pendingDetectors.delete(d.name);
+          };
+          Promise.resolve(result).then(clear, clear);
+        }
+        return result;
+      },
+    };
+  }
+
+  /**
+   * The generic finding gives way to a pattern detector's finding about the same path or site, in
+   * this run or still active from an earlier one (heap-graph findings persist between series); the
+   * pattern finding then gets the route and site the generic one knew.
+   */
+  #merge(findings: Finding[]): Finding[] {
+    const subjects = new Set<string>();
+    const subject = (f: Finding) =>
+      f.path !== undefined ? `path:${f.path}` : f.site ? `site:${f.site.file}:${f.site.line}` : undefined;
+    for (const f of [...findings, ...this.#store.findings('active')]) {
+      if (f.detector === GENERIC) continue;
+      const s = subject(f);
+      if (s !== undefined) subjects.add(s);
+      if (f.site !== undefined) subjects.add(`site:${f.site.file}:${f.site.line}`);
+    }
+    const out: Finding[] = [];
+    for (const f of findings) {
+      if (f.detector === GENERIC) {
+        const byPath = f.path !== undefined && subjects.has(`path:${f.path}`);
+        const bySite = f.path === undefined && f.site !== undefined && subjects.has(`site:${f.site.file}:${f.site.line}`);
+        if (byPath || bySite) continue;
+      }
+      out.push(this.#enrich(f));
+    }
+    return out;
+  }
+
+  /** Adds the route and site of the generic evidence to a pattern finding about the same thing. */
+  #enrich(f: Finding): Finding {
+    if (f.detector === GENERIC) return f;
+    const g = this.#generic;
+    if (g === undefined) return f;
+    const top = g.growth[0];
+    const absorbed = Array.isArray(f.evidence?.alsoReportedBy)
+      ? (f.evidence.alsoReportedBy as { detector?: string }[]).some((a) => a.detector === GENERIC)
+      : false;
+    const samePath = f.path !== undefined && top !== undefined && f.path === top.path;
+    const sameSite =
+      f.site !== undefined && g.site !== undefined && f.site.file === g.site.site.file && f.site.line === g.site.site.line;
+    if (!absorbed && !samePath && !sameSite) return f;
+    const route = g.analysis.explaining.find((r) => r.share >= 0.5);
+    if ((f.route !== undefined || route === undefined) && (f.site !== undefined || g.site === undefined)) return f;
+    const out: Finding = { ...f };
+    if (out.route === undefined && route !== undefined) {
+      out.route = route.route;
+      out.evidence = { ...out.evidence, route: describeRoute(route) };
+    }
+    if (out.site === undefined && g.site !== undefined) {
+      out.site = { ...g.site.site };
+      out.evidence = { ...out.evidence, allocation: String(g.site.diff) };
+    }
+    return out;
+  }
+
+  report(): MonitorReport {
+    const heapSeries = this.#history.series(GAUGE.heapAfterGC) ?? new Float64Array(0);
+    const times = this.#history.times();
+    const series: number[] = [];
+    const seriesTimes: number[] = [];
+    for (let i = Math.max(0, heapSeries.length - 120); i < heapSeries.length; i++) {
+      if (!Number.isFinite(heapSeries[i]!)) continue;
+      series.push(heapSeries[i]!);
+      seriesTimes.push(times[i]!);
+    }
+    const s = this.#lastSample;
+    const mem = s ?? process.memoryUsage();
+    const latestAfterGC = series.length > 0 ? series[series.length - 1]! : Number.NaN;
+    const findings = this.#store
+      .findings('active')
+      .map((f) => this.#enrich(f))
+      .sort((a, b) => severityRank(a) - severityRank(b) || b.confidence - a.confidence);
+    const t = this.#analysis.trend;
+    const routes = this.#analysis.routes.length > 0 ? this.#analysis.routes : this.#plainRoutes();
+    const report: MonitorReport = {
+      time: Date.now(),
+      startedAt: this.#startedAt,
+      ticks: this.#ticks,
+      level: this.#level,
+      heap: {
+        afterGC: latestAfterGC,
+        used: mem.heapUsed,
+        rss: mem.rss,
+        external: mem.external,
+        arrayBuffers: mem.arrayBuffers,
+        limit: this.#limits.heap,
+        cgroupLimit: this.#limits.cgroup,
+        series,
+        times: seriesTimes,
+      },
+      requests: this.#routes?.total ?? 0,
+      routes: routes.slice(0, 10),
+      allocations: this.#allocs?.topLines(10) ?? [],
+      captures: this.#captures.summary(),
+      findings,
+      errors: [...this.#errorMessages],
+    };
+    if (t !== undefined) report.heap.trend = trendSummary(t);
+    if (this.#analysis.forecast !== undefined) report.heap.forecast = this.#analysis.forecast;
+    return report;
+  }
+
+  /** Routes by requests when no regression could be made yet. */
+  #plainRoutes(): MonitorReport['routes'] {
+    const counts = this.#routes?.counts() ?? [];
+    return counts
+      .sort((a, b) => b.count - a.count)
+      .map((c) => ({
+        route: c.route,
+        requests: c.count,
+        bytesPerRequest: Number.NaN,
+        stderr: Number.POSITIVE_INFINITY,
+        share: 0,
+      }));
+  }
+
+  stop(): Promise<MonitorReport> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    const wasRunning = this.#running;
+    this.#running = false;
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // Everything up to the reporters' calls is synchronous, so that a stop() from an 'exit' handler
+    // still gets the report out through reporters that write synchronously.
+    const report = this.report();
+    const reported = wasRunning ? this.#callReporters('onReport', report) : Promise.resolve();
+    const stopped = wasRunning ? this.#callReporters('onStop') : Promise.resolve();
+    if (this.#signalHandler !== undefined && this.#o.captureSignal !== undefined) {
+      process.off(this.#o.captureSignal, this.#signalHandler);
+      this.#signalHandler = undefined;
+    }
+    this.#routes?.stop();
+    this.#gc.stop();
+    for (const dispose of this.#watchers.splice(0)) dispose();
+    this.#finishCapture();
+    this.#stopping = (async () => {
+      // A tick under way finishes (it checks `running` after every await) before hooks go away.
+      await this.#queue;
+      await this.#captures.abort();
+      this.#allocs?.stop();
+      if (this.#setup !== undefined) {
+        const dispose = await this.#setup;
+        await dispose();
+      }
+      await Promise.all([reported, stopped]);
+      return report;
+    })();
+    return this.#stopping;
+  }
+
+  #emitFinding(f: Finding, change: FindingChange): void {
+    this.#safeEmit('finding', f, change);
+    this.#callReporters('onFinding', f, change);
+  }
+
+  #safeEmit<E extends keyof MonitorEvents>(event: E, ...args: Parameters<MonitorEvents[E]>): void {
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: eventemitter3's rest-args typing needs a cast here
+      (this.emit as any)(event, ...args);
+    } catch (error) {
+      if (event !== 'error') this.#fail(`listener:${event}`, error, `A \`${event}\` listener threw`);
+    }
+  }
+
+  /** A detector failure, reported once per detector, phase and kind. */
+  #detectorFailed(f: DetectorFailure): void {
+    this.#fail(`detector:${f.detector}:${f.phase}:${f.error.code}`, undefined, undefined, f.error);
+  }
+
+  /**
+   * Reports a failure once per `kind` (to 'error' listeners and reporters' `onError`), counts the
+   * repeats, and never throws.
+   */
+  #fail(kind: string, cause: unknown, message?: string, error?: LeakkitError): void {
+    const seen = this.#errorKinds.get(kind);
+    if (seen !== undefined) {
+      this.#errorKinds.set(kind, seen + 1);
+      return;
+    }
+    if (this.#errorKinds.size >= MAX_ERROR_KINDS) return;
+    this.#errorKinds.set(kind, 1);
+    let e = error;
+    if (e === undefined) {
+      if (cause instanceof LeakkitError && message === undefined) e = cause;
+      else {
+        const reason =
+          cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : describeValue(cause)}`;
+        e = new LeakkitError(
+          kind.startsWith('capture') || kind.startsWith('near-limit') ? 'ERR_LEAKKIT_CAPTURE_SKIPPED' : 'ERR_LEAKKIT_MONITOR',
+          `${message ?? `Monitor ${kind} failed`}${reason}`,
+          cause === undefined ? {} : { cause },
+        );
+      }
+    }
+    if (this.#errorMessages.length < 20) this.#errorMessages.push(e.message);
+    this.#safeEmit('error', e);
+    this.#callReporters('onError', e);
+  }
+
+  /**
+   * Calls one hook on every reporter, isolated: a throw, a rejection or a hang is reported once per
+   * reporter and never reaches the monitor; a reporter whose previous call still hangs misses this
+   * one (so a hung reporter cannot pile up calls). Synchronous up to the calls themselves.
+   */
+  #callReporters<H extends keyof Reporter>(
+    hook: H,
+    ...args: Reporter[H] extends ((...a: infer A) => unknown) | undefined ? A : never
+  ): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const state of this.#reporters) {
+      const fn = state.reporter[hook];
+      if (typeof fn !== 'function' || state.pending) continue;
+      const failed = (cause: unknown, what: string) => {
+        if (state.failed) return;
+        state.failed = true;
+        // A failing reporter's own onError is not called: it could fail the same way again.
+        const e = new LeakkitError(
+          'ERR_LEAKKIT_REPORTER_FAILED',
+          `Reporter \`${state.name}\` ${hook}() ${what}${
+            cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : describeValue(cause)}`
+          }`,
+          cause === undefined ? {} : { cause },
+        );
+        if (this.#errorMessages.length < 20) this.#errorMessages.push(e.message);
+        this.#safeEmit('error', e);
+        for (const other of this.#reporters) {
+          if (other === state || other.pending || typeof other.reporter.onError !== 'function') continue;
+          try {
+            const r = other.reporter.onError(e);
+            if (isPromiseLike(r)) Promise.resolve(r).catch(() => {});
+          } catch {
+            // Reported through its own hook next time it fails.
+          }
+        }
+      };
+      let result: unknown;
+      try {
+        result = (fn as (...a: unknown[]) => unknown).apply(state.reporter, args);
+      } catch (error) {
+        failed(error, 'threw');
+        continue;
+      }
+      if (!isPromiseLike(result)) continue;
+      state.pending = true;
+      const settled = Promise.resolve(result).then(
+        () => {
+          state.pending = false;
+        },
+        (error: unknown) => {
+          state.pending = false;
+          failed(error, 'rejected');
+        },
+      );
+      waits.push(
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            failed(undefined, `did not settle within ${this.#o.timeout} ms`);
+            resolve();
+          }, this.#o.timeout);
+          timer.unref();
+          void settled.then(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+      );
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+}
+
+/**
+ * Creates a live leak monitor; `start()` it. Options are validated here, synchronously; nothing is
+ * installed until `start()`.
+ *
+ * Every tick (`interval`) it reads the gauges (heap after the latest major GC from `v8.GCProfiler`,
+ * V8's real heap limit and the cgroup's, RSS, external and array-buffer memory, the perf_hooks
+ * timeline, active handles by type, requests per route from `diagnostics_channel`, watched
+ * collections), fits a robust trend and a time-to-limit forecast, and regresses heap growth on
+ * per-route request counts. When growth is suspected it gathers allocation sites (sampling tracing
+ * at a finer interval); when growth is sustained and tied to the work, a short series of heap
+ * captures (where safe and within `maxPause`) names what keeps it alive. Detectors get that
+ * evidence; findings go to events and reporters.
+ *
+ * The monitor never hurts its host: its timers are unref'd, a throwing or hanging detector or
+ * reporter is isolated and reported once, its memory is bounded, and `stop()` releases everything.
+ *
+ * @param options - see {@link MonitorOptions}.
+ * @returns the monitor, not started.
+ * @throws LeakkitError `ERR_LEAKKIT_INVALID_OPTION` for a bad option.
+ *
+ * @example
+ * ```ts
+ * import { createMonitor, jsonReporter } from '@leakkit/core';
+ * import { timers } from '@leakkit/detector-timers';
+ *
+ * const monitor = createMonitor({ interval: '1m', detectors: [timers()], reporters: [jsonReporter({ file: 'leaks.jsonl' })] });
+ * monitor.on('finding', (f) => console.error(`${f.severity}: ${f.title}`));
+ * monitor.start();
+ * process.on('SIGTERM', async () => { await monitor.stop(); process.exit(0); });
+ * ```
+ */
+export function createMonitor(options: MonitorOptions = {}): Monitor {
+  return new MonitorImpl(resolveMonitorOptions(options));
+}

@@ -1,0 +1,221 @@
+/**
+ * Robust non-negative regression of heap growth on per-route request counts: which route explains
+ * the growth, and how many bytes the heap keeps per request of it.
+ *
+ * Model, per interval between two heap-after-GC readings: `Δheap = Σ β_r · Δrequests_r + γ · Δt + ε`,
+ * β ≥ 0 and γ ≥ 0 (growth that follows time, not requests, goes to γ). ε is heavy-tailed (a GC a bit
+ * earlier or later moves a reading by what was allocated meanwhile), so the fit is iteratively
+ * reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals). Negative
+ * coefficients leave the active set one at a time, the most negative first.
+ */
+
+/** The fit: one coefficient per column, in the columns' units. */
+export interface GrowthRegression {
+  /** Bytes per request, one per route column. */
+  perRequest: number[];
+  /** Standard errors of `perRequest` (Infinity where a column was dropped or undetermined). */
+  stderr: number[];
+  /** Bytes per ms of growth that follows time, not requests. */
+  perMs: number;
+  /** Standard error of `perMs`. */
+  perMsStderr: number;
+  /** Intervals used. */
+  n: number;
+  /** Robust scale of the residuals, bytes. */
+  scale: number;
+}
+
+const HUBER = 1.345;
+const ITERATIONS = 8;
+
+function medianOf(values: Float64Array): number {
+  const a = Float64Array.from(values).sort();
+  const m = a.length >> 1;
+  return a.length === 0 ? 0 : a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+}
+
+/**
+ * Solves `A x = b` for a small symmetric positive (semi)definite `A` (row-major, k × k) by Gaussian
+ * elimination with partial pivoting; returns null when singular. Also returns the inverse's diagonal.
+ */
+function solve(a: Float64Array, b: Float64Array, k: number): { x: Float64Array; invDiag: Float64Array } | null {
+  // Augment with the identity to get the inverse's diagonal in the same pass.
+  const w = k + 1 + k;
+  const m = new Float64Array(k * w);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) m[i * w + j] = a[i * k + j]!;
+    m[i * w + k] = b[i]!;
+    m[i * w + k + 1 + i] = 1;
+  }
+  for (let col = 0; col < k; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < k; r++) if (Math.abs(m[r * w + col]!) > Math.abs(m[pivot * w + col]!)) pivot = r;
+    const p = m[pivot * w + col]!;
+    if (!(Math.abs(p) > 1e-12)) return null;
+    if (pivot !== col) {
+      for (let j = 0; j < w; j++) {
+        const t = m[col * w + j]!;
+        m[col * w + j] = m[pivot * w + j]!;
+        m[pivot * w + j] = t;
+      }
+    }
+    for (let j = 0; j < w; j++) m[col * w + j]! /= p;
+    for (let r = 0; r < k; r++) {
+      if (r === col) continue;
+      const f = m[r * w + col]!;
+      if (f === 0) continue;
+      for (let j = 0; j < w; j++) m[r * w + j]! -= f * m[col * w + j]!;
+    }
+  }
+  const x = new Float64Array(k);
+  const invDiag = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    x[i] = m[i * w + k]!;
+    invDiag[i] = m[i * w + k + 1 + i]!;
+  }
+  return { x, invDiag };
+}
+
+/**
+ * Weighted least squares on the active columns, non-negative by elimination. `cols` are already
+ * scaled. Returns coefficients for every column (0 for inactive) and the inverse diagonal.
+ */
+function fitNonNegative(
+  y: Float64Array,
+  cols: Float64Array[],
+  weights: Float64Array,
+  usable: boolean[],
+): { coef: Float64Array; invDiag: Float64Array; active: boolean[] } {
+  const p = cols.length;
+  const n = y.length;
+  const active = usable.slice();
+  const coef = new Float64Array(p);
+  const invDiag = new Float64Array(p).fill(Number.POSITIVE_INFINITY);
+  for (;;) {
+    const idx: number[] = [];
+    for (let j = 0; j < p; j++) if (active[j]) idx.push(j);
+    coef.fill(0);
+    invDiag.fill(Number.POSITIVE_INFINITY);
+    const k = idx.length;
+    if (k === 0) return { coef, invDiag, active };
+    const a = new Float64Array(k * k);
+    const b = new Float64Array(k);
+    for (let u = 0; u < k; u++) {
+      const cu = cols[idx[u]!]!;
+      let sb = 0;
+      for (let i = 0; i < n; i++) sb += weights[i]! * cu[i]! * y[i]!;
+      b[u] = sb;
+      for (let v = u; v < k; v++) {
+        const cv = cols[idx[v]!]!;
+        let s = 0;
+        for (let i = 0; i < n; i++) s += weights[i]! * cu[i]! * cv[i]!;
+        a[u * k + v] = s;
+        a[v * k + u] = s;
+      }
+    }
+    const solved = solve(a, b, k);
+    if (solved === null) {
+      // Collinear columns: drop the last active one (the time column, or the smallest route) and retry.
+      active[idx[k - 1]!] = false;
+      continue;
+    }
+    let worst = -1;
+    let worstValue = 0;
+    for (let u = 0; u < k; u++) {
+      if (solved.x[u]! < worstValue) {
+        worstValue = solved.x[u]!;
+        worst = idx[u]!;
+      }
+    }
+    if (worst !== -1) {
+      active[worst] = false;
+      continue;
+    }
+    for (let u = 0; u < k; u++) {
+      coef[idx[u]!] = solved.x[u]!;
+      invDiag[idx[u]!] = solved.invDiag[u]!;
+    }
+    return { coef, invDiag, active };
+  }
+}
+
+/**
+ * Fits `y ≈ Σ β_r · routes[r] + γ · dt` robustly with β, γ ≥ 0.
+ *
+ * @param y - heap growth per interval, bytes.
+ * @param routes - requests per interval, one array per route (same length as `y`).
+ * @param dt - interval lengths in ms; omit to fit on requests only.
+ * @returns coefficients and standard errors, or undefined with too few intervals (fewer than columns + 2).
+ */
+export function regressGrowth(
+  y: ArrayLike<number>,
+  routes: readonly ArrayLike<number>[],
+  dt?: ArrayLike<number>,
+): GrowthRegression | undefined {
+  const n = y.length;
+  const raw: ArrayLike<number>[] = dt === undefined ? [...routes] : [...routes, dt];
+  const p = raw.length;
+  if (p === 0 || n < p + 2) return undefined;
+  // Scale every column to unit RMS: counts (thousands) and ms (tens of thousands) then sit in one range.
+  const scales = new Float64Array(p);
+  const cols: Float64Array[] = [];
+  const usable: boolean[] = [];
+  for (let j = 0; j < p; j++) {
+    const c = raw[j]!;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += c[i]! * c[i]!;
+    const rms = Math.sqrt(ss / n);
+    scales[j] = rms > 0 ? rms : 1;
+    usable.push(rms > 0);
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = c[i]! / scales[j]!;
+    cols.push(col);
+  }
+  const ys = Float64Array.from(y as ArrayLike<number>);
+  const weights = new Float64Array(n).fill(1);
+  const residuals = new Float64Array(n);
+  let fit = fitNonNegative(ys, cols, weights, usable);
+  let scale = 0;
+  for (let iter = 0; iter < ITERATIONS; iter++) {
+    for (let i = 0; i < n; i++) {
+      let pred = 0;
+      for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
+      residuals[i] = ys[i]! - pred;
+    }
+    const abs = residuals.map(Math.abs);
+    scale = 1.4826 * medianOf(abs);
+    if (!(scale > 0)) break;
+    for (let i = 0; i < n; i++) {
+      const r = Math.abs(residuals[i]!) / scale;
+      weights[i] = r <= HUBER ? 1 : HUBER / r;
+    }
+    fit = fitNonNegative(ys, cols, weights, usable);
+  }
+  // Residual variance with the final weights, on the active columns' degrees of freedom.
+  let k = 0;
+  for (const a of fit.active) if (a) k++;
+  let rss = 0;
+  let wsum = 0;
+  for (let i = 0; i < n; i++) {
+    let pred = 0;
+    for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
+    const r = ys[i]! - pred;
+    rss += weights[i]! * r * r;
+    wsum += weights[i]!;
+  }
+  const dof = Math.max(1, wsum - k);
+  const sigma2 = rss / dof;
+  const coef = Array.from(fit.coef, (c, j) => c / scales[j]!);
+  const se = Array.from(fit.invDiag, (d, j) =>
+    Number.isFinite(d) ? Math.sqrt(Math.max(0, sigma2 * d)) / scales[j]! : Number.POSITIVE_INFINITY,
+  );
+  const routeCount = routes.length;
+  return {
+    perRequest: coef.slice(0, routeCount),
+    stderr: se.slice(0, routeCount),
+    perMs: dt === undefined ? 0 : coef[routeCount]!,
+    perMsStderr: dt === undefined ? 0 : se[routeCount]!,
+    n,
+    scale,
+  };
+}
