@@ -22,6 +22,7 @@ Find memory leaks in Node.js programs.
 
 Commands:
   watch [options] -- <command>     Run a program with the leak monitor attached; report at exit.
+                                   --fail-on leak exits 1 when it reports a leak (CI).
   analyze <a> <b> <c> [...]        What keeps growing across 3+ heap snapshots of one process, and
                                    the detectors' findings. Exits 1 on new leaks (CI).
   diff <old> <new>                 Two heap snapshots compared by constructor (new, freed, delta).

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleBin, cliDir, snapshotSeries, spawnCli } from './helpers.js';
+import { bundleBin, cliDir, fixture, runCli, snapshotSeries, spawnCli } from './helpers.js';
 
 // The real executable in a process of its own: the `leakkit` bin bundled from the sources
 // (src/bin.ts, core and the detectors), its exit code as the shell sees it.
@@ -95,6 +96,16 @@ const register = (() => {
 describe.skipIf(register === undefined || !existsSync(register))(
   'leakkit watch (needs the built core)',
   () => {
+    const app = fixture('leaky-app.cjs');
+    // The monitor loads this detector by path (LEAKKIT_DETECTORS=<file>#registry): it follows the
+    // size of the app's registry and reports a leak when it grows at every tick.
+    const detector = `${fixture('registry-detector.cjs')}#registry`;
+    const watch = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnCli(bin, ['watch', '--interval', '200ms', '--detectors', detector, ...args], root, {
+        LEAKKIT_TEST_SECONDS: '2.5',
+        ...env,
+      });
+
     it('runs the program with the monitor preloaded and exits with its code', async () => {
       const { code, stdout } = await leakkit(
         'watch',
@@ -107,6 +118,57 @@ describe.skipIf(register === undefined || !existsSync(register))(
       expect(code).toBe(7);
     });
 
+    it('fails on a leak the monitor reports with --fail-on, not on the bounded twin; baselines and --report work', async () => {
+      writeFileSync(
+        join(root, 'watch-baseline.json'),
+        JSON.stringify({ version: 1, findings: [{ id: 'registry:TimerMetrics.timers' }] }),
+      );
+      const [leaky, bounded, plain, crashed, accepted] = await Promise.all([
+        watch(['--fail-on', 'leak', '--', 'node', app, 'leak']),
+        watch(['--fail-on', 'leak', '--', 'node', app, 'bounded']),
+        watch(['--', 'node', app, 'leak']),
+        watch(['--fail-on', 'leak', '--', 'node', app, 'leak'], { LEAKKIT_TEST_EXIT: '5' }),
+        watch(['--fail-on', 'leak', '--baseline', 'watch-baseline.json', '--', 'node', app, 'leak']),
+      ]);
+      expect(leaky.stdout).toMatch(/^served \d+ requests\n$/);
+      // The monitor's findings as they come and its report at exit, then leakkit's verdict.
+      expect(leaky.stderr).toContain('TimerMetrics.timers grows at every tick');
+      expect(leaky.stderr).toMatch(
+        /leakkit watch: 1 finding of severity leak or worse \(exit code 1\):\n {2}leak {2}TimerMetrics\.timers grows at every tick \(\d+ entries\) {2}\(registry:TimerMetrics\.timers\)\n$/,
+      );
+      expect(leaky.code).toBe(1);
+      expect(bounded.stderr).not.toContain('grows at every tick');
+      expect(bounded.code).toBe(0);
+      // Without --fail-on the program's exit code stands; a failing program's code wins over findings.
+      expect(plain.stderr).toContain('TimerMetrics.timers grows at every tick');
+      expect(plain.code).toBe(0);
+      expect(crashed.code).toBe(5);
+      expect(accepted.stderr).not.toContain('leakkit watch:');
+      expect(accepted.code).toBe(0);
+    });
+
+    it('passes SIGTERM on to the program, waits for its report and exits 128 + 15', async () => {
+      const child = spawn(
+        process.execPath,
+        [bin, 'watch', '--interval', '200ms', '--detectors', detector, '--', 'node', app, 'leak'],
+        { cwd: root, env: { ...process.env, LEAKKIT_TEST_SECONDS: '60' } },
+      );
+      let stderr = '';
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      // Once the monitor has reported a finding it is surely running: stop the program then.
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += String(chunk);
+          if (stderr.includes('grows at every tick')) resolve();
+        });
+      });
+      const before = stderr.length;
+      child.kill('SIGTERM');
+      expect(await closed).toBe(128 + 15);
+      // The report the program printed as it died of the signal.
+      expect(stderr.slice(before)).toMatch(/report after \d+ s/);
+    });
+
     it('exits 127 when the command does not exist', async () => {
       const { code, stderr } = await leakkit('watch', '--', 'leakkit-no-such-command');
       expect(code).toBe(127);
@@ -116,3 +178,30 @@ describe.skipIf(register === undefined || !existsSync(register))(
     });
   },
 );
+
+describe('leakkit watch usage', () => {
+  it.each([
+    [[], /expected a command to run: `leakkit watch -- node app\.js`/],
+    [
+      ['--interval', 'soon', '--', 'node', 'a.js'],
+      /expected --interval to be a duration like 30s or 1m, got `soon`/,
+    ],
+    [
+      ['--heap-snapshots', 'always', '--', 'node', 'a.js'],
+      /expected --heap-snapshots to be one of auto, on, off/,
+    ],
+    [
+      ['--report', 'xml', '--', 'node', 'a.js'],
+      /expected --report to list console, json or json:<file>, got `xml`/,
+    ],
+    [['--baseline', 'b.json', '--', 'node', 'a.js'], /--baseline needs --fail-on/],
+    [
+      ['--fail-on', 'info', '--', 'node', 'a.js'],
+      /expected --fail-on to be one of leak, warning, got `info`/,
+    ],
+  ])('exits 2 on %j', async (args, message) => {
+    const { code, stderr } = await runCli(['watch', ...args]);
+    expect(stderr).toMatch(message);
+    expect(code).toBe(2);
+  });
+});

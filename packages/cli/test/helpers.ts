@@ -131,9 +131,18 @@ export function bundleCoreTracing(): string {
 }
 
 /** Runs the bundled binary in a child process; never rejects on a non-zero exit code. */
-export async function spawnCli(bin: string, argv: string[], cwd: string): Promise<CliResult> {
+export async function spawnCli(
+  bin: string,
+  argv: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...argv], { cwd, timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, [bin, ...argv], {
+      cwd,
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: unknown; stdout?: string; stderr?: string };

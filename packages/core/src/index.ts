@@ -36,7 +36,6 @@ export type { FindingValidation } from './detect/validate.js';
 export { validateFinding } from './detect/validate.js';
 export type { LeakkitErrorCode, LeakkitErrorDetails } from './errors.js';
 export { LeakkitError } from './errors.js';
-export { parseDuration, parseSize } from './options.js';
 export type { HeapSnapshotPolicy } from './monitor/captures.js';
 export type { Monitor, MonitorEvents } from './monitor/monitor.js';
 export { createMonitor } from './monitor/monitor.js';
@@ -47,6 +46,7 @@ export type {
   WatchedCollection,
 } from './monitor/options.js';
 export type { RouteResolver } from './monitor/routes.js';
+export { parseDuration, parseSize } from './options.js';
 export type { JsonReporterOptions } from './report/json.js';
 export { JSON_REPORT_SCHEMA, jsonReporter } from './report/json.js';
 export type {

@@ -10,7 +10,17 @@ export function isSettingsName(name: string): boolean {
 }
 
 // Generic caps say nothing about which collection they cap; other names must name it.
-const GENERIC_REST = new Set(['', 'size', 'entries', 'items', 'keys', 'count', 'elements', 'length', 'cache']);
+const GENERIC_REST = new Set([
+  '',
+  'size',
+  'entries',
+  'items',
+  'keys',
+  'count',
+  'elements',
+  'length',
+  'cache',
+]);
 
 /**
  * Whether a cap found in a shared scope (a module's variables, the global object) is about this
@@ -71,7 +81,12 @@ export function capsOf(
       if (d === undefined || !('value' in d)) continue;
       const v: unknown = d.value;
       if (typeof v === 'number') {
-        if (Number.isFinite(v) && v >= 1 && isCapName(name) && (!shared || capRelates(name, collectionName))) {
+        if (
+          Number.isFinite(v) &&
+          v >= 1 &&
+          isCapName(name) &&
+          (!shared || capRelates(name, collectionName))
+        ) {
           out.push({ name, value: v });
         }
       } else if (depth === 0 && typeof v === 'object' && v !== null && isSettingsName(name)) {

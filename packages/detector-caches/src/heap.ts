@@ -147,7 +147,9 @@ function inFunction(named: Named): boolean {
   if (/\(\) › [^›]*$/.test(named.path)) return true;
   const { steps } = named;
   const holder = steps[steps.length - 2];
-  return holder !== undefined && holder.kind === 'closure' && steps[steps.length - 1]!.edgeType === 'property';
+  return (
+    holder !== undefined && holder.kind === 'closure' && steps[steps.length - 1]!.edgeType === 'property'
+  );
 }
 
 /** Confidence of a growth: steadier (most steps up, no slowing down) and longer series are surer. */
@@ -227,7 +229,10 @@ function makeFinding(
   const countPerStep = same.reduce((sum, c) => sum + c.g.countPerStep, 0);
   const bytesPerStep = same.reduce((sum, c) => sum + c.g.bytesPerStep, 0);
   const bytes = same.reduce((sum, c) => sum + (c.g.bytes[c.g.bytes.length - 1] ?? 0), 0);
-  const share = Math.min(1, same.reduce((sum, c) => sum + c.g.share, 0));
+  const share = Math.min(
+    1,
+    same.reduce((sum, c) => sum + c.g.share, 0),
+  );
   const ratio = same.length === 1 ? first.ratio : growthRatio(counts);
   const count = unit === 'entries' ? counts[counts.length - 1] : undefined;
   // A cap is exceeded when one instance passes its own.

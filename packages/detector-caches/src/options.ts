@@ -123,7 +123,15 @@ export interface ResolvedCachesOptions {
 }
 
 const KNOWN = ['mode', 'watch', 'scan', 'ignore', 'strings', 'sourceLines'];
-const KNOWN_SCAN = ['depth', 'maxCollections', 'maxObjects', 'timeBudget', 'minEntries', 'globals', 'modules'];
+const KNOWN_SCAN = [
+  'depth',
+  'maxCollections',
+  'maxObjects',
+  'timeBudget',
+  'minEntries',
+  'globals',
+  'modules',
+];
 
 /** "Expected `option` to be …, got `…`", as the rest of leakkit says it. */
 export function invalidOption(option: string, expected: string, got: unknown): LeakkitError {
@@ -135,7 +143,8 @@ export function invalidOption(option: string, expected: string, got: unknown): L
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null || typeof value === 'bigint') {
     return String(value);
   }
@@ -237,8 +246,7 @@ export function resolveOptions(options: unknown): ResolvedCachesOptions {
   if (options === undefined) options = {};
   if (!isObject(options)) throw invalidOption('options', 'an object', options);
   checkKeys('', options, KNOWN);
-  const mode =
-    options.mode ?? (options.watch !== undefined || options.scan !== undefined ? 'cheap' : 'full');
+  const mode = options.mode ?? (options.watch !== undefined || options.scan !== undefined ? 'cheap' : 'full');
   if (mode !== 'full' && mode !== 'cheap') throw invalidOption('mode', "'full' or 'cheap'", mode);
   return {
     mode,

@@ -113,7 +113,12 @@ export function describeFinding(
   const noun = NOUN[f.kind];
   const grows = rateText(f.kind, rate);
   const many = instances > 1 ? `, ${instances} instances` : '';
-  const now = f.count === undefined ? (many === '' ? '' : ` (${instances} instances)`) : ` (${units(f.kind, f.count)} now${many})`;
+  const now =
+    f.count === undefined
+      ? many === ''
+        ? ''
+        : ` (${instances} instances)`
+      : ` (${units(f.kind, f.count)} now${many})`;
   const p = `\`${f.path}\``;
   switch (pattern) {
     case 'cap-not-enforced': {

@@ -29,6 +29,8 @@ interface Tracked {
 interface State {
   tracked: Map<string, Tracked>;
   lastScan: ScanResult | undefined;
+  /** The root the next walk starts at: where the last one ran out of budget. */
+  resume: number;
 }
 
 /** The kind of a watched value, and how to read its size; user objects may define `size` themselves. */
@@ -131,14 +133,21 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
       const target = t.watched ? t.ref?.deref() : undefined;
       if (target !== undefined) watchedTargets.add(target);
     }
-    const result = scanCollections(so, o.strings, (x) => watchedTargets.has(x));
+    const result = scanCollections(so, o.strings, (x) => watchedTargets.has(x), state.resume);
     state.lastScan = result;
+    state.resume = result.next;
+    // What is followed already, by identity: a walk that starts elsewhere may reach it by another path.
+    const followed = new Set<object>();
+    for (const t of state.tracked.values()) {
+      const target = t.ref?.deref();
+      if (target !== undefined) followed.add(target);
+    }
     const candidates: FoundCollection[] = [];
     for (const f of result.found) {
       if (isIgnored(f.path, o.ignore)) continue;
       const t = state.tracked.get(f.path);
       if (t === undefined) {
-        candidates.push(f);
+        if (!followed.has(f.target)) candidates.push(f);
       } else if (!t.watched && t.ref?.deref() !== f.target) {
         // A new object at the same place (`list = list.concat(x)`): the place is what is followed.
         t.ref = new WeakRef(f.target);
@@ -153,22 +162,21 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
       const current = scanned();
       if (current.length >= so.maxCollections) {
         // Full: replace the smallest collection that is not growing, if this one is much larger.
+        // Only collections sampled at least once: one just added has not had its chance.
         let victim: Tracked | undefined;
         let victimSize = Number.POSITIVE_INFINITY;
         for (const t of current) {
-          const series = gauges.series(t.gauge);
           let first = Number.NaN;
           let latest = Number.NaN;
-          for (const v of series ?? []) {
+          for (const v of gauges.series(t.gauge) ?? []) {
             if (!Number.isFinite(v)) continue;
             if (Number.isNaN(first)) first = v;
             latest = v;
           }
-          if (Number.isFinite(latest) && latest > first) continue;
-          const size = Number.isFinite(latest) ? latest : 0;
-          if (size < victimSize) {
+          if (Number.isNaN(latest) || latest > first) continue;
+          if (latest < victimSize) {
             victim = t;
-            victimSize = size;
+            victimSize = latest;
           }
         }
         if (victim === undefined || f.size <= 2 * victimSize) break;
@@ -195,7 +203,7 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
   const ensure = (gauges: Gauges): State => {
     let state = states.get(gauges);
     if (state !== undefined) return state;
-    state = { tracked: new Map(), lastScan: undefined };
+    state = { tracked: new Map(), lastScan: undefined, resume: 0 };
     states.set(gauges, state);
     for (const w of o.watch) {
       if ('read' in w) {
@@ -263,7 +271,8 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     const times = ctx.gauges.times();
     let finiteIterations = 0;
     if (iterations !== undefined) {
-      for (let i = 0; i < ys.length; i++) if (Number.isFinite(ys[i]!) && Number.isFinite(iterations[i]!)) finiteIterations++;
+      for (let i = 0; i < ys.length; i++)
+        if (Number.isFinite(ys[i]!) && Number.isFinite(iterations[i]!)) finiteIterations++;
     }
     const useIterations = iterations !== undefined && finiteIterations >= 6;
     const xs: number[] = [];
@@ -286,7 +295,8 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     const holder = t.holder?.deref();
     const name = lastName(t.path);
     if (holder !== undefined) caps = capsOf(holder, name, t.sharedHolder, types.isProxy);
-    else if (target !== undefined && t.watched && kind === 'object') caps = capsOf(target, name, false, types.isProxy);
+    else if (target !== undefined && t.watched && kind === 'object')
+      caps = capsOf(target, name, false, types.isProxy);
     const cap = largestCap(caps);
     // Filling towards a cap it has not passed: bounded by design.
     if (cap !== undefined && count <= cap.value) return undefined;
@@ -305,7 +315,10 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     const { title, advice } = describeFinding(facts, pattern, rate);
     const growth: FindingGrowth = { count };
     if (useIterations) growth.objectsPerIteration = trend.slope;
-    const confidence = Math.min(0.99, pattern === 'cap-not-enforced' ? Math.max(trend.confidence, 0.9) : trend.confidence);
+    const confidence = Math.min(
+      0.99,
+      pattern === 'cap-not-enforced' ? Math.max(trend.confidence, 0.9) : trend.confidence,
+    );
     const finding: Finding = {
       id: `${detector}:${t.path}`,
       detector,

@@ -19,13 +19,13 @@ const MAX_BYTES = 1 << 20;
 
 const ID = '[\\p{ID_Start}$_][\\p{ID_Continue}$]*';
 
-function escape(name: string): string {
+function escapeName(name: string): string {
   return name.replace(/[$]/g, '\\$');
 }
 
 /** Creation, declaration, assignment: the patterns tried for a name, most telling first. */
 function patterns(name: string): RegExp[] {
-  const n = escape(name);
+  const n = escapeName(name);
   return [
     new RegExp(
       `(?<![\\p{ID_Continue}$])${n}\\s*(?:=(?![=>])|:)\\s*(?:new\\b|\\[|\\{|Object\\.create\\b|Array\\.from\\b|Array\\b)`,
@@ -37,7 +37,7 @@ function patterns(name: string): RegExp[] {
 }
 
 function functionPatterns(name: string): RegExp[] {
-  const n = escape(name);
+  const n = escapeName(name);
   return [
     new RegExp(`\\bfunction\\s*\\*?\\s*${n}\\s*\\(`, 'u'),
     new RegExp(`(?<![\\p{ID_Continue}$.])${n}\\s*[:=]\\s*(?:async\\s*)?(?:function\\b|\\(|${ID}\\s*=>)`, 'u'),

@@ -18,7 +18,10 @@ interface Session {
 }
 
 /** A session as a monitor runs one: setup once, then sample and check, over and over. */
-async function session(detector: Detector, options: { iterations?: boolean; every?: number } = {}): Promise<Session> {
+async function session(
+  detector: Detector,
+  options: { iterations?: boolean; every?: number } = {},
+): Promise<Session> {
   const gauges = new GaugeHistory();
   let clock = 0;
   const ctx = createDetectorContext({ gauges, now: () => clock });
@@ -133,7 +136,10 @@ describe('caches() cheap mode: watched collections', () => {
     });
     await s.dispose();
     const by = byPath(findings);
-    expect(by.queue).toMatchObject({ growth: { objectsPerIteration: 1, count: 480 }, evidence: { kind: 'size' } });
+    expect(by.queue).toMatchObject({
+      growth: { objectsPerIteration: 1, count: 480 },
+      evidence: { kind: 'size' },
+    });
     expect(by.queue!.title).toBe('Collection `queue` grows by 1 entry per iteration (480 entries now)');
     expect(by.store).toMatchObject({
       evidence: { pattern: 'cap-not-enforced', cap: { name: 'max', value: 200 } },
@@ -199,7 +205,9 @@ describe('caches() cheap mode: the scan of globals and CommonJS exports', () => 
     const findings = await s.run(20, () => {
       for (let i = 0; i < 40; i++) {
         app.handle(n++);
-        (globals.app as { state: { sessions: { alice: { history: object[] } } } }).state.sessions.alice.history.push({ n });
+        (
+          globals.app as { state: { sessions: { alice: { history: object[] } } } }
+        ).state.sessions.alice.history.push({ n });
       }
       return 40;
     });
@@ -249,13 +257,16 @@ describe('caches() cheap mode: the scan of globals and CommonJS exports', () => 
     expect(text).not.toContain('secret-token');
     expect(text).not.toContain('example.com');
     expect(findings.map((f) => f.path).sort()).toEqual([
-      'counters[<string #0d1f33>].hits',
-      'registry.get(<string #17e44c>).history',
+      'counters[<string #3ac6bc>].hits',
+      'registry.get(<string #4035b3>).history',
     ]);
     const shown = await session(caches({ scan: true, strings: true }));
     const paths = (await shown.run(16, work)).map((f) => f.path).sort();
     await shown.dispose();
-    expect(paths).toEqual(['counters["user-0@example.com"].hits', 'registry.get("secret-token-123").history']);
+    expect(paths).toEqual([
+      'counters["user-0@example.com"].hits',
+      'registry.get("secret-token-123").history',
+    ]);
   });
 
   it('ignores paths it is told to ignore', async () => {
@@ -266,14 +277,23 @@ describe('caches() cheap mode: the scan of globals and CommonJS exports', () => 
     expect(findings).toEqual([]);
   });
 
-  it('follows at most maxCollections collections', async () => {
+  it('follows at most maxCollections collections, the largest, and makes room for one that grows', async () => {
     const holder: Record<string, number[]> = {};
     for (let i = 0; i < 40; i++) holder[`list${i}`] = [i];
     globals.holder = holder;
     const s = await session(caches({ scan: { maxCollections: 5 } }));
     await s.run(3, () => 1);
+    const followed = () => s.gauges.names().filter((n) => n.startsWith('caches:'));
+    expect(followed()).toHaveLength(5);
+    expect(followed()).toContain('caches:holder');
+    // A new collection, soon larger than the flat ones: it takes the place of one of them.
+    globals.app = { log: [] as number[] };
+    const findings = await s.run(16, () => {
+      (globals.app as { log: number[] }).log.push(1, 2, 3);
+      return 3;
+    });
     await s.dispose();
-    console.log(s.gauges.names());
-    expect(s.gauges.names().filter((n) => n.startsWith('caches:'))).toHaveLength(5);
+    expect(findings.map((f) => f.path)).toEqual(['app.log']);
+    expect(findings[0]!.growth.objectsPerIteration).toBe(1);
   });
 });

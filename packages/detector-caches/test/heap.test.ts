@@ -78,10 +78,16 @@ describe('caches() on heap graphs', () => {
     const f = byPath(await check(series.leaks!))['leaks.cjs › memoize() › cache']!;
     // `const cache = new Map()` inside memoize(), used by render and format.
     expect(f.site).toEqual({ file: LEAKS, line: 16 });
-    expect(f.evidence).toMatchObject({ pattern: 'memo', instances: 2, counts: [400, 800, 1200, 1600, 2000, 2400] });
+    expect(f.evidence).toMatchObject({
+      pattern: 'memo',
+      instances: 2,
+      counts: [400, 800, 1200, 1600, 2000, 2400],
+    });
     expect(f.growth.objectsPerIteration).toBe(2);
     expect(f.title).toContain('2 instances');
-    expect(f.advice).toMatch(/^Memoisation keyed by unbounded input: .*Bound it \(an LRU with `max`\), or key it by a bounded domain/);
+    expect(f.advice).toMatch(
+      /^Memoisation keyed by unbounded input: .*Bound it \(an LRU with `max`\), or key it by a bounded domain/,
+    );
   });
 
   it('reads the cap of a cache whose eviction does not evict', async () => {
@@ -123,9 +129,7 @@ describe('caches() on heap graphs', () => {
 
   it('without numbers in the snapshot, still names every leak; a cap it cannot read makes a plain growth finding', async () => {
     const by = byPath(await check(series.leaksNoNumbers!));
-    expect(Object.keys(by).sort()).toEqual(
-      (await check(series.leaks!)).map((f) => f.path).sort(),
-    );
+    expect(Object.keys(by).sort()).toEqual((await check(series.leaks!)).map((f) => f.path).sort());
     expect(by['leaks.cjs › responses.entries']!.evidence).toMatchObject({ pattern: 'unbounded' });
     expect(by['leaks.cjs › responses.entries']!.evidence).not.toHaveProperty('cap');
   });
@@ -134,7 +138,9 @@ describe('caches() on heap graphs', () => {
     const f = byPath(await check(series.leaks!, caches(), false))['leaks.cjs › sessionCache']!;
     expect(f.growth).not.toHaveProperty('objectsPerIteration');
     expect(f.growth.count).toBe(1200);
-    expect(f.title).toBe('Map `leaks.cjs › sessionCache` grows by 200 entries per snapshot (1,200 entries now)');
+    expect(f.title).toBe(
+      'Map `leaks.cjs › sessionCache` grows by 200 entries per snapshot (1,200 entries now)',
+    );
   });
 
   it('takes over the generic growth finding for the same path, and yields to timers()', async () => {
@@ -183,7 +189,10 @@ describe('caches() on heap graphs', () => {
 
   it('leaves out ignored paths and points sites at the module only when asked not to read sources', async () => {
     const s = series.leaks!;
-    const findings = await check(s, caches({ ignore: ['leaks.cjs › memoize()', /^app\./], sourceLines: false }));
+    const findings = await check(
+      s,
+      caches({ ignore: ['leaks.cjs › memoize()', /^app\./], sourceLines: false }),
+    );
     const paths = findings.map((f) => f.path);
     expect(paths).not.toContain('leaks.cjs › memoize() › cache');
     expect(paths).not.toContain('app.state.sessions.alice.history');
@@ -192,7 +201,7 @@ describe('caches() on heap graphs', () => {
     expect(byPath(findings)['leaks.cjs › sessionCache']!.site).toBeUndefined();
   });
 
-  it('names a collection found through one of V8\'s roots by its path in an earlier graph', async () => {
+  it("names a collection found through one of V8's roots by its path in an earlier graph", async () => {
     const s = series.leaks!;
     const ctx = heapContext(s);
     const heap = ctx.heap!;

@@ -19,13 +19,13 @@ export function pathIdentifiers(path: string): string[] {
     .filter((s) => /^[A-Za-z_$#][\w$]*$/.test(s));
 }
 
-function escape(id: string): string {
+function escapeRegExp(id: string): string {
   return id.replace(/[$]/g, '\\$');
 }
 
 /** Where `id` is given its value: a declaration, a class field, `this.id =`, an object literal key. */
 function declarationPattern(id: string): RegExp {
-  const e = escape(id);
+  const e = escapeRegExp(id);
   return new RegExp(
     [
       `\\b(?:const|let|var)\\s+(${e})\\b`,

@@ -1,8 +1,8 @@
 import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData, PathStep } from '@leakkit/core/heap';
 import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from '@leakkit/core/heap';
-import type { ResolvedTimersOptions } from './options.js';
 import { declarationSite, pathIdentifiers } from './declaration.js';
+import type { ResolvedTimersOptions } from './options.js';
 import { formatBytes, formatNumber } from './trend.js';
 
 /** What the entries of a growing collection are, from a sample of its newest ones. */
@@ -84,8 +84,28 @@ const DURATION_FIELDS = new Set([
   'responsetime',
   'ms',
 ]);
-const START_FIELDS = new Set(['start', 'starttime', 'startedat', 'startms', 'begin', 'begintime', 't0', 'from']);
-const END_FIELDS = new Set(['end', 'endtime', 'endedat', 'endms', 'stop', 'stoptime', 'finish', 'finishedat', 't1', 'to']);
+const START_FIELDS = new Set([
+  'start',
+  'starttime',
+  'startedat',
+  'startms',
+  'begin',
+  'begintime',
+  't0',
+  'from',
+]);
+const END_FIELDS = new Set([
+  'end',
+  'endtime',
+  'endedat',
+  'endms',
+  'stop',
+  'stoptime',
+  'finish',
+  'finishedat',
+  't1',
+  'to',
+]);
 
 /** Lower-case words of an identifier or path: `TimerMetrics.timers` → timer, metrics, timers. */
 export function words(text: string): string[] {
@@ -103,9 +123,10 @@ export function words(text: string): string[] {
 }
 
 function timingWords(growth: Growth, extra: readonly (string | RegExp)[]): string[] {
-  const text = [growth.path, ...growth.steps.filter((s) => s.kind !== 'internal').map((s) => `${s.edge} ${s.name}`)].join(
-    ' ',
-  );
+  const text = [
+    growth.path,
+    ...growth.steps.filter((s) => s.kind !== 'internal').map((s) => `${s.edge} ${s.name}`),
+  ].join(' ');
   const found = new Set<string>();
   const all = words(text);
   for (const w of all) if (STRONG_WORDS.has(w) || WEAK_WORDS.has(w)) found.add(w);
@@ -136,7 +157,11 @@ function propertyNames(data: HeapGraphData, n: number): Set<string> {
       const d = data.edgeTo[descriptors]!;
       for (let e = data.firstEdge[d]!; e < data.firstEdge[d + 1]!; e++) {
         const t = data.edgeTo[e]!;
-        if (data.edgeType[e] === v.edge.internal && nodeKind(data, t) === 'string' && /^\d+$/.test(edgeName(data, e))) {
+        if (
+          data.edgeType[e] === v.edge.internal &&
+          nodeKind(data, t) === 'string' &&
+          /^\d+$/.test(edgeName(data, e))
+        ) {
           names.add(data.strings.get(data.nodeName[t]!).toLowerCase());
         }
       }
@@ -227,7 +252,8 @@ function sampleValues(data: HeapGraphData, n: number, kind: Growth['kind'], max:
         value = -1;
         seen++;
       }
-      if ((kind === 'map' && slot.slot === 'value') || (kind === 'set' && slot.slot === 'key')) value = data.edgeTo[e]!;
+      if ((kind === 'map' && slot.slot === 'value') || (kind === 'set' && slot.slot === 'key'))
+        value = data.edgeTo[e]!;
     }
     if (entry >= 0 && out.length < max && seen > out.length) out.push(value);
     return out;
@@ -304,7 +330,13 @@ export function classifyRegistry(
   const timingParent =
     parentName !== undefined &&
     words(pathIdentifiers(parentName).pop() ?? '').some((w) => STRONG_WORDS.has(w) || WEAK_WORDS.has(w));
-  const none: RegistryVerdict = { registry: false, shape: 'other', pattern: 'list', words: found, strength: 0 };
+  const none: RegistryVerdict = {
+    registry: false,
+    shape: 'other',
+    pattern: 'list',
+    words: found,
+    strength: 0,
+  };
   if (growth.kind === 'string') return none;
   const n = graph.nodeIndexOf(growth.nodeId);
   if (n < 0) return none;
@@ -344,6 +376,97 @@ export function classifyRegistry(
 export function parentPath(path: string): string | undefined {
   const m = /^(.*?)(?:\.get\([^()]*\)|\.[^.\s›]+|\[[^\]]*\])$/.exec(path);
   return m?.[1] === undefined || m[1] === '' ? undefined : m[1];
+}
+
+function isHole(data: HeapGraphData, n: number): boolean {
+  return nodeKind(data, n) === 'internal' && data.strings.get(data.nodeName[n]!).endsWith('Hole');
+}
+
+/**
+ * Live entries of a growing collection: Map and Set entries, array elements and object properties
+ * that are not deleted. Snapshots of Node 24 list the deleted entries of a hash table (edges to
+ * `system / Hole`) until it is rehashed, so an LRU that deletes as it adds would count as growing.
+ */
+export function liveEntries(data: HeapGraphData, n: number, kind: Growth['kind']): number {
+  const v = vocabulary(data);
+  if (kind === 'map' || kind === 'set') {
+    const te = findEdge(data, n, v.edge.internal, v.name.table);
+    if (te < 0) return 0;
+    const table = data.edgeTo[te]!;
+    const stride = kind === 'map' ? 3 : 2;
+    const live = new Set<number>();
+    for (let e = data.firstEdge[table]!; e < data.firstEdge[table + 1]!; e++) {
+      const slot = tableSlot(data, table, e, stride);
+      if (slot && !isHole(data, data.edgeTo[e]!)) live.add(slot.entry);
+    }
+    return live.size;
+  }
+  let count = 0;
+  for (let e = data.firstEdge[n]!; e < data.firstEdge[n + 1]!; e++) {
+    const t = data.edgeType[e]!;
+    if (isHole(data, data.edgeTo[e]!)) continue;
+    if (t === v.edge.element) count++;
+    else if (kind === 'object' && t === v.edge.property && data.edgeNameOrIndex[e] !== v.name.proto) count++;
+  }
+  if (kind === 'object') {
+    const pe = findEdge(data, n, v.edge.internal, v.name.properties);
+    if (pe >= 0) count = Math.max(count, liveDictionaryKeys(data, data.edgeTo[pe]!));
+  }
+  return count;
+}
+
+/** Keys of a NameDictionary that are not deleted (see {@link dictionaryValues} for the layout). */
+function liveDictionaryKeys(data: HeapGraphData, dict: number): number {
+  const v = vocabulary(data);
+  if (nodeKind(data, dict) !== 'internal' && data.nodeType[dict] !== v.type.array) return 0;
+  const slots: [number, number][] = [];
+  let min = Number.POSITIVE_INFINITY;
+  for (let e = data.firstEdge[dict]!; e < data.firstEdge[dict + 1]!; e++) {
+    if (data.edgeType[e] !== v.edge.internal) continue;
+    const name = edgeName(data, e);
+    if (!/^\d+$/.test(name)) continue;
+    const slot = Number(name);
+    slots.push([slot, data.edgeTo[e]!]);
+    if (slot < min) min = slot;
+  }
+  let keys = 0;
+  for (const [slot, target] of slots) if ((slot - min) % 3 === 0 && !isHole(data, target)) keys++;
+  return keys;
+}
+
+/** The growth test of findGrowth, on live counts: most steps gain, little is lost, at least `min` per step. */
+function keepsGrowing(values: readonly number[], min: number): boolean {
+  const steps = values.length - 1;
+  let up = 0;
+  let gained = 0;
+  let lost = 0;
+  for (let i = 1; i < values.length; i++) {
+    const d = values[i]! - values[i - 1]!;
+    if (d > 0) {
+      up++;
+      gained += d;
+    } else lost -= d;
+  }
+  const total = values[steps]! - values[0]!;
+  return (
+    up >= Math.max(Math.min(2, steps), Math.ceil(0.6 * steps)) && lost <= 0.1 * gained && total >= min * steps
+  );
+}
+
+/**
+ * The growth's counts recounted as live entries in every graph (same object by id), or undefined
+ * when they do not keep growing. Growth followed by place or measured in bytes is taken as it is.
+ */
+function liveGrowth(graphs: readonly HeapGraph[], g: Growth): Growth | undefined {
+  if (g.unit !== 'entries' || g.match !== 'id' || g.kind === 'string') return g;
+  const counts: number[] = [];
+  for (const graph of graphs) {
+    const n = graph.nodeIndexOf(g.nodeId);
+    if (n < 0) return g;
+    counts.push(liveEntries(graph.data, n, g.kind));
+  }
+  if (!keepsGrowing(counts, 1)) return undefined;
+  return { ...g, counts, countPerStep: (counts[counts.length - 1]! - counts[0]!) / (counts.length - 1) };
 }
 
 /** Iterations per step of the heap-graph series, from the `iterations` gauge (cumulative calls). */
@@ -415,9 +538,12 @@ export async function registryFindings(ctx: DetectorContext, o: ResolvedTimersOp
   // growths one path: their ids then carry the V8 object id, stable for the life of the process.
   const pathCount = new Map<string, number>();
   for (const g of heap.growth) pathCount.set(g.path, (pathCount.get(g.path) ?? 0) + 1);
-  for (const g of heap.growth) {
+  for (const found of heap.growth) {
     let verdict: RegistryVerdict;
+    let g: Growth | undefined;
     try {
+      g = liveGrowth(heap.graphs, found);
+      if (g === undefined) continue;
       verdict = classifyRegistry(last, g, o.names);
     } catch {
       continue;
@@ -438,7 +564,8 @@ export async function registryFindings(ctx: DetectorContext, o: ResolvedTimersOp
       growth.objectsPerIteration = perIteration!;
     }
     const noun = verdict.pattern === 'unique-keys' ? 'entr' : entries ? 'element' : 'number';
-    const plural = (n: number) => (noun === 'entr' ? (n === 1 ? 'entry' : 'entries') : n === 1 ? noun : `${noun}s`);
+    const plural = (n: number) =>
+      noun === 'entr' ? (n === 1 ? 'entry' : 'entries') : n === 1 ? noun : `${noun}s`;
     const about = entries ? '' : '~';
     const rate =
       perIteration !== undefined

@@ -77,7 +77,10 @@ export class SiteFinder {
       (Error as { prepareStackTrace?: unknown }).prepareStackTrace = prepare;
     }
     if (!Array.isArray(frames)) return undefined;
-    return this.#siteOf(frames as CallSiteLike[], typeof prepare === 'function' ? (prepare as PrepareStackTrace) : undefined);
+    return this.#siteOf(
+      frames as CallSiteLike[],
+      typeof prepare === 'function' ? (prepare as PrepareStackTrace) : undefined,
+    );
   }
 
   #siteOf(frames: CallSiteLike[], prepare: PrepareStackTrace | undefined): TimerSite | undefined {
@@ -142,9 +145,12 @@ function describeSite(frames: CallSiteLike[], prepare: PrepareStackTrace | undef
   }
   if (stack === '') {
     stack = frames
-      .map((f) => `    at ${f.getFunctionName() ?? '<anonymous>'} (${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()})`)
+      .map(
+        (f) =>
+          `    at ${f.getFunctionName() ?? '<anonymous>'} (${f.getFileName()}:${f.getLineNumber()}:${f.getColumnNumber()})`,
+      )
       .join('\n');
   }
   if (file === '' || !(line >= 1)) return undefined;
-  return { key: `${file}:${line}`, file, line, column: column >= 1 ? column : 1, stack };
+  return { key: `${file}:${line}`, file, line, column: Math.max(column, 1), stack };
 }

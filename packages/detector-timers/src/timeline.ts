@@ -1,6 +1,5 @@
 import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
 import type { ResolvedTimersOptions } from './options.js';
-import type { SiteCount, TimerWatch } from './wrap.js';
 import {
   dominantLabels,
   formatNumber,
@@ -10,6 +9,7 @@ import {
   labelPattern,
   severityOf,
 } from './trend.js';
+import type { SiteCount, TimerWatch } from './wrap.js';
 
 /** Gauge names this detector watches. */
 export const GAUGE = {
@@ -61,7 +61,8 @@ export function timeoutFindings(ctx: DetectorContext, watch: TimerWatch | undefi
     const intervals = now.intervals >= now.live / 2;
     const what = intervals ? 'Intervals' : 'Timeouts';
     const where = `${baseName(site.file)}:${site.line}`;
-    const unref = now.unref > 0 ? ` (${formatNumber(now.unref)} unref'd, invisible to open-handle tools)` : '';
+    const unref =
+      now.unref > 0 ? ` (${formatNumber(now.unref)} unref'd, invisible to open-handle tools)` : '';
     out.push({
       id: `timers:timeout:${key}`,
       detector: 'timers',
@@ -102,8 +103,7 @@ export function perfFindings(ctx: DetectorContext, o: ResolvedTimersOptions): Fi
     const latest = t?.latest ?? ctx.gauges.latest(GAUGE.perf(type));
     const leaking = t !== undefined && t.trend.verdict === 'leak';
     // Many entries and not going down: worth saying even before a trend is established.
-    const tooMany =
-      latest >= o.perfEntriesWarnAt && !(t !== undefined && t.trend.reason === 'decreasing');
+    const tooMany = latest >= o.perfEntriesWarnAt && !(t !== undefined && t.trend.reason === 'decreasing');
     if (!leaking && !tooMany) continue;
     let entries: { name: string }[] = [];
     try {

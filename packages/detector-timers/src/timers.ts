@@ -71,8 +71,10 @@ export function timers(options: TimersOptions = {}): Detector {
       const w = own;
       const followed = new Set<string>();
       stops.push(
+        // Registered before any site gauge, so read first in every sample: it counts afresh and the
+        // site gauges of the same sample read its census.
         ctx.gauges.watch(GAUGE.active, () => {
-          const census = w.census();
+          const census = w.census(true);
           // A site gets a gauge of its own once two of its timers are alive together: one interval
           // per owner is the normal case and costs no gauge.
           if (followed.size < o.maxSites) {

@@ -77,7 +77,9 @@ export function formatBytes(n: number): string {
 
 /** "+1 per iteration" / "+120 per minute". */
 export function formatRate(slope: number, per: GaugeTrend['per']): string {
-  return per === 'iteration' ? `+${formatNumber(slope)} per iteration` : `+${formatNumber(slope * 60_000)} per minute`;
+  return per === 'iteration'
+    ? `+${formatNumber(slope)} per iteration`
+    : `+${formatNumber(slope * 60_000)} per minute`;
 }
 
 /**

@@ -54,8 +54,11 @@ export interface TimerWatchOptions {
 
 /** Counts live intervals and long timeouts per creation site. */
 export interface TimerWatch {
-  /** Live recorded timers now, per site (memoized until the current task ends). */
-  census(): Census;
+  /**
+   * Live recorded timers now, per site. Memoized until the current task ends or a timer is recorded;
+   * `fresh` counts again (a timer cleared since the last census changes no flag we could watch).
+   */
+  census(fresh?: boolean): Census;
   /** Timers recorded since the watch started (alive or not). */
   readonly recorded: number;
   /** Restores the timer functions (see {@link watchTimers}); idempotent. */
@@ -174,8 +177,8 @@ export function watchTimers(options: TimerWatchOptions): TimerWatch {
   syncEsm();
 
   return {
-    census() {
-      if (memo !== undefined) return memo;
+    census(fresh = false) {
+      if (memo !== undefined && !fresh) return memo;
       const sites = new Map<string, SiteCount>();
       let total = 0;
       let unref = 0;

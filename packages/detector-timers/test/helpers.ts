@@ -47,7 +47,11 @@ export async function runWorkload(
 ): Promise<Workload> {
   const gauges = new GaugeHistory();
   const ctx = createDetectorContext({ gauges });
-  const dispose = await setupDetectors([detector], ctx, { onError: (f) => { throw f.error; } });
+  const dispose = await setupDetectors([detector], ctx, {
+    onError: (f) => {
+      throw f.error;
+    },
+  });
   const every = options.sampleEvery ?? 1;
   try {
     for (let i = 1; i <= iterations; i++) {

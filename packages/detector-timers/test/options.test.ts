@@ -1,5 +1,5 @@
-import type { TimersOptions } from '@leakkit/detector-timers';
 import { LeakkitError } from '@leakkit/core';
+import type { TimersOptions } from '@leakkit/detector-timers';
 import { timers } from '@leakkit/detector-timers';
 import { describe, expect, it } from 'vitest';
 
@@ -43,8 +43,16 @@ describe('timers() options', () => {
       'timeoutGrace',
       'Expected `timeoutGrace` to be a duration in ms or a string like `"30s"`, got `object`',
     ],
-    [{ names: 'timers' as never }, 'names', 'Expected `names` to be an array of strings and RegExps, got `"timers"`'],
-    [{ names: ['ok', 3 as never] }, 'names[1]', 'Expected `names[1]` to be a non-empty string or a RegExp, got `3`'],
+    [
+      { names: 'timers' as never },
+      'names',
+      'Expected `names` to be an array of strings and RegExps, got `"timers"`',
+    ],
+    [
+      { names: ['ok', 3 as never] },
+      'names[1]',
+      'Expected `names[1]` to be a non-empty string or a RegExp, got `3`',
+    ],
   ])('rejects %j with an "Expected …, got …" error', (options, option, message) => {
     const error = caught(() => timers(options));
     expect(error.code).toBe('ERR_LEAKKIT_INVALID_OPTION');
@@ -53,10 +61,12 @@ describe('timers() options', () => {
   });
 
   it('rejects options that are not an object', () => {
-    expect(caught(() => timers(null as never)).message).toBe('Expected `options` to be an object, got `null`');
+    expect(caught(() => timers(null as never)).message).toBe(
+      'Expected `options` to be an object, got `null`',
+    );
   });
 
-  it("accepts durations as strings and zero grace", () => {
+  it('accepts durations as strings and zero grace', () => {
     expect(() => timers({ timeoutGrace: '30s', names: ['samples', /stats\./] })).not.toThrow();
     expect(() => timers({ timeoutGrace: 0 })).not.toThrow();
   });

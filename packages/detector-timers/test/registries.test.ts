@@ -26,7 +26,9 @@ beforeAll(async () => {
   for (let i = 0; i < runs.length; i += 2) {
     const batch = runs.slice(i, i + 2);
     const done = await Promise.all(batch.map(([f, mode]) => snapshotSeries(f, STEPS, mode)));
-    batch.forEach(([f, mode], j) => series.set(`${f}:${mode}`, done[j]!));
+    batch.forEach(([f, mode], j) => {
+      series.set(`${f}:${mode}`, done[j]!);
+    });
   }
 }, 120_000);
 
@@ -72,7 +74,10 @@ describe('timers(): timing registries in heap graphs', () => {
 
   it("names codetiming's per-key lists of durations, Timer.timers._timings.<name>", async () => {
     const findings = await findingsOf('codetiming.cjs', 'leak');
-    expect(findings.map((f) => f.path).sort()).toEqual(['Timer.timers._timings.db', 'Timer.timers._timings.render']);
+    expect(findings.map((f) => f.path).sort()).toEqual([
+      'Timer.timers._timings.db',
+      'Timer.timers._timings.render',
+    ]);
     const line = declared('codetiming.cjs', '@registry Timer.timers');
     for (const f of findings) {
       expect(f.id).toBe(`timers:${f.path}`);
@@ -145,7 +150,9 @@ describe('timers(): timing registries in heap graphs', () => {
     expect(detector.priority).toBe(20);
     const { findings } = await runDetectors([generic, detector], ctx);
     expect(findings.map((f) => f.id)).toEqual(['timers:TimerMetrics.timers']);
-    expect(findings[0]!.evidence?.alsoReportedBy).toEqual([{ detector: 'growth', id: 'growth:TimerMetrics.timers' }]);
+    expect(findings[0]!.evidence?.alsoReportedBy).toEqual([
+      { detector: 'growth', id: 'growth:TimerMetrics.timers' },
+    ]);
   });
 
   it('gives growth per step when no iterations are recorded', async () => {

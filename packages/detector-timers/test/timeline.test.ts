@@ -88,7 +88,9 @@ describe('timers(): the perf_hooks timeline', () => {
     for (let i = 0; i < 300; i++) perf.tagRequest(i);
     // Three samples: too few for a trend, enough for the count.
     const { findings } = await runWorkload(perfOnly({ perfEntriesWarnAt: 250 }), 3, () => {});
-    expect(findings.map((f) => [f.id, f.severity, f.growth.count])).toEqual([['timers:perf:mark', 'warning', 300]]);
+    expect(findings.map((f) => [f.id, f.severity, f.growth.count])).toEqual([
+      ['timers:perf:mark', 'warning', 300],
+    ]);
     expect(findings[0]!.title).toBe(
       "performance.mark entries pile up: 300 held, most named 'request-#' (100%); Node warns at 1,000,001",
     );
@@ -114,9 +116,30 @@ describe('timers(): the perf_hooks timeline', () => {
   });
 });
 
+describe('timers(): the TSDoc example', () => {
+  it('runs as written', async () => {
+    const gauges = new GaugeHistory();
+    const ctx = createDetectorContext({ gauges });
+    const detector = timers({ registries: false });
+    const dispose = await setupDetectors([detector], ctx);
+    for (let i = 1; i <= 24; i++) {
+      performance.mark(`request-${i}`); // never cleared
+      gauges.record(Date.now(), { iterations: i });
+    }
+    const { findings } = await runDetectors([detector], ctx);
+    expect(findings[0]?.id).toBe('timers:perf:mark');
+    expect(findings[0]?.title).toMatch(
+      /^performance\.mark entries pile up: \+1 per iteration, 24 held, most named 'request-#' \(100%\); /,
+    );
+    await dispose();
+  });
+});
+
 describe('timers(): console.time labels', () => {
   it('flags labels that an early return leaves open', async () => {
-    const { findings } = await runWorkload(consoleOnly(), 24, (i) => consoleTime.handle(request(i % 2 === 0)));
+    const { findings } = await runWorkload(consoleOnly(), 24, (i) =>
+      consoleTime.handle(request(i % 2 === 0)),
+    );
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({
       id: 'timers:console.time',
@@ -125,7 +148,9 @@ describe('timers(): console.time labels', () => {
       growth: { objectsPerIteration: 0.5, count: 12 },
       evidence: { dominant: [{ name: 'req-#', count: 12, share: 1 }] },
     });
-    expect(findings[0]!.title).toBe("console.time labels are never ended: +0.5 per iteration, 12 open (labels like 'req-#')");
+    expect(findings[0]!.title).toBe(
+      "console.time labels are never ended: +0.5 per iteration, 12 open (labels like 'req-#')",
+    );
     expect(findings[0]!.advice).toContain('console.timeEnd(label)');
   });
 

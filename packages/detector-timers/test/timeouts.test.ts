@@ -78,7 +78,9 @@ describe('timers(): intervals and timeouts that pile up', () => {
     const { findings } = await runWorkload(timeoutsOnly(), 24, (i) => jobs.login(i));
     const line = markerLine(file, '@site expiry');
     expect(findings.map((f) => [f.id, f.site?.line])).toEqual([[`timers:timeout:${file}:${line}`, line]]);
-    expect(findings[0]!.title).toMatch(/^Timeouts created at jobs\.cjs:\d+ pile up: \+1 per iteration, 24 live$/);
+    expect(findings[0]!.title).toMatch(
+      /^Timeouts created at jobs\.cjs:\d+ pile up: \+1 per iteration, 24 live$/,
+    );
     expect(findings[0]!.advice).toContain('clearTimeout(handle)');
   });
 
@@ -145,7 +147,7 @@ describe('timers(): wrapping the timer functions', () => {
     expect((await import('node:timers')).setInterval).toBe(before.moduleInterval);
   });
 
-  it("leaves a wrapper installed after ours in place, and ours passes calls through", async () => {
+  it('leaves a wrapper installed after ours in place, and ours passes calls through', async () => {
     const before = originals();
     const ctx = createDetectorContext({ gauges: new GaugeHistory() });
     const detector = timeoutsOnly();

@@ -18,17 +18,6 @@ const expectedId: Record<Kind, () => string> = {
   consoleTime: () => 'timers:console.time',
 };
 
-interface Load {
-  kind: Kind;
-  /** Created per iteration. */
-  rate: number;
-  leaking: boolean;
-  /** Bounded: each item is released this many iterations after it was made. */
-  lag: number;
-  /** Bounded: a pool of this many kept for good, filled during the warm-up. */
-  pool: number;
-}
-
 const iterations = fc.integer({ min: 16, max: 40 });
 const loadOf = (n: number) =>
   fc.record({

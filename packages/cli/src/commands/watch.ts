@@ -1,11 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { constants } from 'node:os';
-import { basename } from 'node:path';
+import { constants, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Finding } from '@leakkit/core';
 import { parseDuration } from '@leakkit/core';
-import { parseCommand } from '../args.js';
+import { choiceOption, parseCommand } from '../args.js';
+import { readBaseline } from '../baseline.js';
 import { CliError, exitCodes, usageError } from '../exit.js';
 import type { Io } from '../io.js';
 import { println } from '../io.js';
@@ -16,25 +19,38 @@ Runs a Node.js program with leakkit's monitor attached (the @leakkit/core/regist
 code changes): findings are printed as they come, and a report when the program exits.
 
 Options:
-  --interval <duration>   Time between checks: 30s, 1m, 500ms (default: the monitor's, 1m).
-  --detectors <list>      Comma-separated detectors to run, e.g. timers,caches (default: all bundled).
-  --report <target>       console (default) or json:<file> for a JSON report at exit.
-  --heap-snapshots        Let the monitor take heap snapshots to name what keeps growing (a pause
-                          per capture; for tests and staging).
-  -h, --help              Show this help.
+  --interval <duration>    Time between checks: 30s, 1m, 500ms (default 1m).
+  --detectors <list>       Comma-separated detectors: timers, caches, module#export for your own,
+                           none (default: timers,caches).
+  --report <list>          Comma-separated: console (default, on stderr), json (JSON lines on
+                           stdout), json:<file>.
+  --heap-snapshots <when>  auto (default: when growth needs a name and the pause fits), on, off.
+  --fail-on <severity>     Exit 1 when the program exits 0 but its report holds a finding of at
+                           least this severity: leak or warning. Without it, the program's code.
+  --baseline <file>        With --fail-on: findings this file lists do not fail (see analyze).
+  -h, --help               Show this help.
 
 <command> is usually \`node app.js\`: leakkit adds \`--import <register>\` to its arguments. Any
 other command (npm start, tsx app.ts) gets it through NODE_OPTIONS, and so does every Node
-process it starts.
+process it starts. Other LEAKKIT_* variables in the environment reach the monitor as they are.
 
-Exit code: the program's own (128 + the signal number when a signal ended it); 2 for a usage
-error; 127 when the command cannot be started.
+Exit code: the program's own (128 + the signal number when a signal ended it); with --fail-on,
+1 when it exited 0 with findings; 2 for a usage error; 3 for a bad baseline; 127 when the
+command cannot be started.
 
 Example:
-  leakkit watch --interval 30s -- node server.js`;
+  leakkit watch --interval 30s -- node server.js
+  leakkit watch --interval 5s --fail-on leak -- node load-test.js`;
 
 /** Options that take a value: the split between leakkit's options and the command needs them. */
-const VALUE_OPTIONS = new Set(['--interval', '--detectors', '--report']);
+const VALUE_OPTIONS = new Set([
+  '--interval',
+  '--detectors',
+  '--report',
+  '--heap-snapshots',
+  '--fail-on',
+  '--baseline',
+]);
 
 /**
  * Splits `[options] [--] command args…`: leakkit's options end at `--` or at the first word that
@@ -73,7 +89,9 @@ export async function watch(io: Io, argv: string[]): Promise<number> {
       interval: { type: 'string' },
       detectors: { type: 'string' },
       report: { type: 'string' },
-      'heap-snapshots': { type: 'boolean' },
+      'heap-snapshots': { type: 'string' },
+      'fail-on': { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,7 +116,7 @@ export async function watch(io: Io, argv: string[]): Promise<number> {
   }
   if (values.detectors !== undefined) {
     const names = values.detectors.split(',').map((d) => d.trim());
-    if (names.some((d) => !/^[\w-]+$/.test(d))) {
+    if (names.some((d) => d === '')) {
       throw usageError(
         `expected --detectors to be a comma-separated list of names, got \`${values.detectors}\``,
         'watch',
@@ -106,20 +124,96 @@ export async function watch(io: Io, argv: string[]): Promise<number> {
     }
     env.LEAKKIT_DETECTORS = names.join(',');
   }
+  let reports = ['console'];
   if (values.report !== undefined) {
-    if (values.report !== 'console' && !/^json:.+/.test(values.report)) {
-      throw usageError(`expected --report to be console or json:<file>, got \`${values.report}\``, 'watch');
+    reports = values.report.split(',').map((r) => r.trim());
+    const bad = reports.find((r) => r !== 'console' && r !== 'json' && r !== 'none' && !/^json:.+/.test(r));
+    if (bad !== undefined) {
+      throw usageError(`expected --report to list console, json or json:<file>, got \`${bad}\``, 'watch');
     }
-    env.LEAKKIT_REPORT = values.report;
   }
-  if (values['heap-snapshots']) env.LEAKKIT_HEAP_SNAPSHOTS = '1';
-
+  const heapSnapshots = values['heap-snapshots'];
+  if (heapSnapshots !== undefined) {
+    env.LEAKKIT_HEAP_SNAPSHOTS = choiceOption(
+      'watch',
+      'heap-snapshots',
+      heapSnapshots,
+      ['auto', 'on', 'off'],
+      'auto',
+    );
+  }
+  const failOn =
+    values['fail-on'] === undefined
+      ? undefined
+      : choiceOption('watch', 'fail-on', values['fail-on'], ['leak', 'warning'], 'leak');
+  if (values.baseline !== undefined && failOn === undefined) {
+    throw usageError("--baseline needs --fail-on: without it, watch exits with the program's code", 'watch');
+  }
+  const baseline = values.baseline === undefined ? undefined : await readBaseline(io, values.baseline);
   const preload = `--import=${registerUrl()}`;
+  // To judge the run, leakkit reads the monitor's final report from a JSON-lines file of its own.
+  let reportDir: string | undefined;
+  let reportFile: string | undefined;
+  if (failOn !== undefined) {
+    reportDir = await mkdtemp(join(tmpdir(), 'leakkit-watch-'));
+    reportFile = join(reportDir, 'report.jsonl');
+    reports = [...reports.filter((r) => r !== 'none'), `json:${reportFile}`];
+  }
+  if (values.report !== undefined || reportFile !== undefined) env.LEAKKIT_REPORT = reports.join(',');
+
   const [program, ...args] = command as [string, ...string[]];
   const isNode = program === process.execPath || /^node(\.exe)?$/i.test(basename(program));
   if (isNode) args.unshift(preload);
   else env.NODE_OPTIONS = env.NODE_OPTIONS ? `${env.NODE_OPTIONS} ${preload}` : preload;
 
+  try {
+    const code = await runChild(io, program, args, env);
+    if (failOn === undefined || reportFile === undefined || code !== 0) return code;
+    const accepted = new Set(baseline?.findings.map((f) => f.id));
+    const failing = (await finalFindings(reportFile)).filter(
+      (f) =>
+        !accepted.has(f.id) && (f.severity === 'leak' || (failOn === 'warning' && f.severity === 'warning')),
+    );
+    if (failing.length === 0) return code;
+    println(
+      io.stderr,
+      `leakkit watch: ${failing.length} ${baseline === undefined ? '' : 'new '}finding${failing.length === 1 ? '' : 's'} of severity ${failOn} or worse (exit code 1):`,
+      ...failing.map((f) => `  ${f.severity}  ${f.title}  (${f.id})`),
+    );
+    return exitCodes.leaks;
+  } finally {
+    if (reportDir !== undefined) await rm(reportDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The findings of the last `report` event of each process that wrote to the JSON-lines file (with
+ * NODE_OPTIONS, every Node process the command starts reports). A program that ended before the
+ * monitor's first tick wrote none: no findings.
+ */
+async function finalFindings(file: string): Promise<Finding[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const last = new Map<number, Finding[]>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const event = JSON.parse(line) as { event?: string; pid?: number; report?: { findings?: Finding[] } };
+      if (event.event === 'report' && Array.isArray(event.report?.findings)) {
+        last.set(event.pid ?? 0, event.report.findings);
+      }
+    } catch {
+      // A line cut short by a process killed mid-write: the others still count.
+    }
+  }
+  return [...last.values()].flat();
+}
+
+function runChild(io: Io, program: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let child: ChildProcess;
     try {

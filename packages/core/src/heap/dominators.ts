@@ -56,8 +56,7 @@ export interface Dominators {
 
 /**
  * Marks, per edge, whether it keeps its target alive for dominator purposes: 1 retains, 0 does
- * not (weak edges, shortcuts not from the root, the table side of a WeakMap entry). One byte per
- * edge, computed once so the hot loops read a byte instead of re-deciding.
+ * not (weak edges, shortcuts not from the root, the table side of a WeakMap entry).
  *
  * @param data - A parsed heap graph.
  * @param indexOf - The node index of a V8 object id, or -1 (`graph.nodeIndexOf`): finds WeakMap
@@ -71,46 +70,73 @@ export interface Dominators {
  * ```
  */
 export function retainingEdgeMask(data: HeapGraphData, indexOf?: (id: number) => number): Uint8Array {
-  const { edgeCount, firstEdge, edgeType, rootIndex } = data;
+  const { nodeCount, edgeCount, firstEdge, edgeType } = data;
+  const rule = retainRule(data, indexOf);
   const mask = new Uint8Array(edgeCount);
-  // Per edge type: whether it retains, taking internal edges to retain (the exceptions follow).
-  const retains = new Uint8Array(256).fill(1);
-  const types = data.edgeTypeNames;
-  let shortcut = -1;
-  let internal = -1;
-  for (let t = 0; t < types.length && t < 256; t++) {
-    const name = types[t];
-    if (name === WEAK_EDGE_TYPE) retains[t] = 0;
-    else if (name === 'shortcut') {
-      retains[t] = 0;
-      shortcut = t;
-    } else if (name === 'internal') internal = t;
+  const byType = rule.byType;
+  for (let e = 0; e < edgeCount; e++) mask[e] = byType[edgeType[e]!]!;
+  for (let n = 0; n < nodeCount; n++) {
+    if (rule.special[n] === 0) continue;
+    for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e++) mask[e] = retainsAt(rule, edgeType, n, e) ? 1 : 0;
   }
-  maskByType(mask, edgeType, retains);
-  // Shortcuts retain when they leave the root.
-  for (let e = firstEdge[rootIndex]!; e < firstEdge[rootIndex + 1]!; e++) {
-    if (edgeType[e] === shortcut) mask[e] = 1;
-  }
-  if (internal >= 0) unmaskWeakMapTableEdges(data, mask, internal, indexOf);
   return mask;
 }
 
-/** One flat pass: the mask as the edge types alone give it. */
-function maskByType(mask: Uint8Array, edgeType: Uint8Array, retains: Uint8Array): void {
-  const n = mask.length;
-  for (let e = 0; e < n; e++) mask[e] = retains[edgeType[e]!]!;
+/**
+ * Which edges retain, decided without a byte per edge: by edge type alone, except at a few
+ * "special" nodes (the root, whose shortcuts retain, and WeakMap tables, whose entry edges do
+ * not), where {@link retainsAt} decides edge by edge.
+ */
+interface RetainRule {
+  /** Per edge type: 1 when an edge of that type retains (away from special nodes). */
+  readonly byType: Uint8Array;
+  /** Per edge type: 1 when an edge of that type leaving the root retains. */
+  readonly fromRoot: Uint8Array;
+  /** Per node: 1 when its edges need {@link retainsAt}. */
+  readonly special: Uint8Array;
+  readonly rootIndex: number;
+  /** Edges that do not retain although their type does: the table side of WeakMap entries. */
+  readonly except: Set<number>;
+}
+
+function retainRule(data: HeapGraphData, indexOf: ((id: number) => number) | undefined): RetainRule {
+  const { nodeCount, rootIndex } = data;
+  const byType = new Uint8Array(256).fill(1);
+  const fromRoot = new Uint8Array(256).fill(1);
+  const types = data.edgeTypeNames;
+  let internal = -1;
+  for (let t = 0; t < types.length && t < 256; t++) {
+    const name = types[t];
+    if (name === WEAK_EDGE_TYPE) byType[t] = fromRoot[t] = 0;
+    // Shortcuts retain only when they leave the root.
+    else if (name === 'shortcut') byType[t] = 0;
+    else if (name === 'internal') internal = t;
+  }
+  const special = new Uint8Array(nodeCount);
+  if (nodeCount > 0) special[rootIndex] = 1;
+  const except = new Set<number>();
+  if (internal >= 0) weakMapTableEdges(data, internal, indexOf, special, except);
+  return { byType, fromRoot, special, rootIndex, except };
+}
+
+/** Whether edge `e`, which leaves node `n`, retains: the rule's answer for any node. */
+function retainsAt(rule: RetainRule, edgeType: Uint8Array, n: number, e: number): boolean {
+  if (rule.except.has(e)) return false;
+  return (n === rule.rootIndex ? rule.fromRoot : rule.byType)[edgeType[e]!] === 1;
 }
 
 /**
  * The table side of every WeakMap entry: an internal edge whose name says "… pair in WeakMap (table
  * @id)" and that leaves the node with that id. The names are found in the string table (a WeakMap
- * entry's names are its own strings), then only the tables' edges are looked at.
+ * entry's names are its own strings), then only the tables' edges are looked at. Adds the edges to
+ * `except` and marks their tables `special`.
  */
-function unmaskWeakMapTableEdges(
+function weakMapTableEdges(
   data: HeapGraphData,
-  mask: Uint8Array,
   internal: number,
   indexOf: ((id: number) => number) | undefined,
+  special: Uint8Array,
+  except: Set<number>,
 ): void {
   const { nodeCount, firstEdge, edgeType, edgeNameOrIndex, nodeId, strings } = data;
   const { bytes, offsets, count } = strings;
@@ -130,17 +156,20 @@ function unmaskWeakMapTableEdges(
     tables.add(table);
   }
   if (tableOf.size === 0) return;
-  const unmask = (n: number) => {
+  const visit = (n: number) => {
     const id = nodeId[n]!;
     const end = firstEdge[n + 1]!;
     for (let e = firstEdge[n]!; e < end; e++) {
-      if (edgeType[e] === internal && tableOf.get(edgeNameOrIndex[e]!) === id) mask[e] = 0;
+      if (edgeType[e] === internal && tableOf.get(edgeNameOrIndex[e]!) === id) {
+        except.add(e);
+        special[n] = 1;
+      }
     }
   };
   if (indexOf !== undefined) {
     for (const id of tables) {
       const n = indexOf(id);
-      if (n >= 0) unmask(n);
+      if (n >= 0) visit(n);
     }
     return;
   }
@@ -150,7 +179,7 @@ function unmaskWeakMapTableEdges(
   for (const id of tables) filter[(id >>> 4) & 0x1fff]! |= 1 << ((id >>> 1) & 7);
   for (let n = 0; n < nodeCount; n++) {
     const id = nodeId[n]!;
-    if ((filter[(id >>> 4) & 0x1fff]! & (1 << ((id >>> 1) & 7))) !== 0 && tables.has(id)) unmask(n);
+    if ((filter[(id >>> 4) & 0x1fff]! & (1 << ((id >>> 1) & 7))) !== 0 && tables.has(id)) visit(n);
   }
 }
 
@@ -193,8 +222,10 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  *
  * It does not need the graph's general reverse edges: the DFS counts, per node, its retaining
  * predecessors, and one more pass lays them out by preorder number (4 bytes per retaining edge
- * instead of 8 per edge, read sequentially later). Working memory: eight Uint32Arrays of
- * nodeCount, those predecessors and a one-byte edge mask; the result keeps two of the arrays.
+ * instead of 8 per edge, read sequentially later); only back and cross edges need one. Which edges
+ * retain is decided by edge type, with an exact check at the few nodes where the type is not enough
+ * (see `retainingEdgeMask`), so no byte per edge either. Working memory: seven Uint32Arrays of
+ * nodeCount, a byte per node and those predecessors; the result keeps five of the arrays' memory.
  *
  * See {@link Dominators} for which edges retain and how unreachable nodes are reported.
  *
@@ -245,12 +276,13 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
   let preds: Uint32Array;
   let pre: Uint32Array;
   {
-    const mask = retainingEdgeMask(data, indexOf);
+    const rule = retainRule(data, indexOf);
     pre = new Uint32Array(nodeCount);
     count = depthFirst(
+      data.edgeType,
       firstEdge,
       edgeTo,
-      mask,
+      rule,
       rootIndex,
       pre,
       vertex,
@@ -260,8 +292,7 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
       label,
       ancestor,
     );
-    preds = laterPredecessors(nodeCount, count, firstEdge, edgeTo, mask, pre, firstPred);
-    // The mask goes out of scope here: the collector may take it back before the next step.
+    preds = laterPredecessors(nodeCount, count, data.edgeType, firstEdge, edgeTo, rule, pre, firstPred);
   }
   ancestor.fill(0);
   // The compression stack of `semidominators` reuses `pre`, not needed any more.
@@ -291,9 +322,10 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
  * a predecessor for step 3 (`firstPred`). Returns the number of reached nodes.
  */
 function depthFirst(
+  edgeType: Uint8Array,
   firstEdge: Uint32Array,
   edgeTo: Uint32Array,
-  mask: Uint8Array,
+  rule: RetainRule,
   root: number,
   pre: Uint32Array,
   vertex: Uint32Array,
@@ -303,6 +335,7 @@ function depthFirst(
   stackNode: Uint32Array,
   stackEdge: Uint32Array,
 ): number {
+  const { byType, special } = rule;
   let top = 0;
   let count = 1;
   pre[root] = 1;
@@ -314,10 +347,11 @@ function depthFirst(
     const v = stackNode[top]!;
     const pv = pre[v]!;
     const end = firstEdge[v + 1]!;
+    const slow = special[v] === 1;
     let e = stackEdge[top]!;
     let w = -1;
     for (; e < end; e++) {
-      if (mask[e] === 0) continue;
+      if (slow ? !retainsAt(rule, edgeType, v, e) : byType[edgeType[e]!] === 0) continue;
       const to = edgeTo[e]!;
       const pt = pre[to]!;
       if (pt === 0) {
@@ -354,12 +388,14 @@ function depthFirst(
 function laterPredecessors(
   nodeCount: number,
   count: number,
+  edgeType: Uint8Array,
   firstEdge: Uint32Array,
   edgeTo: Uint32Array,
-  mask: Uint8Array,
+  rule: RetainRule,
   pre: Uint32Array,
   firstPred: Uint32Array,
 ): Uint32Array {
+  const { byType, special } = rule;
   let total = 0;
   for (let w = 1; w <= count; w++) {
     total += firstPred[w]!;
@@ -371,8 +407,9 @@ function laterPredecessors(
     const v = pre[n]!;
     if (v === 0) continue;
     const end = firstEdge[n + 1]!;
+    const slow = special[n] === 1;
     for (let e = firstEdge[n]!; e < end; e++) {
-      if (mask[e] === 0) continue;
+      if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
       const pt = pre[edgeTo[e]!]!;
       if (pt < v) preds[--firstPred[pt]!] = v;
     }

@@ -224,6 +224,11 @@ interface Search {
    */
   deferred: Uint32Array;
   deferredCount: number;
+  /**
+   * One bit per node: some edge to it is in `deferred` already. A later one could never be the
+   * first to reach it, so it is not listed (most skipped edges lead to a few shared hidden classes).
+   */
+  readonly deferredTo: Int32Array;
   deferredRoots: number[];
 }
 
@@ -273,6 +278,7 @@ function retainerTree(data: HeapGraphData): Uint32Array {
     digits: undefined,
     deferred: new Uint32Array(Math.max(1024, n >>> 2)),
     deferredCount: 0,
+    deferredTo: new Int32Array((n + 31) >>> 5),
     deferredRoots: [],
   };
   const { via, seen, queue } = s;
@@ -332,6 +338,7 @@ function drainClean(s: Search): void {
   const {
     via,
     seen,
+    deferredTo,
     queue,
     edgeClass,
     cleanTarget,
@@ -374,7 +381,10 @@ function drainClean(s: Search): void {
         seen[to >>> 5]! |= 1 << (to & 31);
         queue[tail++] = to;
       } else if (fromType === syntheticType) s.deferredRoots.push(e);
-      else defer(s, e);
+      else if ((deferredTo[to >>> 5]! & (1 << (to & 31))) === 0) {
+        deferredTo[to >>> 5]! |= 1 << (to & 31);
+        defer(s, e);
+      }
     }
   }
   s.head = head;

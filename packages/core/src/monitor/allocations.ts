@@ -32,6 +32,8 @@ export class AllocationTracker {
   #escalated = false;
   #baseline: Snapshot | undefined;
   #recent: Snapshot[] = [];
+  // The site named last time, so that sampling noise does not make the answer flip.
+  #site: string | undefined;
 
   constructor(samplingInterval: number, escalatedInterval: number) {
     this.samplingInterval = samplingInterval;
@@ -124,32 +126,56 @@ export class AllocationTracker {
   }
 
   /**
-   * The site whose live memory kept growing most recently: the latest snapshot against the one
-   * half-way back (or the baseline), so a site that allocated once after the baseline (an exporter's
-   * registry, a cache that filled) and then stopped does not outrank one that still grows.
+   * The site whose live memory keeps growing: among the lines that grew between the oldest recent
+   * snapshot (or the baseline) and the latest, the one that grew most, discounted when its size did
+   * not rise at every step. A site that allocated once after the baseline (an exporter's registry, a
+   * cache that filled) and then stopped does not outrank one that still grows, and sampling noise
+   * does not make the answer flip from tick to tick: the previous answer stays while it scores at
+   * least 60% of the best.
    */
   growingSite(): GrowingSite | undefined {
     const current = this.#recent[this.#recent.length - 1];
     const baseline = this.#baseline;
     if (current === undefined || baseline === undefined) return undefined;
-    const reference =
-      this.#recent.length >= 3 ? this.#recent[Math.floor((this.#recent.length - 1) / 2)]! : baseline;
-    let best: StatisticDiff | undefined;
+    const chain = this.#recent.length >= 2 ? this.#recent : [baseline, ...this.#recent];
+    const reference = chain[0]!;
+    const sizes = chain.map((s) => {
+      const m = new Map<string, number>();
+      for (const st of s.statistics('lineno')) {
+        const f = st.traceback[0];
+        if (f !== undefined) m.set(`${f.file}:${f.line}`, st.size);
+      }
+      return m;
+    });
+    let best: { key: string; score: number; diff: StatisticDiff } | undefined;
+    let previous: { key: string; score: number; diff: StatisticDiff } | undefined;
+    let considered = 0;
     for (const d of current.compareTo(reference, 'lineno')) {
       const top = d.traceback[0];
       if (top === undefined || top.line === 0 || d.sizeDiff <= 0) continue;
-      best = d;
-      break;
+      if (++considered > 10) break;
+      const key = `${top.file}:${top.line}`;
+      let rising = 0;
+      for (let i = 1; i < sizes.length; i++)
+        if ((sizes[i]!.get(key) ?? 0) >= (sizes[i - 1]!.get(key) ?? 0)) rising++;
+      const steady = sizes.length > 1 ? rising / (sizes.length - 1) : 1;
+      const score = d.sizeDiff * steady * steady;
+      const entry = { key, score, diff: d };
+      if (best === undefined || score > best.score) best = entry;
+      if (key === this.#site) previous = entry;
     }
-    if (best === undefined) return undefined;
-    const top = best.traceback[0]!;
+    const chosen =
+      previous !== undefined && best !== undefined && previous.score >= 0.6 * best.score ? previous : best;
+    if (chosen === undefined) return undefined;
+    this.#site = chosen.key;
+    const top = chosen.diff.traceback[0]!;
     const sinceBaseline = current
       .compareTo(baseline, 'lineno')
       .find((d) => d.traceback[0]?.file === top.file && d.traceback[0]?.line === top.line);
     return {
       site: { file: top.file, line: top.line },
-      diff: sinceBaseline ?? best,
-      recent: best.sizeDiff,
+      diff: sinceBaseline ?? chosen.diff,
+      recent: chosen.diff.sizeDiff,
     };
   }
 }

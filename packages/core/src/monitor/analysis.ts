@@ -68,8 +68,9 @@ function pearson(xs: number[], ys: number[]): number {
 }
 
 /**
- * Which routes explain the heap's growth over `[from, to)` of the history: the intervals between
- * consecutive heap-after-GC readings, regressed on the requests each route served in them.
+ * Which routes explain the heap's growth over `[from, to)` of the history: the heap-after-GC readings
+ * regressed on the requests each route had served by then (see `regressGrowth`). Routes with under
+ * 5% of the requests are summed into one column: a rarely hit route cannot be told apart from noise.
  * Exported for the tests. @internal
  */
 export function attributeRoutes(
@@ -78,6 +79,7 @@ export function attributeRoutes(
   routes: { route: string; counts: Float64Array }[],
   from: number,
   to: number,
+  totalGrowth?: number,
 ): RouteAttribution[] {
   const at: number[] = [];
   for (let i = from; i < to; i++) if (Number.isFinite(heap[i]!)) at.push(i);
@@ -90,26 +92,27 @@ export function attributeRoutes(
     .filter((r) => r.requests > 0)
     .sort((a, b) => b.requests - a.requests);
   if (ranked.length === 0) return [];
-  const own = ranked.slice(0, MAX_ROUTE_COLUMNS);
-  const rest = ranked.slice(MAX_ROUTE_COLUMNS);
-  const n = at.length - 1;
+  const total = ranked.reduce((sum, r) => sum + r.requests, 0);
+  const own = ranked.filter((r, i) => i < MAX_ROUTE_COLUMNS && r.requests >= 0.05 * total);
+  const rest = ranked.filter((r) => !own.includes(r));
+  const n = at.length;
   const y = new Float64Array(n);
-  const dt = new Float64Array(n);
+  const t = new Float64Array(n);
   const cols = own.map(() => new Float64Array(n));
   const other = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const i = at[k]!;
-    const j = at[k + 1]!;
-    y[k] = heap[j]! - heap[i]!;
-    dt[k] = times[j]! - times[i]!;
+    y[k] = heap[i]!;
+    t[k] = times[i]! - times[first]!;
     own.forEach((r, c) => {
-      cols[c]![k] = value(r.counts, j) - value(r.counts, i);
+      cols[c]![k] = value(r.counts, i) - value(r.counts, first);
     });
-    for (const r of rest) other[k]! += value(r.counts, j) - value(r.counts, i);
+    for (const r of rest) other[k]! += value(r.counts, i) - value(r.counts, first);
   }
   const columns = rest.length > 0 ? [...cols, other] : cols;
-  const fit = regressGrowth(y, columns, dt);
-  const growth = heap[last]! - heap[first]!;
+  const fit = regressGrowth(y, columns, t);
+  // The trend's robust rise over the window when given: the end points alone are noisy.
+  const growth = totalGrowth ?? heap[last]! - heap[first]!;
   const out: RouteAttribution[] = own.map((r, c) => {
     const perRequest = fit?.perRequest[c] ?? Number.NaN;
     return {
@@ -120,6 +123,15 @@ export function attributeRoutes(
       share: growth > 0 && Number.isFinite(perRequest) ? Math.min(1, (perRequest * r.requests) / growth) : 0,
     };
   });
+  for (const r of rest) {
+    out.push({
+      route: r.route,
+      requests: r.requests,
+      bytesPerRequest: Number.NaN,
+      stderr: Number.POSITIVE_INFINITY,
+      share: 0,
+    });
+  }
   return out.sort((a, b) => b.share - a.share || b.requests - a.requests);
 }
 
@@ -145,7 +157,13 @@ export function analyse(
     const counts = history.series(name);
     if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
   }
-  const attributed = attributeRoutes(times, heap, routes, from, to);
+  let span = 0;
+  for (let i = from, lo = Number.NaN; i < to; i++) {
+    if (!Number.isFinite(heap[i]!)) continue;
+    if (Number.isNaN(lo)) lo = times[i]!;
+    span = times[i]! - lo;
+  }
+  const attributed = attributeRoutes(times, heap, routes, from, to, trend.slope * span);
   const explaining = attributed.filter(
     (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 2 * r.stderr,
   );

@@ -166,7 +166,10 @@ export class HeapCaptures {
     this.#nearLimitDone = true;
     const reason = this.unsafe(true, cgroupLimit);
     if (reason !== undefined) return { skipped: reason };
-    const file = join(dir, `leakkit-${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.heapsnapshot`);
+    const file = join(
+      dir,
+      `leakkit-${process.pid}-${new Date().toISOString().replace(/[:.]/g, '-')}.heapsnapshot`,
+    );
     await this.abort();
     // Written, not parsed: near the limit the parsed graph's memory is what must not be spent.
     writeHeapSnapshot(file);

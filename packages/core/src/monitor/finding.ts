@@ -91,7 +91,9 @@ export function genericFindings(e: GenericEvidence): Finding[] {
     advice =
       `The objects allocated at ${e.site.site.file}:${e.site.site.line} are kept: find what holds them ` +
       '(a collection appended per request, a listener, a closure). To name it, let the monitor take heap snapshots' +
-      (e.captureSkip !== undefined ? ` (skipped: ${e.captureSkip}; heapSnapshots: 'on' or a larger maxPause)` : '') +
+      (e.captureSkip !== undefined
+        ? ` (skipped: ${e.captureSkip}; heapSnapshots: 'on' or a larger maxPause)`
+        : '') +
       '.';
   } else {
     // A finding names what grows (a path or a site); the trend alone is in the report and samples.
@@ -156,7 +158,10 @@ export function genericFindings(e: GenericEvidence): Finding[] {
       severity: 'warning',
       title: `\`${g.path}\` keeps growing: +${unitOf(g, g.countPerStep)} per capture`,
       path: g.path,
-      growth: { bytes: g.bytes[g.bytes.length - 1] ?? 0, ...(g.unit === 'entries' ? { count: g.counts[g.counts.length - 1] ?? 0 } : {}) },
+      growth: {
+        bytes: g.bytes[g.bytes.length - 1] ?? 0,
+        ...(g.unit === 'entries' ? { count: g.counts[g.counts.length - 1] ?? 0 } : {}),
+      },
       confidence: Math.min(0.9, 0.5 + g.share / 2),
       advice: adviceFor(g),
       evidence: { kind: g.kind, name: g.name, countPerStep: g.countPerStep, share: g.share },

@@ -77,8 +77,11 @@ export class GcWatcher {
   #rotation: ReturnType<typeof setInterval> | undefined;
   #majors = 0;
   #afterGC = Number.NaN;
-  // Measured cost of a major GC in ms per MB of heap after it: the worst of the recent ones.
-  #msPerMB = 0;
+  // The heap after the latest major GC seen, for the next estimate.
+  #lastAfterGC = Number.NaN;
+  // Measured costs of recent major GCs, ms per MB of heap after them (a ring; median used).
+  readonly #costs = new Float64Array(8);
+  #costCount = 0;
 
   /** Starts watching; idempotent. */
   start(rotateEvery: number): void {
@@ -102,9 +105,20 @@ export class GcWatcher {
     }
   }
 
-  /** Expected pause of a full GC of the heap now, in ms (a first guess of 2 ms per MB before any was seen). */
+  /**
+   * Expected pause of a full GC, in ms: the median measured cost per MB of the recent major GCs (a
+   * first guess of 2 ms per MB before any was seen) times the live heap (the latest heap after GC,
+   * or `heapUsed` before there is one): marking costs in proportion to what survives.
+   */
   expectedPause(heapUsed: number): number {
-    return (this.#msPerMB > 0 ? this.#msPerMB : 2) * (heapUsed / 2 ** 20);
+    const n = Math.min(this.#costCount, this.#costs.length);
+    let perMB = 2;
+    if (n > 0) {
+      const recent = Array.from(this.#costs.subarray(0, n)).sort((a, b) => a - b);
+      perMB = recent[n >> 1]!;
+    }
+    const live = Number.isFinite(this.#lastAfterGC) ? this.#lastAfterGC : heapUsed;
+    return perMB * (live / 2 ** 20);
   }
 
   /**
@@ -137,9 +151,9 @@ export class GcWatcher {
   }
 
   #learn(ms: number, bytes: number): void {
-    const perMB = ms / Math.max(1, bytes / 2 ** 20);
-    // Decay slowly towards cheaper collections, follow dearer ones at once: the estimate guards a budget.
-    this.#msPerMB = this.#msPerMB === 0 ? perMB : Math.max(perMB, this.#msPerMB * 0.8 + perMB * 0.2);
+    this.#lastAfterGC = bytes;
+    this.#costs[this.#costCount % this.#costs.length] = ms / Math.max(1, bytes / 2 ** 20);
+    this.#costCount++;
   }
 
   #rotate(): void {
@@ -160,7 +174,9 @@ export class GcWatcher {
       if (entry.gcType !== 'MarkSweepCompact') continue;
       this.#majors++;
       this.#afterGC = ownedBytes(entry.afterGC.heapSpaceStatistics);
-      this.#learn(entry.cost / 1000, this.#afterGC);
+      // Not its cost: V8's own major GCs mark incrementally, so their pause says little about a full
+      // collection's.
+      this.#lastAfterGC = this.#afterGC;
     }
   }
 }

@@ -53,9 +53,10 @@ export interface Monitor extends EventEmitter<MonitorEvents> {
    * Stops: the final report goes to every reporter (synchronously, before the first `await`), then
    * everything the monitor installed is released: timers, the GC profiler, the diagnostics_channel
    * subscriptions, allocation tracing it started, detectors' hooks. Idempotent.
+   * @param options - `report: false` to stop without sending the final report.
    * @returns the final report.
    */
-  stop(): Promise<MonitorReport>;
+  stop(options?: { report?: boolean }): Promise<MonitorReport>;
   /** The report now: gauges, trend and forecast, routes, top allocation lines, captures, findings. */
   report(): MonitorReport;
   /** Runs one tick now (gauges, escalation, detectors) and returns its sample. */
@@ -91,7 +92,7 @@ function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
 }
 
 function sizeOf(what: WatchedCollection): () => number {
-  if (typeof what === 'function') return what;
+  if (typeof what === 'function') return what as () => number;
   // Weakly: following a collection must not keep it (or what it holds) alive.
   const ref = new WeakRef(what as object);
   return () => {
@@ -156,7 +157,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       maxGauges: 256,
       onError: (error) => this.#fail(`gauge:${error.message}`, error),
     });
-    this.#routes = options.routes ? new RouteCounter(options.routes.maxRoutes, options.routes.resolve) : undefined;
+    this.#routes = options.routes
+      ? new RouteCounter(options.routes.maxRoutes, options.routes.resolve)
+      : undefined;
     this.#allocs = options.tracing
       ? new AllocationTracker(options.tracing.samplingInterval, options.tracing.escalatedInterval)
       : undefined;
@@ -177,7 +180,10 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#needs = evidenceNeeded(this.#detectors);
     this.#heapDetectors = new Set(options.detectors.filter((d) => d.needs?.heapGraphs).map((d) => d.name));
     this.#store.on('finding', (f) => this.#emitFinding(f, 'new'));
-    this.#store.on('escalate', (f) => this.#emitFinding(f, 'escalated'));
+    // Only a real rise: the store also signals a streak that would lift a finding past `leak`.
+    this.#store.on('escalate', (f, from) => {
+      if (from !== f.severity) this.#emitFinding(f, 'escalated');
+    });
     this.#store.on('resolve', (f) => {
       this.#safeEmit('resolve', f);
       this.#callReporters('onResolve', f);
@@ -285,7 +291,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const time = Date.now();
     this.#ticks++;
     const mem = process.memoryUsage();
-    const budget = this.#o.collectGarbage ? Math.min(this.#o.maxPause, 0.02 * this.#o.interval) : 0;
+    const budget = this.#o.collectGarbage ? Math.min(this.#o.maxPause, 0.05 * this.#o.interval) : 0;
     let gc = { majors: 0, afterGC: Number.NaN, collected: false };
     try {
       gc = this.#gc.read(this.#running ? budget : 0, mem.heapUsed);
@@ -315,9 +321,13 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       activeTimers: handles.Timeout ?? 0,
     };
     for (const type in handles) values[`handles:${type}`] = handles[type]!;
+    const routes: Record<string, number> = {};
     if (this.#routes !== undefined) {
       values[GAUGE.requests] = this.#routes.total;
-      for (const { route, count } of this.#routes.counts()) values[`${GAUGE.routePrefix}${route}`] = count;
+      for (const { route, count } of this.#routes.counts()) {
+        values[`${GAUGE.routePrefix}${route}`] = count;
+        routes[route] = count;
+      }
     }
     this.#history.record(time, values);
 
@@ -346,6 +356,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       perfEntries: perf,
       handles,
       requests: this.#routes?.total ?? 0,
+      routes,
       majorGCs: gc.majors,
       level: this.#level,
     };
@@ -407,7 +418,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       const reason = this.#captures.unsafe(forced || policy === 'on', this.#limits.cgroup);
       if (reason !== undefined) {
         this.#captures.skip(reason);
-        this.#fail(`capture:${reason.replace(/[\d.]+/g, '#')}`, undefined, `Skipped a heap capture: ${reason}`);
+        this.#fail(
+          `capture:${reason.replace(/[\d.]+/g, '#')}`,
+          undefined,
+          `Skipped a heap capture: ${reason}`,
+        );
         if (this.#captures.inProgress) await this.#captures.abort();
         // Try again later, not at every tick: the conditions rarely change from one tick to the next.
         this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
@@ -428,7 +443,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         }
       }
     }
-    this.#level = this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
+    this.#level =
+      this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
     const site = allocs?.growingSite();
     this.#generic = {
       analysis: this.#analysis,
@@ -458,7 +474,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     if (heap !== undefined) init.heap = heap;
     const ctx: DetectorContext = createDetectorContext(init);
     // A detector whose earlier check still hangs sits this tick out: its late result is ignored anyway.
-    const list = this.#detectors.filter((d) => !this.#pendingDetectors.has(d.name)).map((d) => this.#guard(d));
+    const list = this.#detectors
+      .filter((d) => !this.#pendingDetectors.has(d.name))
+      .map((d) => this.#guard(d));
     const failed = new Set<string>();
     const run = await runDetectors(list, ctx, {
       timeout: this.#o.timeout,
@@ -518,7 +536,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     for (const f of findings) {
       if (f.detector === GENERIC) {
         const byPath = f.path !== undefined && subjects.has(`path:${f.path}`);
-        const bySite = f.path === undefined && f.site !== undefined && subjects.has(`site:${f.site.file}:${f.site.line}`);
+        const bySite =
+          f.path === undefined && f.site !== undefined && subjects.has(`site:${f.site.file}:${f.site.line}`);
         if (byPath || bySite) continue;
       }
       out.push(this.#enrich(f));
@@ -537,10 +556,14 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       : false;
     const samePath = f.path !== undefined && top !== undefined && f.path === top.path;
     const sameSite =
-      f.site !== undefined && g.site !== undefined && f.site.file === g.site.site.file && f.site.line === g.site.site.line;
+      f.site !== undefined &&
+      g.site !== undefined &&
+      f.site.file === g.site.site.file &&
+      f.site.line === g.site.site.line;
     if (!absorbed && !samePath && !sameSite) return f;
     const route = g.analysis.explaining.find((r) => r.share >= 0.5);
-    if ((f.route !== undefined || route === undefined) && (f.site !== undefined || g.site === undefined)) return f;
+    if ((f.route !== undefined || route === undefined) && (f.site !== undefined || g.site === undefined))
+      return f;
     const out: Finding = { ...f };
     if (out.route === undefined && route !== undefined) {
       out.route = route.route;
@@ -614,9 +637,10 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       }));
   }
 
-  stop(): Promise<MonitorReport> {
+  stop(options: { report?: boolean } = {}): Promise<MonitorReport> {
     if (this.#stopping !== undefined) return this.#stopping;
     const wasRunning = this.#running;
+    const send = wasRunning && options?.report !== false;
     this.#running = false;
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -624,7 +648,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     // Everything up to the reporters' calls is synchronous, so that a stop() from an 'exit' handler
     // still gets the report out through reporters that write synchronously.
     const report = this.report();
-    const reported = wasRunning ? this.#callReporters('onReport', report) : Promise.resolve();
+    const reported = send ? this.#callReporters('onReport', report) : Promise.resolve();
     const stopped = wasRunning ? this.#callReporters('onStop') : Promise.resolve();
     if (this.#signalHandler !== undefined && this.#o.captureSignal !== undefined) {
       process.off(this.#o.captureSignal, this.#signalHandler);
@@ -687,7 +711,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         const reason =
           cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : describeValue(cause)}`;
         e = new LeakkitError(
-          kind.startsWith('capture') || kind.startsWith('near-limit') ? 'ERR_LEAKKIT_CAPTURE_SKIPPED' : 'ERR_LEAKKIT_MONITOR',
+          kind.startsWith('capture') || kind.startsWith('near-limit')
+            ? 'ERR_LEAKKIT_CAPTURE_SKIPPED'
+            : 'ERR_LEAKKIT_MONITOR',
           `${message ?? `Monitor ${kind} failed`}${reason}`,
           cause === undefined ? {} : { cause },
         );

@@ -96,7 +96,7 @@ export interface MonitorOptions {
   watch?: Record<string, WatchedCollection>;
   /**
    * Run a full garbage collection at a tick where V8 ran none (small heaps go minutes without one),
-   * when its expected pause is under 2% of the interval and under `maxPause`, so the heap-after-GC
+   * when its expected pause is under 5% of the interval and under `maxPause`, so the heap-after-GC
    * gauge keeps a value per tick. `false` waits for V8's own collections.
    * @defaultValue true
    */

@@ -2,11 +2,13 @@
  * Robust non-negative regression of heap growth on per-route request counts: which route explains
  * the growth, and how many bytes the heap keeps per request of it.
  *
- * Model, per interval between two heap-after-GC readings: `Δheap = Σ β_r · Δrequests_r + γ · Δt + ε`,
- * β ≥ 0 and γ ≥ 0 (growth that follows time, not requests, goes to γ). ε is heavy-tailed (a GC a bit
- * earlier or later moves a reading by what was allocated meanwhile), so the fit is iteratively
- * reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals). Negative
- * coefficients leave the active set one at a time, the most negative first.
+ * Model, per heap-after-GC reading: `heap = α + Σ β_r · requests_r + γ · t + ε`, with the requests
+ * each route served and the time since the window began, β ≥ 0 and γ ≥ 0 (growth that follows time,
+ * not requests, goes to γ). Levels, not differences: the noise of a reading (garbage that was still
+ * in flight when the collection ran) does not accumulate, so differencing would only double it.
+ * What tells routes apart is that their traffic mix varies over time. ε is heavy-tailed, so the fit
+ * is iteratively reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals).
+ * Negative coefficients leave the active set one at a time, the most negative first.
  */
 
 /** The fit: one coefficient per column, in the columns' units. */
@@ -19,7 +21,7 @@ export interface GrowthRegression {
   perMs: number;
   /** Standard error of `perMs`. */
   perMsStderr: number;
-  /** Intervals used. */
+  /** Readings used. */
   n: number;
   /** Robust scale of the residuals, bytes. */
   scale: number;
@@ -38,7 +40,11 @@ function medianOf(values: Float64Array): number {
  * Solves `A x = b` for a small symmetric positive (semi)definite `A` (row-major, k × k) by Gaussian
  * elimination with partial pivoting; returns null when singular. Also returns the inverse's diagonal.
  */
-function solve(a: Float64Array, b: Float64Array, k: number): { x: Float64Array; invDiag: Float64Array } | null {
+function solve(
+  a: Float64Array,
+  b: Float64Array,
+  k: number,
+): { x: Float64Array; invDiag: Float64Array } | null {
   // Augment with the identity to get the inverse's diagonal in the same pass.
   const w = k + 1 + k;
   const m = new Float64Array(k * w);
@@ -49,7 +55,8 @@ function solve(a: Float64Array, b: Float64Array, k: number): { x: Float64Array; 
   }
   for (let col = 0; col < k; col++) {
     let pivot = col;
-    for (let r = col + 1; r < k; r++) if (Math.abs(m[r * w + col]!) > Math.abs(m[pivot * w + col]!)) pivot = r;
+    for (let r = col + 1; r < k; r++)
+      if (Math.abs(m[r * w + col]!) > Math.abs(m[pivot * w + col]!)) pivot = r;
     const p = m[pivot * w + col]!;
     if (!(Math.abs(p) > 1e-12)) return null;
     if (pivot !== col) {
@@ -85,6 +92,7 @@ function fitNonNegative(
   cols: Float64Array[],
   weights: Float64Array,
   usable: boolean[],
+  free: boolean[],
 ): { coef: Float64Array; invDiag: Float64Array; active: boolean[] } {
   const p = cols.length;
   const n = y.length;
@@ -115,14 +123,17 @@ function fitNonNegative(
     }
     const solved = solve(a, b, k);
     if (solved === null) {
-      // Collinear columns: drop the last active one (the time column, or the smallest route) and retry.
-      active[idx[k - 1]!] = false;
+      // Collinear columns: drop the last constrained one (the time column, or the smallest route).
+      let drop = -1;
+      for (let u = k - 1; u >= 0 && drop === -1; u--) if (!free[idx[u]!]) drop = idx[u]!;
+      if (drop === -1) return { coef, invDiag, active };
+      active[drop] = false;
       continue;
     }
     let worst = -1;
     let worstValue = 0;
     for (let u = 0; u < k; u++) {
-      if (solved.x[u]! < worstValue) {
+      if (!free[idx[u]!] && solved.x[u]! < worstValue) {
         worstValue = solved.x[u]!;
         worst = idx[u]!;
       }
@@ -140,41 +151,53 @@ function fitNonNegative(
 }
 
 /**
- * Fits `y ≈ Σ β_r · routes[r] + γ · dt` robustly with β, γ ≥ 0.
+ * Fits `y ≈ α + Σ β_r · routes[r] + γ · t` robustly with β, γ ≥ 0 (α free).
  *
- * @param y - heap growth per interval, bytes.
- * @param routes - requests per interval, one array per route (same length as `y`).
- * @param dt - interval lengths in ms; omit to fit on requests only.
- * @returns coefficients and standard errors, or undefined with too few intervals (fewer than columns + 2).
+ * @param y - heap after GC per reading, bytes.
+ * @param routes - cumulative requests per reading, one array per route (same length as `y`).
+ * @param t - time of each reading in ms; omit to fit on requests only.
+ * @returns coefficients and standard errors, or undefined with too few readings (fewer than columns + 3).
  */
 export function regressGrowth(
   y: ArrayLike<number>,
   routes: readonly ArrayLike<number>[],
-  dt?: ArrayLike<number>,
+  t?: ArrayLike<number>,
 ): GrowthRegression | undefined {
   const n = y.length;
-  const raw: ArrayLike<number>[] = dt === undefined ? [...routes] : [...routes, dt];
+  const ones = new Float64Array(n).fill(1);
+  const raw: ArrayLike<number>[] = t === undefined ? [ones, ...routes] : [ones, ...routes, t];
   const p = raw.length;
-  if (p === 0 || n < p + 2) return undefined;
-  // Scale every column to unit RMS: counts (thousands) and ms (tens of thousands) then sit in one range.
+  if (routes.length === 0 || n < p + 2) return undefined;
+  // Centre the regressors (the intercept takes the mean) and scale them to unit RMS: counts
+  // (thousands) and ms (tens of thousands) then sit in one range and the normal equations stay sound.
   const scales = new Float64Array(p);
   const cols: Float64Array[] = [];
   const usable: boolean[] = [];
+  const free: boolean[] = [];
   for (let j = 0; j < p; j++) {
     const c = raw[j]!;
+    const col = new Float64Array(n);
+    let mean = 0;
+    if (j > 0) {
+      for (let i = 0; i < n; i++) mean += c[i]!;
+      mean /= n;
+    }
     let ss = 0;
-    for (let i = 0; i < n; i++) ss += c[i]! * c[i]!;
+    for (let i = 0; i < n; i++) {
+      col[i] = c[i]! - mean;
+      ss += col[i]! * col[i]!;
+    }
     const rms = Math.sqrt(ss / n);
     scales[j] = rms > 0 ? rms : 1;
     usable.push(rms > 0);
-    const col = new Float64Array(n);
-    for (let i = 0; i < n; i++) col[i] = c[i]! / scales[j]!;
+    free.push(j === 0);
+    for (let i = 0; i < n; i++) col[i]! /= scales[j]!;
     cols.push(col);
   }
   const ys = Float64Array.from(y as ArrayLike<number>);
   const weights = new Float64Array(n).fill(1);
   const residuals = new Float64Array(n);
-  let fit = fitNonNegative(ys, cols, weights, usable);
+  let fit = fitNonNegative(ys, cols, weights, usable, free);
   let scale = 0;
   for (let iter = 0; iter < ITERATIONS; iter++) {
     for (let i = 0; i < n; i++) {
@@ -189,7 +212,7 @@ export function regressGrowth(
       const r = Math.abs(residuals[i]!) / scale;
       weights[i] = r <= HUBER ? 1 : HUBER / r;
     }
-    fit = fitNonNegative(ys, cols, weights, usable);
+    fit = fitNonNegative(ys, cols, weights, usable, free);
   }
   // Residual variance with the final weights, on the active columns' degrees of freedom.
   let k = 0;
@@ -211,10 +234,10 @@ export function regressGrowth(
   );
   const routeCount = routes.length;
   return {
-    perRequest: coef.slice(0, routeCount),
-    stderr: se.slice(0, routeCount),
-    perMs: dt === undefined ? 0 : coef[routeCount]!,
-    perMsStderr: dt === undefined ? 0 : se[routeCount]!,
+    perRequest: coef.slice(1, 1 + routeCount),
+    stderr: se.slice(1, 1 + routeCount),
+    perMs: t === undefined ? 0 : coef[1 + routeCount]!,
+    perMsStderr: t === undefined ? 0 : se[1 + routeCount]!,
     n,
     scale,
   };

@@ -46,7 +46,8 @@ export interface JsonReporterOptions {
 export function jsonReporter(options: JsonReporterOptions = {}): Reporter {
   if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options);
   const { file, stream, samples = false } = options;
-  if (file !== undefined && (typeof file !== 'string' || file === '')) throw invalidOption('file', 'a file path', file);
+  if (file !== undefined && (typeof file !== 'string' || file === ''))
+    throw invalidOption('file', 'a file path', file);
   if (stream !== undefined && (stream === null || typeof stream.write !== 'function')) {
     throw invalidOption('stream', 'an object with a write(text) method', stream);
   }

@@ -59,6 +59,8 @@ export interface MonitorSample {
   handles: Record<string, number>;
   /** HTTP requests counted since the monitor started, all routes. */
   requests: number;
+  /** Requests counted since the monitor started, per route (`'GET /users/:id': 1234`). */
+  routes: Record<string, number>;
   /** Major garbage collections since the previous tick (V8's own, not the monitor's). */
   majorGCs: number;
   /** The evidence level after this tick. */

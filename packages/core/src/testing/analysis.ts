@@ -16,7 +16,7 @@
 import type { HeapGraphData } from '../heap/data.js';
 import { nodesSortedById } from '../heap/diff.js';
 import type { HeapGraph } from '../heap/graph.js';
-import { nodeKind, vocabulary } from '../heap/names.js';
+import { displayFile, findEdge, functionLocation, isIdentifier, nodeKind, vocabulary } from '../heap/names.js';
 import type { RetainingPath } from '../heap/paths.js';
 import { pathToIndex } from '../heap/paths.js';
 import { isOwn } from '../tracing/source.js';
@@ -52,6 +52,11 @@ export interface SurvivorGroup {
   sites: SiteCount[];
   /** Node indices of a few survivors (for detectors and debugging). */
   sample: number[];
+  /**
+   * Where the kept functions are defined (1-based, in the code V8 ran), when most survivors are
+   * functions made per call: a more exact site than the allocating function's statement.
+   */
+  definition?: { url: string; line: number; column: number };
   /** The object whose retained set grows (the holder or a dominator of it), by V8 id. */
   grower?: number;
   /** Objects retained by {@link grower}, per graph (index 0: before round 1). */
@@ -179,12 +184,19 @@ export interface AnalyseOptions {
  * and after each round (at least three graphs). See the module comment.
  */
 export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): Analysis {
+  let tick = performance.now();
+  const lap = (name: string) => {
+    if (process.env.LEAKKIT_DEBUG) console.log('  lap', name, (performance.now() - tick).toFixed(0));
+    tick = performance.now();
+  };
   const k = series.length - 1;
   const lastGraph = series[k]!;
   const last = lastGraph.data;
   const v = vocabulary(last);
   const { birth, index: birthIndex } = birthRounds(series);
+  lap('birth');
   const kinds = classify(last);
+  lap('classify');
   // An object's allocation stack is read from the first graph that holds it: V8 keeps a trace
   // through the snapshot right after the allocation, but later garbage collections that compact
   // the old generation can drop it (measured on Node 20 in a vitest worker).
@@ -235,6 +247,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     inS[n] = 1;
   }
 
+  lap('S');
   // Entries: survivors held directly by an object that existed before the rounds. The holder the
   // retaining-path search would pick wins: not a root category, the shortest path.
   const depthCache = new Map<number, { depth: number; rank: number }>();
@@ -254,6 +267,10 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     return known;
   };
   const anchorOf = new Int32Array(last.nodeCount).fill(-1);
+  // The edge an entry is held by, from its holder: a scope's variables are told apart by it.
+  const entryEdge = new Int32Array(last.nodeCount).fill(-1);
+  // Per survivor: the entry it hangs off.
+  const entryOf = new Int32Array(last.nodeCount).fill(-1);
   const entries: number[] = [];
   for (let p = 0; p < last.nodeCount; p++) {
     if (birth[p] !== 0) continue;
@@ -266,14 +283,19 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
       const current = anchorOf[t]!;
       if (current < 0) {
         anchorOf[t] = p;
+        entryEdge[t] = e;
         entries.push(t);
         continue;
       }
       const a = rankOf(current);
       const b = rankOf(p);
-      if (b.rank < a.rank || (b.rank === a.rank && b.depth < a.depth)) anchorOf[t] = p;
+      if (b.rank < a.rank || (b.rank === a.rank && b.depth < a.depth)) {
+        anchorOf[t] = p;
+        entryEdge[t] = e;
+      }
     }
   }
+  lap('entries');
   // The rest of the survivors belong to the holder of the entry they hang off: one breadth-first
   // walk inside the survivors, entries with the best holders first.
   entries.sort((a, b) => {
@@ -284,10 +306,14 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const queue = new Uint32Array(last.nodeCount);
   let head = 0;
   let tail = 0;
-  for (const t of entries) queue[tail++] = t;
+  for (const t of entries) {
+    queue[tail++] = t;
+    entryOf[t] = t;
+  }
   while (head < tail) {
     const n = queue[head++]!;
     const anchor = anchorOf[n]!;
+    const entry = entryOf[n]!;
     const end = last.firstEdge[n + 1]!;
     for (let e = last.firstEdge[n]!; e < end; e++) {
       const et = last.edgeType[e]!;
@@ -295,10 +321,12 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
       const t = last.edgeTo[e]!;
       if (!inS[t] || anchorOf[t]! >= 0) continue;
       anchorOf[t] = anchor;
+      entryOf[t] = entry;
       queue[tail++] = t;
     }
   }
 
+  lap('bfs');
   // Group by holder, a backing store counting as the collection that owns it.
   const holderCache = new Map<number, number>();
   const holderOf = (anchor: number) => {
@@ -322,22 +350,42 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     group: SurvivorGroup;
     names: Map<string, number>;
     sites: Map<string, SiteCount>;
+    storeSites: Map<string, SiteCount>;
     user: boolean;
+    /** A survivor whose path names the group (a scope's variable), else the holder. */
+    named: number;
+    closures: number;
+    closure: number;
   }
-  const groups = new Map<number, Building>();
+  const groups = new Map<string, Building>();
+  const addSite = (map: Map<string, SiteCount>, n: number, size: number) => {
+    const { reader, trace } = traceOf(n);
+    const site = trace === 0 ? undefined : reader.verdict(trace).site;
+    if (!site) return;
+    const key = `${site.scriptId}:${site.url}:${site.line}:${site.column}`;
+    const s = map.get(key);
+    if (s) {
+      s.count++;
+      s.bytes += size;
+    } else map.set(key, { frame: site, count: 1, bytes: size });
+  };
   for (let n = 0; n < last.nodeCount; n++) {
     if (!inS[n]) continue;
     const anchor = anchorOf[n]!;
     if (anchor < 0) continue;
     const holder = holderOf(anchor);
-    let b = groups.get(holder);
+    // A scope holds unrelated things in its variables: one group per variable.
+    const scoped = nodeKind(last, holder) === 'context' && holder === anchor;
+    const entry = entryOf[n]!;
+    const key = scoped ? `${holder}:${last.edgeType[entryEdge[entry]!]}:${last.edgeNameOrIndex[entryEdge[entry]!]}` : `${holder}`;
+    let b = groups.get(key);
     if (b === undefined) {
       b = {
         group: {
           anchor: holder,
           anchorId: last.nodeId[holder]!,
           path: undefined,
-          kind: nodeKind(last, holder),
+          kind: scoped ? 'context' : nodeKind(last, holder),
           objects: new Array<number>(k).fill(0),
           bytes: new Array<number>(k).fill(0),
           objectBytes: new Array<number>(k).fill(0),
@@ -347,33 +395,37 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
         },
         names: new Map(),
         sites: new Map(),
+        storeSites: new Map(),
         user: false,
+        named: scoped ? entry : holder,
+        closures: 0,
+        closure: -1,
       };
-      groups.set(holder, b);
+      groups.set(key, b);
     }
     if (userTraced[n]) b.user = true;
     const round = birth[n]! - 1;
     const size = last.nodeSelfSize[n]!;
     b.group.bytes[round]! += size;
-    if (kinds[n] !== OBJECT) continue;
+    if (kinds[n] !== OBJECT) {
+      // A backing store's site matters when no object survived (numbers in an array).
+      addSite(b.storeSites, n, size);
+      continue;
+    }
     b.group.objects[round]! += 1;
     b.group.objectBytes[round]! += size;
     if (b.group.sample.length < 16) b.group.sample.push(n);
     const kind = nodeKind(last, n);
+    if (kind === 'closure') {
+      b.closures++;
+      b.closure = n;
+    }
     const name = kind === 'string' ? 'string' : last.strings.get(last.nodeName[n]!) || kind;
     b.names.set(name, (b.names.get(name) ?? 0) + 1);
-    const { reader, trace } = traceOf(n);
-    const site = trace === 0 ? undefined : reader.verdict(trace).site;
-    if (site) {
-      const key = `${site.scriptId}:${site.url}:${site.line}:${site.column}`;
-      const s = b.sites.get(key);
-      if (s) {
-        s.count++;
-        s.bytes += size;
-      } else b.sites.set(key, { frame: site, count: 1, bytes: size });
-    }
+    addSite(b.sites, n, size);
   }
 
+  lap('groups');
   // Verdicts. Retained counts per graph are computed once, on first need.
   const kindsPerGraph: (Uint8Array | undefined)[] = [];
   const countsPerGraph: (Float64Array | undefined)[] = [];
@@ -387,31 +439,84 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const growing: SurvivorGroup[] = [];
   const other: SurvivorGroup[] = [];
   const probes: ProbeRequest[] = [];
-  for (const { group, names, sites, user } of groups.values()) {
-    group.names = [...names].sort((a, b) => b[1] - a[1]);
-    group.sites = [...sites.values()].sort((a, b) => b.count - a.count || b.bytes - a.bytes);
-    group.path = pathToIndex(last, group.anchor, { strings: options.strings });
+  for (const { group, names, sites, storeSites, user, named, closures, closure } of groups.values()) {
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);
     if (total === 0 && totalBytes === 0) continue;
+    // Only backing stores are new (no object survived): numbers or small integers in a
+    // collection, whose live size a probe reads.
+    const probe = PROBED_KINDS.has(group.kind) && total === 0;
+    const candidate = pattern(group) !== undefined || probe;
+    if (process.env.LEAKKIT_DEBUG && total > 2) console.log('group', group.kind, pathToIndex(last, group.anchor)?.text, group.objects, group.bytes, user, candidate, pathToIndex(last, group.anchor, { raw: true })?.text);
+    if (!candidate) {
+      // Saturating, replaced or one-off: kept for the record when it is surely the program's.
+      if (!traced || user) other.push(group);
+      continue;
+    }
+    group.names = [...names].sort((a, b) => b[1] - a[1]);
+    const bySize = (a: SiteCount, b: SiteCount) => b.count - a.count || b.bytes - a.bytes;
+    group.sites = [...(sites.size > 0 ? sites : storeSites).values()].sort(bySize);
+    // Functions made per call (listeners, callbacks, closures linked in a chain) are created
+    // where they are written: their own definition is the most exact site there is.
+    if (closure >= 0 && closures * 3 >= total) {
+      const loc = functionLocation(last, closure);
+      if (loc?.line !== undefined) group.definition = { url: loc.file, line: loc.line, column: loc.column ?? 1 };
+    }
+    group.path = renderPath(last, named, options.strings);
     // leakkit's own graphs and bookkeeping are told apart by the file that holds them, too.
     const file = group.path?.file;
     if (file !== undefined && isOwnFile(file)) continue;
     // No survivor with the program's stack: the program's only when its own file holds them.
     if (traced && !user && (file === undefined || !isProgramFile(file))) continue;
-    const verdict = confirm(series, group, retained, options.iterations);
-    if (verdict) growing.push(group);
+    if (!probe && confirm(series, group, retained, options.iterations)) growing.push(group);
     else {
       other.push(group);
-      // Only backing stores are new (no object survived): numbers or small integers in a
-      // collection. Its live size will tell.
-      if (PROBED_KINDS.has(group.kind) && total === 0 && totalBytes > 0)
-        probes.push({ group, id: group.anchorId });
+      if (probe) probes.push({ group, id: group.anchorId });
     }
   }
+  lap('verdicts');
   growing.sort((a, b) => sum(b.objects) - sum(a.objects) || sum(b.bytes) - sum(a.bytes));
   for (const g of [...growing, ...other]) g.objects.forEach((c, i) => (survivors[i]! += c));
   return { growing, other, probes, survivors, traced };
+}
+
+/**
+ * The retaining path of node `n`, with one repair: a variable of a block scope (the module body of
+ * code vitest runs is one) is a hidden context slot in the snapshot, which paths print as the
+ * scope's holder; its name is in the scope's ScopeInfo, at the same index.
+ */
+function renderPath(data: HeapGraphData, n: number, strings: boolean): RetainingPath | undefined {
+  const path = pathToIndex(data, n, { strings });
+  if (path === undefined || path.steps.length < 2) return path;
+  const lastStep = path.steps[path.steps.length - 1]!;
+  const context = path.steps[path.steps.length - 2]!;
+  if (lastStep.edgeType !== 'hidden' || context.kind !== 'context') return path;
+  const graphIndex = (id: number) => {
+    for (let i = 0; i < data.nodeCount; i++) if (data.nodeId[i] === id) return i;
+    return -1;
+  };
+  const c = graphIndex(context.nodeId);
+  const v = vocabulary(data);
+  const scopeInfo = c < 0 ? -1 : findEdge(data, c, v.edge.internal, v.name.scopeInfo);
+  if (scopeInfo < 0) return path;
+  const info = data.edgeTo[scopeInfo]!;
+  let name = '';
+  for (let e = data.firstEdge[info]!; e < data.firstEdge[info + 1]!; e++) {
+    if (data.edgeType[e] === v.edge.hidden && String(data.edgeNameOrIndex[e]) === lastStep.edge) {
+      const t = data.edgeTo[e]!;
+      if (nodeKind(data, t) === 'string') name = data.strings.get(data.nodeName[t]!);
+      break;
+    }
+  }
+  if (!isIdentifier(name)) return path;
+  // The file: the function that entered the scope (the step before the context).
+  const owner = path.steps[path.steps.length - 3];
+  const ownerIndex = owner === undefined ? -1 : graphIndex(owner.nodeId);
+  const loc = ownerIndex < 0 ? undefined : functionLocation(data, ownerIndex);
+  const text = loc ? `${displayFile(loc.file)} › ${name}` : name;
+  const repaired: RetainingPath = { text, steps: path.steps };
+  if (loc) repaired.file = loc.file;
+  return repaired;
 }
 
 /** Holders whose live size a probe can read: `length`, `size` or their own keys. */
@@ -449,6 +554,20 @@ export function isLinear(increments: readonly number[], least: number): boolean 
 }
 
 /**
+ * The survivor pattern growth needs, cheap to check before any dominator: objects born in every
+ * round but the last still alive (`'survive'`), or a value rebuilt in place (`log += line`), which
+ * leaves one new object per place in the last round and none from earlier ones (`'rebuilt'`).
+ */
+function pattern(group: SurvivorGroup): 'survive' | 'rebuilt' | undefined {
+  const k = group.objects.length;
+  const early = group.objects.slice(0, k - 1);
+  if (early.every((c) => c >= 1) && sum(group.objects) >= 3) return 'survive';
+  const lastRound = group.objects[k - 1]!;
+  if (sum(early) === 0 && lastRound >= 1 && lastRound <= 16) return 'rebuilt';
+  return undefined;
+}
+
+/**
  * Confirms a group's growth: the survivors of every round but the last are still alive (they
  * outlived at least one later round), and the holder, or the nearest dominator of it that explains
  * the survivors, retains more objects after every round, in proportion to the rounds' iterations.
@@ -464,13 +583,11 @@ function confirm(
   const k = series.length - 1;
   const last = series[k]!.data;
   const v = vocabulary(last);
+  const kind = pattern(group);
+  if (kind === undefined) return false;
+  const objectsSurvive = kind === 'survive';
+  const rebuilt = kind === 'rebuilt';
   const { idom } = series[k]!.dominators;
-  const early = group.objects.slice(0, k - 1);
-  const objectsSurvive = early.every((c) => c >= 1) && sum(group.objects) >= 3;
-  // A value rebuilt in place (`log += line`, `list = list.concat(x)` of numbers) leaves one new
-  // object per place in the last round and none from earlier rounds.
-  const rebuilt = sum(early) === 0 && group.objects[k - 1]! >= 1 && group.objects[k - 1]! <= 16;
-  if (!objectsSurvive && !rebuilt) return false;
   const perIteration = (values: number[]) => values.slice(1).map((x, i) => (x - values[i]!) / iterations[i]!);
   let node = group.anchor;
   for (let level = 0; level < 8; level++) {
@@ -485,6 +602,7 @@ function confirm(
       bytes.push(series[g]!.dominators.retainedSize[i]!);
     }
     if (counts.length !== k + 1) break;
+    if (process.env.LEAKKIT_DEBUG) console.log('  confirm level', level, last.strings.get(last.nodeName[node]!), counts, bytes);
     const countSteps = counts.slice(1).map((c, i) => c - counts[i]!);
     // The grower must explain at least half of what survived, or it is growth of something else.
     if (objectsSurvive && isLinear(countSteps, 1) && sum(countSteps) >= 0.5 * sum(group.objects)) {
