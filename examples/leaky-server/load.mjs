@@ -1,5 +1,5 @@
 // Load for the demo, from a second process: keep-alive connections, a target rate, and a mix of
-// routes that changes every couple of seconds, as real traffic does (which is what lets the monitor
+// routes that changes every few seconds, as real traffic does (which is what lets the monitor
 // tell which route the heap follows).
 //
 //   node examples/leaky-server/load.mjs --port 3000 [--seconds 60] [--rate 1200] [--concurrency 16]
@@ -26,10 +26,12 @@ const routes = [
   () => ({ method: 'GET', path: '/metrics' }),
   () => ({ method: 'GET', path: '/health' }),
 ];
-// Weights of the routes; a new random mix every phase.
+// Weights of the routes; a new mix every phase, in which one of the three main routes is hot.
 let weights = [1, 1, 1, 0.05, 0.05];
 function newMix() {
-  weights = [0.1 + Math.random(), 0.1 + Math.random(), 0.1 + Math.random(), 0.05, 0.05];
+  const hot = Math.floor(Math.random() * 3);
+  weights = [0.15, 0.15, 0.15, 0.05, 0.05];
+  weights[hot] = 1;
 }
 function pick() {
   let r = Math.random() * weights.reduce((a, b) => a + b, 0);
@@ -74,7 +76,7 @@ async function worker() {
   }
 }
 
-const phase = setInterval(newMix, 2000);
+const phase = setInterval(newMix, 3000);
 let last = 0;
 const report = setInterval(() => {
   const t = Math.round((performance.now() - started) / 1000);

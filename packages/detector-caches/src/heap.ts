@@ -144,12 +144,15 @@ function holderOf(named: Named): number {
 
 /** Whether the collection lives in a function's scope or on a function: `memoize() › cache`, `fn.cache`. */
 function inFunction(named: Named): boolean {
-  if (/\(\) › [^›]*$/.test(named.path)) return true;
-  const { steps } = named;
+  const { steps, path } = named;
+  const last = steps[steps.length - 1];
+  if (last === undefined) return false;
+  // A variable of a function's scope: the path's last part follows `name() › `, and the last hop
+  // is that variable (not an unnamed slot the path could not print).
+  const m = /\(\) › ([^›]*)$/.exec(path);
+  if (m !== null && last.edgeType === 'context' && m[1] === last.edge) return true;
   const holder = steps[steps.length - 2];
-  return (
-    holder !== undefined && holder.kind === 'closure' && steps[steps.length - 1]!.edgeType === 'property'
-  );
+  return holder !== undefined && holder.kind === 'closure' && last.edgeType === 'property';
 }
 
 /** Confidence of a growth: steadier (most steps up, no slowing down) and longer series are surer. */

@@ -31,6 +31,12 @@ interface State {
   lastScan: ScanResult | undefined;
   /** The root the next walk starts at: where the last one ran out of budget. */
   resume: number;
+  /**
+   * Every path that got a gauge. The history keeps a column per gauge name for good (up to its
+   * `maxGauges`): replacing followed collections forever would fill it, so replacing stops at four
+   * times `maxCollections` names.
+   */
+  names: Set<string>;
 }
 
 /** The kind of a watched value, and how to read its size; user objects may define `size` themselves. */
@@ -104,6 +110,7 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     const entry: Tracked = { ...t, gauge: `caches:${t.path}`, dispose: () => {} };
     entry.dispose = gauges.watch(entry.gauge, () => read(entry));
     state.tracked.set(t.path, entry);
+    state.names.add(t.path);
   };
 
   const readScanned = (t: Tracked) => {
@@ -159,6 +166,7 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     candidates.sort((a, b) => b.size - a.size);
     const scanned = () => [...state.tracked.values()].filter((t) => !t.watched);
     for (const f of candidates) {
+      if (state.names.size >= 4 * so.maxCollections && !state.names.has(f.path)) continue;
       const current = scanned();
       if (current.length >= so.maxCollections) {
         // Full: replace the smallest collection that is not growing, if this one is much larger.
@@ -203,7 +211,7 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
   const ensure = (gauges: Gauges): State => {
     let state = states.get(gauges);
     if (state !== undefined) return state;
-    state = { tracked: new Map(), lastScan: undefined, resume: 0 };
+    state = { tracked: new Map(), lastScan: undefined, resume: 0, names: new Set() };
     states.set(gauges, state);
     for (const w of o.watch) {
       if ('read' in w) {

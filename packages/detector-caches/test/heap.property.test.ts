@@ -18,7 +18,8 @@ async function holds(spec: Spec): Promise<void> {
     const file = join(dir, 'spec.json');
     await writeFile(file, JSON.stringify(spec));
     const series = await snapshotSeries('cases.cjs', STEPS, [file]);
-    const { findings, failures } = await runDetectors([caches()], heapContext(series));
+    // More growing collections than findGrowth's default top 20 in one run: ask for them all.
+    const { findings, failures } = await runDetectors([caches()], heapContext(series, { limit: 100 }));
     expect(failures).toEqual([]);
     const expected = expectedLeaks(spec, 'heap');
     // Every leaking case by its exact path, no bounded case, nothing else.
@@ -35,7 +36,12 @@ async function holds(spec: Spec): Promise<void> {
 
 describe('caches() on heap graphs of generated workloads', () => {
   it('names each leaking collection (≥ 1 entry per iteration) and no bounded one', async () => {
-    // Each run is one child process with 6–16 cases; this seed's six runs have every kind at least twice.
-    await fc.assert(fc.asyncProperty(specs(STEPS), holds), { seed: 5, numRuns: 6, endOnFailure: true });
-  });
+    // Each run is one child process with 20–40 cases; this seed's three runs (85 cases) have every
+    // kind at least four times.
+    await fc.assert(fc.asyncProperty(specs(STEPS, undefined, { minLength: 20, maxLength: 40 }), holds), {
+      seed: 10,
+      numRuns: 3,
+      endOnFailure: true,
+    });
+  }, 120_000);
 });

@@ -49,7 +49,7 @@ describe('the scan', () => {
       },
       configurable: true,
     });
-    const result = scanCollections(scanOptions(), false);
+    const result = scanCollections(scanOptions({ timeBudget: '10s' }), false);
     expect(getterCalls).toBe(0);
     expect(trapCalls).toBe(0);
     expect(result.found.map((f) => f.path)).toContain('trap.list');

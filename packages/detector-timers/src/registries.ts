@@ -13,6 +13,8 @@ export type EntryShape =
   | 'interval-record'
   /** Numbers, or lists of numbers. */
   | 'numbers'
+  /** `Timeout` / `Immediate` handles: `pending.set(id, setTimeout(…))`, kept after they fire. */
+  | 'timer-handle'
   | 'other';
 
 /** How a growing collection of timings is built, which decides the advice. */
@@ -207,7 +209,11 @@ function valueShape(data: HeapGraphData, n: number): EntryShape {
     // A list of timing records under a key: judge by its newest elements.
     return majority(sampleValues(data, n, 'array', 8).map((c) => (c < 0 ? 'numbers' : recordShape(data, c))));
   }
-  if (kind === 'object') return recordShape(data, n);
+  if (kind === 'object') {
+    const name = data.strings.get(data.nodeName[n]!);
+    if (name === 'Timeout' || name === 'Immediate') return 'timer-handle';
+    return recordShape(data, n);
+  }
   return 'other';
 }
 
@@ -239,23 +245,29 @@ function sampleValues(data: HeapGraphData, n: number, kind: Growth['kind'], max:
     if (te < 0) return out;
     const table = data.edgeTo[te]!;
     const stride = kind === 'map' ? 3 : 2;
-    // Per entry, the value's node if any; walk from the end for the newest.
+    // Per entry, the value's node if any; walk from the end for the newest. Deleted entries (their
+    // slots point at a hole, on Node 24) are not entries.
     let entry = -1;
     let value = -1;
-    let seen = 0;
+    let deleted = false;
+    const flush = () => {
+      if (entry >= 0 && !deleted && out.length < max) out.push(value);
+    };
     for (let e = data.firstEdge[table + 1]! - 1; e >= data.firstEdge[table]! && out.length < max; e--) {
       const slot = tableSlot(data, table, e, stride);
       if (!slot) continue;
       if (slot.entry !== entry) {
-        if (entry >= 0) out.push(value);
+        flush();
         entry = slot.entry;
         value = -1;
-        seen++;
+        deleted = false;
       }
-      if ((kind === 'map' && slot.slot === 'value') || (kind === 'set' && slot.slot === 'key'))
-        value = data.edgeTo[e]!;
+      const target = data.edgeTo[e]!;
+      if (isHole(data, target)) deleted = true;
+      else if ((kind === 'map' && slot.slot === 'value') || (kind === 'set' && slot.slot === 'key'))
+        value = target;
     }
-    if (entry >= 0 && out.length < max && seen > out.length) out.push(value);
+    flush();
     return out;
   }
   if (kind === 'array') {
@@ -299,6 +311,7 @@ function dictionaryValues(data: HeapGraphData, dict: number, max: number): numbe
   const keys = [...slots.keys()].filter((s) => (s - min) % 3 === 0).sort((a, b) => b - a);
   for (const k of keys) {
     if (out.length >= max) break;
+    if (isHole(data, slots.get(k)!)) continue;
     out.push(slots.get(k + 1) ?? -1);
   }
   return out;
@@ -367,6 +380,7 @@ export function classifyRegistry(
   const strong = found.some((w) => !WEAK_WORDS.has(w));
   let strength = 0;
   if (shape === 'timing-record') strength = named ? 1 : 0.9;
+  else if (shape === 'timer-handle') strength = 0.95;
   else if (shape === 'interval-record' && named) strength = strong ? 0.97 : 0.9;
   else if (shape === 'numbers' && named && growth.kind !== 'set') strength = strong ? 0.97 : 0.9;
   return { registry: strength > 0, shape, pattern, words: found, strength };
@@ -507,6 +521,9 @@ const ADVICE: Record<RegistryPattern, (code: string, kind: Growth['kind']) => st
     `It keeps every timing ever recorded: aggregate as you go (count, sum, a histogram with fixed buckets), keep a fixed-size window (a ring buffer), or clear it after you report (${emptying(code, kind)}).`,
 };
 
+const HANDLE_ADVICE = (code: string) =>
+  `It keeps the timer handles it is given, after they fire: remove each one from \`${code}\` when its timer fires or is cleared (in the callback and next to clearTimeout); a handle keeps its callback and everything that closes over alive.`;
+
 const DESCRIPTION: Record<RegistryPattern, string> = {
   'unique-keys': 'Timing registry',
   'per-key-list': 'Per-key timing list',
@@ -580,11 +597,11 @@ export async function registryFindings(ctx: DetectorContext, o: ResolvedTimersOp
       // registry: a leak. The generic finding about the same path, which this one replaces, says so
       // too; only a series of three graphs (two steps) is too short to be sure.
       severity: steps >= 3 ? 'leak' : 'warning',
-      title: `${DESCRIPTION[verdict.pattern]} \`${g.path}\` ${rate} and is never cleared (${held})`,
+      title: `${verdict.shape === 'timer-handle' ? 'Timer handle registry' : DESCRIPTION[verdict.pattern]} \`${g.path}\` ${rate} and is never cleared (${held})`,
       path: g.path,
       growth,
       confidence,
-      advice: ADVICE[verdict.pattern](code, g.kind),
+      advice: verdict.shape === 'timer-handle' ? HANDLE_ADVICE(code) : ADVICE[verdict.pattern](code, g.kind),
       evidence: {
         pattern: verdict.pattern,
         shape: verdict.shape,

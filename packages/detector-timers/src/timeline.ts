@@ -90,6 +90,10 @@ export function timeoutFindings(ctx: DetectorContext, watch: TimerWatch | undefi
   return out;
 }
 
+function* entryNames(entries: readonly { name: string }[]): Iterable<string> {
+  for (const e of entries) yield e.name;
+}
+
 /** Reads the number of timeline entries of one type without building the unbounded getEntries(). */
 export function perfEntries(type: PerfType): number {
   return performance.getEntriesByType(type).length;
@@ -111,10 +115,7 @@ export function perfFindings(ctx: DetectorContext, o: ResolvedTimersOptions): Fi
     } catch {
       // Reading names is a nicety; the counts are the finding.
     }
-    const top = dominantLabels(
-      entries.map((e) => e.name),
-      3,
-    );
+    const top = dominantLabels(entryNames(entries), 3);
     const held = Math.max(entries.length, Number.isFinite(latest) ? latest : 0);
     const names = top.map((n) => `'${n.name}' (${Math.round(n.share * 100)}%)`).join(', ');
     const confidence = leaking ? t.trend.confidence : 0.5;

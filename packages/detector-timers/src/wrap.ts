@@ -59,8 +59,6 @@ export interface TimerWatch {
    * `fresh` counts again (a timer cleared since the last census changes no flag we could watch).
    */
   census(fresh?: boolean): Census;
-  /** Timers recorded since the watch started (alive or not). */
-  readonly recorded: number;
   /** Restores the timer functions (see {@link watchTimers}); idempotent. */
   dispose(): void;
 }
@@ -98,7 +96,6 @@ export function watchTimers(options: TimerWatchOptions): TimerWatch {
   let head: Entry | undefined;
   let length = 0;
   let nextCompact = MIN_COMPACT;
-  let recorded = 0;
   let on = true;
   let memo: Census | undefined;
 
@@ -130,7 +127,6 @@ export function watchTimers(options: TimerWatchOptions): TimerWatch {
         // Node runs NaN, negative and oversized delays after 1 ms.
         if (!(delay > grace) || delay > 2_147_483_647) return;
       }
-      recorded++;
       head = { ref: new WeakRef(timer), site: finder.capture(wrapper), repeat, next: head };
       memo = undefined;
       if (++length >= nextCompact) compact();
@@ -211,9 +207,6 @@ export function watchTimers(options: TimerWatchOptions): TimerWatch {
         memo = undefined;
       });
       return memo;
-    },
-    get recorded() {
-      return recorded;
     },
     dispose() {
       if (!on) return;

@@ -18,6 +18,8 @@ const runs: [fixture: string, mode: string][] = [
   ['metrics.mjs', 'leak'],
   ['metrics.mjs', 'bounded'],
   ['sessions.cjs', 'leak'],
+  ['pending.cjs', 'leak'],
+  ['pending.cjs', 'bounded'],
 ];
 const series = new Map<string, Series>();
 
@@ -30,7 +32,7 @@ beforeAll(async () => {
       series.set(`${f}:${mode}`, done[j]!);
     });
   }
-}, 120_000);
+}, 180_000);
 
 const registriesOnly = () => timers({ timeouts: false, performance: false, consoleTime: false });
 
@@ -116,6 +118,27 @@ describe('timers(): timing registries in heap graphs', () => {
 
   it('says nothing for a window of latencies and histograms per route', async () => {
     expect(await findingsOf('metrics.mjs', 'bounded')).toEqual([]);
+  });
+
+  it('names a Map that keeps the handles of timers after they fire', async () => {
+    const findings = await findingsOf('pending.cjs', 'leak');
+    expect(findings.map((f) => [f.path, f.site?.line])).toEqual([
+      ['pending.cjs › pending', declared('pending.cjs', '@registry pending')],
+    ]);
+    expect(findings[0]).toMatchObject({
+      id: 'timers:pending.cjs › pending',
+      severity: 'leak',
+      growth: { objectsPerIteration: 1 },
+      evidence: { shape: 'timer-handle', pattern: 'unique-keys', kind: 'map' },
+    });
+    expect(findings[0]!.title).toMatch(
+      /^Timer handle registry `pending\.cjs › pending` grows by 1 entry per iteration/,
+    );
+    expect(findings[0]!.advice).toContain('remove each one from `pending` when its timer fires');
+  });
+
+  it('says nothing when the callback removes its handle', async () => {
+    expect(await findingsOf('pending.cjs', 'bounded')).toEqual([]);
   });
 
   it('leaves growth that is not about timings to other detectors', async () => {

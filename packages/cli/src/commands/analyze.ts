@@ -120,13 +120,15 @@ export async function analyze(io: Io, argv: string[]): Promise<number> {
   const graphs = await loadHeapGraphs(files, createProgress(io.stderr));
   // Detectors (and so finding ids, titles and the baseline) always see keys hashed: ids stay the
   // same with or without --strings, and no key's contents ends up in a committed baseline.
-  const growth = findGrowth(graphs, { limit: Math.max(limit, 50) });
-  const shownGrowth = values.strings
-    ? findGrowth(graphs, { strings: true, limit: Math.max(limit, 50) })
-    : growth;
+  // At least 50 for the detectors, whatever is printed; --limit 0 prints everything found.
+  const wanted = limit === 0 ? Number.MAX_SAFE_INTEGER : Math.max(limit, 50);
+  const growth = findGrowth(graphs, { limit: wanted });
+  const shownGrowth = values.strings ? findGrowth(graphs, { strings: true, limit: wanted }) : growth;
   const last = graphs[graphs.length - 1]!;
   const rows = shownGrowth.map((g) => growthRow(g, last));
 
+  // Only `check` runs: `setup` installs hooks in a live program (timers, gauges), and the program
+  // here is long gone; the snapshots are the evidence.
   const detectors = [growthDetector(), ...(io.detectors ?? bundledDetectors())];
   const context = createDetectorContext({ heap: { graphs, growth } });
   const { findings, failures } = await runDetectors(detectors, context, { timeout: '5m' });

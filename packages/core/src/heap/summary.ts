@@ -78,6 +78,17 @@ export function groupName(type: string, name: string): string {
  * ```
  */
 export function groupNodes(data: HeapGraphData): NodeGroups {
+  return assignGroups(data, undefined);
+}
+
+/** Count and self size per group, by group number. */
+interface GroupTotals {
+  count: number[];
+  self: number[];
+}
+
+/** groupNodes, also summing each group's count and self size into `totals` (one pass, not two). */
+function assignGroups(data: HeapGraphData, totals: GroupTotals | undefined): NodeGroups {
   const { nodeCount, nodeType, nodeName, nodeSelfSize, nodeTypeNames, strings } = data;
   const groupOf = new Int32Array(nodeCount);
   const names: string[] = [];
@@ -100,31 +111,40 @@ export function groupNodes(data: HeapGraphData): NodeGroups {
       g = names.length;
       names.push(display);
       types.push(typeName);
+      totals?.count.push(0);
+      totals?.self.push(0);
       byDisplayName.set(display, g);
     }
     return g;
   };
+  const count = totals?.count;
+  const self = totals?.self;
   for (let n = 0; n < nodeCount; n++) {
-    if (nodeSelfSize[n] === 0) {
+    const size = nodeSelfSize[n]!;
+    if (size === 0) {
       groupOf[n] = -1;
       continue;
     }
     const type = nodeType[n]!;
+    let g: number;
     if (keyedByName[type]) {
       const name = nodeName[n]!;
-      let g = name < byName.length ? byName[name]! : -1;
+      g = name < byName.length ? byName[name]! : -1;
       if (g < 0) {
         g = groupFor(type, name);
         if (name < byName.length) byName[name] = g;
       }
-      groupOf[n] = g;
     } else {
-      let g = byType[type] ?? -1;
+      g = byType[type] ?? -1;
       if (g < 0) {
         g = groupFor(type, 0);
         if (type < byType.length) byType[type] = g;
       }
-      groupOf[n] = g;
+    }
+    groupOf[n] = g;
+    if (count !== undefined && self !== undefined) {
+      count[g]!++;
+      self[g]! += size;
     }
   }
   return { groupOf, names, types };
@@ -151,17 +171,22 @@ export function groupNodes(data: HeapGraphData): NodeGroups {
  * for (const g of top) console.log(g.name, g.count, g.retainedSize);
  * ```
  */
-export function summarize(
-  data: HeapGraphData,
-  dominators: Dominators,
-  groups: NodeGroups = groupNodes(data),
-): SummaryEntry[] {
+export function summarize(data: HeapGraphData, dominators: Dominators, groups?: NodeGroups): SummaryEntry[] {
+  let totals: GroupTotals | undefined;
+  if (groups === undefined) {
+    totals = { count: [], self: [] };
+    groups = assignGroups(data, totals);
+  }
   const { names, types } = groups;
   const groupCount = names.length;
   const count = new Float64Array(groupCount);
   const self = new Float64Array(groupCount);
   const retained = new Float64Array(groupCount);
-  countGroups(data, groups.groupOf, count, self);
+  if (totals === undefined) countGroups(data, groups.groupOf, count, self);
+  else {
+    count.set(totals.count);
+    self.set(totals.self);
+  }
   if (data.nodeCount > 0) retainedByGroup(data, dominators, groups.groupOf, retained);
 
   const out: SummaryEntry[] = [];
@@ -223,6 +248,7 @@ function retainedByGroup(
   }
   // Nodes the root does not reach hang under the root and dominate nothing: each counts unless
   // the root itself is of its group.
+  if (n === nodeCount) return;
   for (let node = 0; node < nodeCount; node++) {
     if (reachable[node] === 1) continue;
     const g = groupOf[node]!;

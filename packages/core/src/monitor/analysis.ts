@@ -1,6 +1,7 @@
 import type { GaugeHistory } from '../detect/gauges.js';
 import type { MonitorForecast, MonitorTrend, RouteAttribution } from '../report/types.js';
 import type { TrendClassification } from '../stats/trend.js';
+import { robustSlope } from '../stats/slope.js';
 import { classifyTrend } from '../stats/trend.js';
 import { forecastLimit } from './forecast.js';
 import { regressGrowth } from './regress.js';
@@ -110,7 +111,12 @@ export function attributeRoutes(
     for (const r of rest) other[k]! += value(r.counts, i) - value(r.counts, first);
   }
   const columns = rest.length > 0 ? [...cols, other] : cols;
-  const fit = regressGrowth(y, columns, t);
+  // Under a steady total rate, time and the sum of the routes' requests are the same column: growth
+  // "per ms" and "per request" cannot be told apart, and time would take growth that requests explain
+  // as well. Time gets its own column only when the total rate varied (quiet hours, bursts).
+  const served = new Float64Array(n);
+  for (const c of columns) for (let k = 0; k < n; k++) served[k]! += c[k]!;
+  const fit = regressGrowth(y, columns, pearson(Array.from(t), Array.from(served)) < 0.98 ? t : undefined);
   // The trend's robust rise over the window when given: the end points alone are noisy.
   const growth = totalGrowth ?? heap[last]! - heap[first]!;
   const out: RouteAttribution[] = own.map((r, c) => {
@@ -157,31 +163,37 @@ export function analyse(
     const counts = history.series(name);
     if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
   }
-  let span = 0;
-  for (let i = from, lo = Number.NaN; i < to; i++) {
-    if (!Number.isFinite(heap[i]!)) continue;
-    if (Number.isNaN(lo)) lo = times[i]!;
-    span = times[i]! - lo;
+  // Routes are attributed on the later two thirds of the trend's window: warm-up (a cache filling
+  // with one route's traffic, JIT, lazy initialisation) is growth too, but not the kind that lasts.
+  const attrFrom = to - from >= 12 ? from + Math.floor((to - from) / 3) : from;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = attrFrom; i < to; i++) {
+    if (Number.isFinite(heap[i]!)) {
+      xs.push(times[i]!);
+      ys.push(heap[i]!);
+    }
   }
-  const attributed = attributeRoutes(times, heap, routes, from, to, trend.slope * span);
+  const rise = xs.length >= 3 ? robustSlope(xs, ys).slope * (xs[xs.length - 1]! - xs[0]!) : undefined;
+  const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise);
   const explaining = attributed.filter(
-    (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 2 * r.stderr,
+    (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr,
   );
   let tied = true;
   const totals = history.series(GAUGE.requests);
   if (totals !== undefined) {
-    const xs: number[] = [];
-    const ys: number[] = [];
+    const work: number[] = [];
+    const level: number[] = [];
     for (let i = from; i < to; i++) {
       if (Number.isFinite(heap[i]!) && Number.isFinite(totals[i]!)) {
-        xs.push(totals[i]!);
-        ys.push(heap[i]!);
+        work.push(totals[i]!);
+        level.push(heap[i]!);
       }
     }
-    const served = xs.length > 0 ? xs[xs.length - 1]! - xs[0]! : 0;
+    const served = work.length > 0 ? work[work.length - 1]! - work[0]! : 0;
     if (served > 0) {
       const share = explaining.reduce((s, r) => s + r.share, 0);
-      tied = share >= 0.5 || pearson(xs, ys) >= 0.8;
+      tied = share >= 0.5 || pearson(work, level) >= 0.8;
     }
   }
   let latest = Number.NaN;

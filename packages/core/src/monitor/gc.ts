@@ -132,7 +132,13 @@ export class GcWatcher {
     let collected = false;
     this.#majors = 0;
     this.#afterGC = Number.NaN;
-    if (majors === 0 && collect > 0 && this.expectedPause(heapUsed) <= collect) {
+    const fits = this.expectedPause(heapUsed) <= collect;
+    if (majors === 0 && collect > 0 && !fits) {
+      // Forget slowly: one slow collection (the machine busy elsewhere) must not rule them out for
+      // good, and a new measurement is the only way to learn they became cheap again.
+      for (let i = 0; i < this.#costs.length; i++) this.#costs[i]! *= 0.85;
+    }
+    if (majors === 0 && collect > 0 && fits) {
       const t0 = performance.now();
       try {
         fullGc();

@@ -408,6 +408,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     const size = last.nodeSelfSize[n]!;
     b.group.bytes[round]! += size;
     if (kinds[n] !== OBJECT) {
+      if (process.env.LEAKKIT_DEBUG) { const { reader, trace } = traceOf(n); console.log('store', birth[n], last.strings.get(last.nodeName[n]!), size, trace, trace ? JSON.stringify(reader.stack(trace).slice(0, 4)) : ''); }
       // A backing store's site matters when no object survived (numbers in an array).
       addSite(b.storeSites, n, size);
       continue;
@@ -462,7 +463,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
       const loc = functionLocation(last, closure);
       if (loc?.line !== undefined) group.definition = { url: loc.file, line: loc.line, column: loc.column ?? 1 };
     }
-    group.path = renderPath(last, named, options.strings);
+    group.path = renderPath(lastGraph, named, options.strings);
     // leakkit's own graphs and bookkeeping are told apart by the file that holds them, too.
     const file = group.path?.file;
     if (file !== undefined && isOwnFile(file)) continue;
@@ -485,16 +486,14 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
  * code vitest runs is one) is a hidden context slot in the snapshot, which paths print as the
  * scope's holder; its name is in the scope's ScopeInfo, at the same index.
  */
-function renderPath(data: HeapGraphData, n: number, strings: boolean): RetainingPath | undefined {
+function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPath | undefined {
+  const data = graph.data;
   const path = pathToIndex(data, n, { strings });
   if (path === undefined || path.steps.length < 2) return path;
   const lastStep = path.steps[path.steps.length - 1]!;
   const context = path.steps[path.steps.length - 2]!;
   if (lastStep.edgeType !== 'hidden' || context.kind !== 'context') return path;
-  const graphIndex = (id: number) => {
-    for (let i = 0; i < data.nodeCount; i++) if (data.nodeId[i] === id) return i;
-    return -1;
-  };
+  const graphIndex = (id: number) => graph.nodeIndexOf(id);
   const c = graphIndex(context.nodeId);
   const v = vocabulary(data);
   const scopeInfo = c < 0 ? -1 : findEdge(data, c, v.edge.internal, v.name.scopeInfo);

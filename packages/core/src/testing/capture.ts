@@ -124,3 +124,52 @@ export async function snapshot(): Promise<HeapGraph> {
   }
   return new HeapGraph(parser.end());
 }
+
+/**
+ * Where a function is defined, as an allocation frame (`[[FunctionLocation]]` through the
+ * inspector): the fallback site of growth no allocation stack explains. Never throws.
+ */
+export async function functionFrame(fn: (...args: never[]) => unknown): Promise<TraceFrameLike | undefined> {
+  let session: Session;
+  try {
+    session = inspectorSession();
+  } catch {
+    return undefined;
+  }
+  const key = `__leakkitFunctionUnderTest${process.pid}`;
+  const g = globalThis as Record<string, unknown>;
+  g[key] = fn;
+  try {
+    const { result } = await post<{ result: { objectId?: string } }>(session, 'Runtime.evaluate', {
+      expression: `globalThis[${JSON.stringify(key)}]`,
+      objectGroup: PROBE_GROUP,
+    });
+    if (result.objectId === undefined) return undefined;
+    const { internalProperties } = await post<{
+      internalProperties?: { name: string; value?: { value?: { scriptId: string; lineNumber: number; columnNumber: number } } }[];
+    }>(session, 'Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
+    const location = internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value;
+    if (location === undefined) return undefined;
+    return {
+      url: '',
+      scriptId: Number(location.scriptId),
+      functionName: fn.name,
+      line: location.lineNumber + 1,
+      column: location.columnNumber + 1,
+    };
+  } catch {
+    return undefined;
+  } finally {
+    delete g[key];
+    await post(session, 'Runtime.releaseObjectGroup', { objectGroup: PROBE_GROUP }).catch(() => {});
+  }
+}
+
+/** A frame as `traces.ts` describes it (kept structural to avoid an import cycle). */
+export interface TraceFrameLike {
+  url: string;
+  scriptId: number;
+  functionName: string;
+  line: number;
+  column: number;
+}

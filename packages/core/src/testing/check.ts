@@ -10,7 +10,7 @@ import { robustSlope } from '../stats/slope.js';
 import type { Analysis, SurvivorGroup } from './analysis.js';
 import { analyse, isLinear } from './analysis.js';
 import type { Tracking } from './capture.js';
-import { snapshot, startTracking } from './capture.js';
+import { functionFrame, snapshot, startTracking } from './capture.js';
 import { allocationSnapshot } from './evidence.js';
 import { growthFindings, handleFindings, timerGroups } from './findings.js';
 import type { HandleWatch, TimerRecord } from './handles.js';
@@ -448,13 +448,22 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     const growing = analysis?.growing ?? [];
     const rounds = log.rounds();
     const timerSites = timerGroups(leftover, log.timerCounts(), rounds, perRound);
-    await resolver.prepare(growing.flatMap((g) => g.sites.slice(0, 3).map((s) => s.frame)));
+    // Growth no allocation stack explains (a backing store whose stack V8 dropped) is placed in
+    // the function under test, at the statement that stores into what outlives the call.
+    const fallback = growing.some((g) => g.sites.length === 0 && g.definition === undefined)
+      ? await functionFrame(fn)
+      : undefined;
+    await resolver.prepare([
+      ...growing.flatMap((g) => g.sites.slice(0, 3).map((s) => s.frame)),
+      ...(fallback ? [fallback] : []),
+    ]);
     const own: Finding[] = [
       ...growthFindings(growing, resolver, {
         perRound,
         graphRounds: GRAPH_ROUNDS,
         timerSites,
         strings: o.strings,
+        fallback,
       }),
       ...(o.handles ? handleFindings(timerSites, baseline, resourcesNow, leftover, growing) : []),
     ];

@@ -4,6 +4,7 @@ import type { SurvivorGroup } from './analysis.js';
 import { isLinear } from './analysis.js';
 import type { TimerRecord } from './handles.js';
 import type { SiteResolver } from './sites.js';
+import type { TraceFrame } from './traces.js';
 import { siteFromStack } from './sites.js';
 import type { BoundedRound } from './types.js';
 
@@ -119,6 +120,8 @@ export interface GrowthFindingOptions {
   graphRounds: number;
   timerSites: readonly TimerSite[];
   strings: boolean;
+  /** The function under test, as a frame: the site of growth no allocation stack explains. */
+  fallback?: TraceFrame | undefined;
 }
 
 /**
@@ -141,7 +144,9 @@ export function growthFindings(
     const sites = g.sites
       .slice(0, 3)
       .map((s) => ({ site: resolver.resolve(s.frame), count: s.count, bytes: s.bytes }));
-    const site = sites[0]?.site;
+    const site = g.definition
+      ? resolver.resolveDefinition(g.definition.url, g.definition.line, g.definition.column)
+      : (sites[0]?.site ?? (options.fallback ? resolver.resolve(options.fallback) : undefined));
     const checked = g.objects.slice(0, k - 1);
     let objectsPerIteration: number | undefined;
     let bytesPerIteration: number | undefined;

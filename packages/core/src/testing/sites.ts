@@ -79,6 +79,7 @@ function loadMap(sourceMapURL: string, scriptPath: string | undefined): SourceMa
  */
 export class SiteResolver {
   readonly #scripts = new Map<number, ScriptInfo>();
+  readonly #byUrl = new Map<string, ScriptInfo>();
 
   /** Reads what {@link resolve} needs for these frames' scripts. Never throws. */
   async prepare(frames: readonly TraceFrame[]): Promise<void> {
@@ -89,6 +90,10 @@ export class SiteResolver {
     for (const [id, f] of wanted) {
       const path = pathOf(f.url);
       const known = path === undefined ? undefined : safeFindSourceMap(path);
+      if (f.url === '') {
+        viaDebugger.set(id, f);
+        continue;
+      }
       if (known) this.#scripts.set(id, { source: readParsed(path), map: known, base: path ?? '' });
       else viaDebugger.set(id, f);
     }
@@ -98,7 +103,40 @@ export class SiteResolver {
         const path = pathOf(f.url);
         this.#scripts.set(id, { source: readParsed(path), map: undefined, base: path ?? '' });
       }
+      this.#byUrl.set(f.url, this.#scripts.get(id)!);
     }
+  }
+
+  /**
+   * The site of a function's own definition (a closure made per call), 1-based in the code V8
+   * ran, mapped to the original source like {@link resolve} (no statement search: the definition is
+   * exact). Its script must have been prepared through one of the frames.
+   */
+  resolveDefinition(url: string, line: number, column: number): FindingSite {
+    const info = this.#byUrl.get(url);
+    return this.#map(info, pathOf(url) ?? url, line - 1, column - 1);
+  }
+
+  #map(info: ScriptInfo | undefined, file: string, line: number, column: number): FindingSite {
+    if (info?.map) {
+      try {
+        const entry = info.map.findEntry(line, column) as {
+          originalSource?: string;
+          originalLine?: number;
+          originalColumn?: number;
+        };
+        if (typeof entry.originalSource === 'string' && typeof entry.originalLine === 'number') {
+          return {
+            file: originalPath(entry.originalSource, info.base),
+            line: entry.originalLine + 1,
+            column: (entry.originalColumn ?? 0) + 1,
+          };
+        }
+      } catch {
+        // Keep the generated position.
+      }
+    }
+    return { file, line: line + 1, column: column + 1 };
   }
 
   async #fromDebugger(wanted: Map<number, TraceFrame>): Promise<void> {
@@ -109,10 +147,14 @@ export class SiteResolver {
       return;
     }
     const maps = new Map<number, string>();
-    const onScript = (message: { params: { scriptId: string; sourceMapURL?: string } }) => {
+    const onScript = (message: { params: { scriptId: string; url: string; sourceMapURL?: string } }) => {
       const id = Number(message.params.scriptId);
+      const frame = wanted.get(id);
+      if (frame === undefined) return;
+      // Frames from `[[FunctionLocation]]` know their script by id only.
+      if (frame.url === '') frame.url = message.params.url;
       const url = message.params.sourceMapURL;
-      if (wanted.has(id) && url) maps.set(id, url);
+      if (url) maps.set(id, url);
     };
     session.on('Debugger.scriptParsed', onScript);
     try {
@@ -153,24 +195,7 @@ export class SiteResolver {
       const found = findStatement(info.source, line, column);
       if (found) ({ line, column } = found);
     }
-    let file = pathOf(frame.url) ?? frame.url;
-    if (info?.map) {
-      try {
-        const entry = info.map.findEntry(line, column) as {
-          originalSource?: string;
-          originalLine?: number;
-          originalColumn?: number;
-        };
-        if (typeof entry.originalSource === 'string' && typeof entry.originalLine === 'number') {
-          file = originalPath(entry.originalSource, info.base);
-          line = entry.originalLine;
-          column = entry.originalColumn ?? 0;
-        }
-      } catch {
-        // Keep the generated position.
-      }
-    }
-    return { file, line: line + 1, column: column + 1 };
+    return this.#map(info, pathOf(frame.url) ?? frame.url, line, column);
   }
 }
 
