@@ -16,11 +16,16 @@ const concurrency = Number(opt('concurrency', '16'));
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 const routes = [
-  () => ({ method: 'GET', path: `/predict?f=${encodeURIComponent(JSON.stringify([1, 2, 3, Math.random()]))}` }),
+  () => ({
+    method: 'GET',
+    path: `/predict?f=${encodeURIComponent(JSON.stringify([1, 2, 3, Math.random()]))}`,
+  }),
   () => ({
     method: 'POST',
     path: '/score',
-    body: JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: i, price: 1.5 })) }),
+    body: JSON.stringify({
+      items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, qty: i, price: 1.5 })),
+    }),
   }),
   () => ({ method: 'GET', path: `/users/${Math.floor(Math.random() * 5000)}` }),
   () => ({ method: 'GET', path: '/metrics' }),

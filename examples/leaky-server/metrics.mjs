@@ -4,7 +4,7 @@ let registry;
 
 function createRegistry() {
   const buckets = [];
-  for (let i = 0; i < 20_000; i++) buckets.push({ le: i * 0.5, count: 0, label: `bucket_${i}` });
+  for (let i = 0; i < 5000; i++) buckets.push({ le: i * 0.5, count: 0, label: `bucket_${i}` });
   return { buckets, scrapes: 0 };
 }
 
@@ -18,6 +18,7 @@ export function scrape() {
   registry ??= createRegistry();
   registry.scrapes++;
   let text = `# scrapes ${registry.scrapes}\n`;
-  for (let i = 0; i < 50; i++) text += `latency_bucket{le="${registry.buckets[i].le}"} ${registry.buckets[i].count}\n`;
+  for (let i = 0; i < 50; i++)
+    text += `latency_bucket{le="${registry.buckets[i].le}"} ${registry.buckets[i].count}\n`;
   return text;
 }

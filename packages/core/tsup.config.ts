@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'heap/index': 'src/heap/index.ts', register: 'src/register.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'heap/index': 'src/heap/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    register: 'src/register.ts',
+  },
   format: ['esm'],
   target: 'node20',
   dts: true,

@@ -156,6 +156,18 @@ describe('leakkit analyze', () => {
     expect((await analyze([...routes, '--baseline', 'routes.json'])).code).toBe(0);
   });
 
+  it('lists --limit growing things and says how many more there are', async () => {
+    const one = await analyze([...routes, '--limit', '1']);
+    expect(one.stdout).toMatch(/ {2}1\. .*\n.*\n.*\n {2}… 1 more \(--limit 0 lists them all\)\n/);
+    expect(one.stdout).not.toContain('  2. ');
+    // Findings are not limited: both lists grow.
+    expect(one.stdout.match(/^ {2}leak /gm)).toHaveLength(2);
+    const [, all] = await analyzeJson([...routes, '--limit', '0']);
+    expect(all.growth).toHaveLength(2);
+    const [, single] = await analyzeJson([...routes, '--limit', '1']);
+    expect(single.growth).toHaveLength(1);
+  });
+
   describe('--baseline', () => {
     it('accepts the findings it lists, fails only on new ones, and names the stale ones', async () => {
       const file = 'baseline.json';

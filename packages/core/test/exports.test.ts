@@ -1,5 +1,6 @@
 import * as core from '@leakkit/core';
 import * as heap from '@leakkit/core/heap';
+import * as testing from '@leakkit/core/testing';
 import { describe, expect, it } from 'vitest';
 
 // The public surface of @leakkit/core, pinned per entry point: adding, renaming or removing an
@@ -76,5 +77,22 @@ describe('@leakkit/core/heap', () => {
   it('shares one LeakkitError class with @leakkit/core', () => {
     // `instanceof LeakkitError` must hold whichever entry point a caller imported it from.
     expect(heap.LeakkitError).toBe(core.LeakkitError);
+  });
+});
+
+describe('@leakkit/core/testing', () => {
+  it('exports exactly these names at runtime', () => {
+    expect(Object.keys(testing).sort()).toEqual([
+      'LeakError',
+      'LeakkitError',
+      'assertBounded',
+      'checkBounded',
+      'formatBoundedReport',
+    ]);
+  });
+
+  it('shares one LeakkitError class with @leakkit/core', () => {
+    expect(testing.LeakkitError).toBe(core.LeakkitError);
+    expect(testing.LeakError.prototype).toBeInstanceOf(core.LeakkitError);
   });
 });

@@ -128,7 +128,14 @@ export function sizeWatcher(o: ResolvedCachesOptions): SizeWatcher {
     void t.dispose();
   };
 
+  // Never throws: a walk that fails leaves what is followed as it was.
   const scan = (state: State, gauges: Gauges) => {
+    try {
+      walkAndTrack(state, gauges);
+    } catch {}
+  };
+
+  const walkAndTrack = (state: State, gauges: Gauges) => {
     const so = o.scan;
     if (so === undefined) return;
     // Collections that are gone stop being read (their samples stay in the history).

@@ -19,7 +19,8 @@ beforeAll(async () => {
   series.leaks = leaks;
   series.bounded = bounded;
   series.leaksNoNumbers = await snapshotSeries('leaks.cjs', STEPS, ['--no-numbers']);
-});
+  // Three child processes of six snapshots: seconds on a quiet machine, more on a busy one.
+}, 120_000);
 
 async function check(s: Series, detector: Detector = caches(), iterations = true): Promise<Finding[]> {
   const { findings, failures } = await runDetectors([detector], heapContext(s, { iterations }));

@@ -1,1 +1,2 @@
-export const packageName = '@leakkit/reporter-console';
+export type { ConsoleReporterOptions, ConsoleStream } from './console.js';
+export { consoleReporter } from './console.js';

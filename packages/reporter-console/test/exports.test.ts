@@ -6,6 +6,6 @@ import { describe, expect, it } from 'vitest';
 // not listed here.
 describe('@leakkit/reporter-console', () => {
   it('exports exactly these names at runtime', () => {
-    expect(Object.keys(pkg).sort()).toEqual(['packageName']);
+    expect(Object.keys(pkg).sort()).toEqual(['consoleReporter']);
   });
 });

@@ -196,9 +196,9 @@ export interface EdgeRun {
 /** What a worker needs to parse "edges" into shared memory (see delegateEdges). */
 export interface EdgesJob {
   /**
-   * Offset just after the "snapshot" header: "edges" is the first `"edges"` key after it that
-   * `:` and `[` follow (numbers hold no quote, and V8 writes only "nodes" between them). The
-   * parser checks the guess against where it finds the array itself.
+   * Where to look for the array: "edges" is the first `"edges"` key from here on that `:` and `[`
+   * follow (numbers hold no quote, and V8 writes only "nodes", of a known least length, between
+   * the header and "edges"). The parser checks the guess against where it finds the array.
    */
   searchFrom: number;
   edgeCount: number;
@@ -1066,7 +1066,9 @@ export class HeapSnapshotParser {
       // From here on the worker looks for "edges" itself, while this thread parses the nodes.
       this.#edgesDelegated = true;
       this.#onEdges({
-        searchFrom: at,
+        // V8 writes "nodes" next, and its numbers take at least two bytes each (a digit and a
+        // separator): "edges" cannot start before this. A guess for other layouts, checked later.
+        searchFrom: at + 2 * nodeCount * this.#nf,
         edgeCount,
         nf: run.nf,
         toLimit: run.toLimit,
@@ -1466,32 +1468,42 @@ export class HeapSnapshotParser {
       }
       const edges = edgeSum + count;
       if (edges > edgeCount || r > digitEnd) break;
+      // The fields after edge_count (trace_node_id, detachedness) are 0 outside allocation tracking
+      // and browsers: `,0,0\n,` is matched as a whole, and there is nothing to store.
       let k = 5;
-      for (; k < nf; k++) {
-        if (d !== COMMA_DIGIT) break;
-        let x = buf[++r]! - 48;
-        if (x < 0 || x > 9) break;
-        d = buf[++r]! - 48;
-        while (d >= 0 && d <= 9) {
-          x = x * 10 + d;
+      let t = r;
+      while (k < nf && buf[t] === 0x2c && buf[t + 1] === 0x30) {
+        t += 2;
+        k++;
+      }
+      if (k === nf && buf[t] === 0x0a && buf[t + 1] === 0x2c) r = t + 2;
+      else {
+        for (k = 5; k < nf; k++) {
+          if (d !== COMMA_DIGIT) break;
+          let x = buf[++r]! - 48;
+          if (x < 0 || x > 9) break;
           d = buf[++r]! - 48;
+          while (d >= 0 && d <= 9) {
+            x = x * 10 + d;
+            d = buf[++r]! - 48;
+          }
+          if (x > MAX_U32 || r > digitEnd) break;
+          rec[k] = x;
         }
-        if (x > MAX_U32 || r > digitEnd) break;
-        rec[k] = x;
-      }
-      if (k < nf) break;
-      if (d === COMMA_DIGIT) r++;
-      else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
-      else break;
-      if (iTrace >= 0 && rec[iTrace] !== 0) {
-        this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
-        this.#nodeTraceId[node] = rec[iTrace]!;
-      }
-      if (iDetached >= 0 && rec[iDetached] !== 0) {
-        const detached = rec[iDetached]!;
-        if (detached > 255) break;
-        this.#nodeDetachedness ??= new Uint8Array(nodeCapacity);
-        this.#nodeDetachedness[node] = detached;
+        if (k < nf) break;
+        if (d === COMMA_DIGIT) r++;
+        else if (d === NEWLINE_DIGIT && buf[r + 1] === 0x2c) r += 2;
+        else break;
+        if (iTrace >= 0 && rec[iTrace] !== 0) {
+          this.#nodeTraceId ??= new Uint32Array(nodeCapacity);
+          this.#nodeTraceId[node] = rec[iTrace]!;
+        }
+        if (iDetached >= 0 && rec[iDetached] !== 0) {
+          const detached = rec[iDetached]!;
+          if (detached > 255) break;
+          this.#nodeDetachedness ??= new Uint8Array(nodeCapacity);
+          this.#nodeDetachedness[node] = detached;
+        }
       }
       nodeType[node] = type;
       nodeName[node] = name;

@@ -2,6 +2,7 @@ import type { AllocationEvidence, FindingSite } from '../detect/types.js';
 import { isTracing, start, stop, takeSnapshot } from '../tracing/session.js';
 import type { Snapshot } from '../tracing/snapshot.js';
 import type { StatisticDiff } from '../tracing/statistics.js';
+import { isLeakkitFile } from './own.js';
 
 /** The allocation site whose live memory keeps growing. */
 export interface GrowingSite {
@@ -120,7 +121,9 @@ export class AllocationTracker {
     const out: string[] = [];
     for (const d of current.compareTo(this.#baseline, 'lineno')) {
       if (out.length >= limit) break;
-      if (d.sizeDiff > 0) out.push(String(d));
+      const top = d.traceback[0];
+      // leakkit's plugins allocate while they analyse heap graphs: that is the monitor's memory.
+      if (d.sizeDiff > 0 && (top === undefined || !isLeakkitFile(top.file))) out.push(String(d));
     }
     return out;
   }
@@ -152,7 +155,7 @@ export class AllocationTracker {
     let considered = 0;
     for (const d of current.compareTo(reference, 'lineno')) {
       const top = d.traceback[0];
-      if (top === undefined || top.line === 0 || d.sizeDiff <= 0) continue;
+      if (top === undefined || top.line === 0 || d.sizeDiff <= 0 || isLeakkitFile(top.file)) continue;
       if (++considered > 10) break;
       const key = `${top.file}:${top.line}`;
       let rising = 0;

@@ -1,7 +1,7 @@
 import type { GaugeHistory } from '../detect/gauges.js';
 import type { MonitorForecast, MonitorTrend, RouteAttribution } from '../report/types.js';
-import type { TrendClassification } from '../stats/trend.js';
 import { robustSlope } from '../stats/slope.js';
+import type { TrendClassification } from '../stats/trend.js';
 import { classifyTrend } from '../stats/trend.js';
 import { forecastLimit } from './forecast.js';
 import { regressGrowth } from './regress.js';

@@ -22,6 +22,10 @@ export interface GenericEvidence {
   captureSkip: string | undefined;
   /** Top allocation lines, tracemalloc style. */
   lines: string[];
+  /** The route the growth follows, once it has explained it for a few ticks in a row. */
+  route: RouteAttribution | undefined;
+  /** Whether the finding was raised and growth was seen recently: it stays through noisy ticks. */
+  sticky: boolean;
 }
 
 /** What to do about a collection that only grows, by what it is (pattern detectors know better). */
@@ -67,13 +71,16 @@ export function describeRoute(r: RouteAttribution): string {
  */
 export function genericFindings(e: GenericEvidence): Finding[] {
   const t = e.analysis.trend;
-  if (t === undefined || t.verdict === 'not-leak' || !(t.slope > 0)) return [];
+  if (t === undefined || !(t.slope > 0)) return [];
   const top = e.growth[0];
-  // A maybe-leak is reported only once a heap series has shown what grows.
-  if (t.verdict === 'maybe-leak' && top === undefined) return [];
-  const route = e.analysis.explaining.find((r) => r.share >= 0.5);
+  // A leak verdict raises the finding; once raised it stays through a few noisy ticks (a maybe-leak,
+  // a not-leak or two) rather than being resolved and raised again. A maybe-leak raises it only once
+  // a heap series has shown what grows.
+  if (t.verdict === 'not-leak' && !e.sticky) return [];
+  if (t.verdict === 'maybe-leak' && top === undefined && !e.sticky) return [];
+  const route = e.route;
   const perMinute = t.slope * 60_000;
-  const severity: Severity = t.verdict === 'leak' ? 'leak' : 'warning';
+  const severity: Severity = t.verdict === 'not-leak' ? 'warning' : t.verdict === 'leak' ? 'leak' : 'warning';
   const withRoute = route ? `, with ${route.route}` : '';
   const stepsPerMinute = e.spacing > 0 ? 60_000 / e.spacing : 0;
 

@@ -20,7 +20,7 @@ import type { Analysis } from './analysis.js';
 import { analyse, GAUGE, trendSummary } from './analysis.js';
 import { HeapCaptures } from './captures.js';
 import type { GenericEvidence } from './finding.js';
-import { describeRoute, GENERIC, genericFindings } from './finding.js';
+import { describeRoute, GENERIC, genericFindings, HEAP_FINDING_ID } from './finding.js';
 import { GcWatcher } from './gc.js';
 import type { MemoryLimits } from './limits.js';
 import { memoryLimits } from './limits.js';
@@ -32,7 +32,7 @@ import { RouteCounter } from './routes.js';
 export interface MonitorEvents {
   /** One tick's gauges. */
   sample: (sample: MonitorSample) => void;
-  /** A finding appeared (`'new'`) or its severity rose (`'escalated'`). */
+  /** A finding appeared (`'new'`), its severity rose (`'escalated'`) or it learnt its path, site or route (`'updated'`). */
   finding: (finding: Finding, change: FindingChange) => void;
   /** A finding is no longer seen. */
   resolve: (finding: Finding) => void;
@@ -82,6 +82,11 @@ const MAX_ERROR_KINDS = 64;
 const CALM_TICKS = 10;
 // Ticks between two heap series on their own (a series costs pauses and slower GC meanwhile).
 const SERIES_COOLDOWN_TICKS = 30;
+// Ticks in a row (with a leak verdict) a route must explain the growth before the monitor names it:
+// early on, warm-up growth (a cache filling with one route's traffic) can look like a route's leak.
+const ROUTE_STREAK = 3;
+// Ticks without any growth verdict after which the generic finding is resolved.
+const STICKY_TICKS = 3;
 
 function severityRank(f: Finding): number {
   return SEVERITY_ORDER[f.severity] ?? 3;
@@ -147,6 +152,10 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #lastSample: MonitorSample | undefined;
   #generic: GenericEvidence | undefined;
   #signalHandler: (() => void) | undefined;
+  readonly #known = new Map<string, string>();
+  #routeCandidate: string | undefined;
+  #routeStreak = 0;
+  #route: string | undefined;
   #stopping: Promise<MonitorReport> | undefined;
 
   constructor(options: ResolvedMonitorOptions) {
@@ -446,6 +455,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#level =
       this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
     const site = allocs?.growingSite();
+    const route = this.#followRoute(sustained);
     this.#generic = {
       analysis: this.#analysis,
       site,
@@ -453,8 +463,37 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       spacing: this.#seriesSpacing,
       captureSkip: this.#captures.summary().lastSkip,
       lines: allocs?.topLines(5) ?? [],
+      route,
+      sticky:
+        this.#store.get(HEAP_FINDING_ID)?.streak !== undefined &&
+        this.#store.get(HEAP_FINDING_ID)!.streak > 0 &&
+        this.#calm < STICKY_TICKS,
     };
     return completed;
+  }
+
+  /**
+   * The route the growth follows: the top explaining route, once it has been the top one for
+   * `ROUTE_STREAK` ticks in a row with a leak verdict; kept while it still explains some of it.
+   */
+  #followRoute(sustained: boolean): Analysis['routes'][number] | undefined {
+    const top = this.#analysis.explaining.find((r) => r.share >= 0.5);
+    if (sustained && top !== undefined) {
+      this.#routeStreak = top.route === this.#routeCandidate ? this.#routeStreak + 1 : 1;
+      this.#routeCandidate = top.route;
+      if (this.#routeStreak >= ROUTE_STREAK) this.#route = top.route;
+    } else if (!sustained) {
+      this.#routeStreak = 0;
+      this.#routeCandidate = undefined;
+    }
+    if (this.#route === undefined) return undefined;
+    const current = this.#analysis.explaining.find((r) => r.route === this.#route);
+    if (current === undefined) {
+      // No longer explaining anything: forget it, another route (or none) has to earn its place.
+      if (!this.#analysis.routes.some((r) => r.route === this.#route && r.share > 0)) this.#route = undefined;
+      return undefined;
+    }
+    return current;
   }
 
   #finishCapture(): void {
@@ -493,10 +532,33 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       // evidence that they are gone.
       .filter((name) => !failed.has(name) && (heap !== undefined || !this.#heapDetectors.has(name)));
     const findings = this.#merge(run.findings);
-    this.#store.record(findings, {
+    const recorded = this.#store.record(findings, {
       ran,
       onListenerError: (error) => this.#fail('store-listener', error),
     });
+    this.#announceUpdates(recorded);
+  }
+
+  /**
+   * `'updated'` for findings that learnt a path, a site or a route since they were last announced
+   * (the generic finding names the site first, then the path once a heap series completes).
+   */
+  #announceUpdates(findings: readonly Finding[]): void {
+    const known = this.#known;
+    const seen = new Set<string>();
+    for (const f of findings) {
+      seen.add(f.id);
+      const key = `${f.path ?? ''}\u0000${f.site ? `${f.site.file}:${f.site.line}` : ''}\u0000${f.route ?? ''}`;
+      const before = known.get(f.id);
+      known.set(f.id, key);
+      if (before === undefined || before === key) continue;
+      const [path, site, route] = before.split('\u0000');
+      const learnt =
+        (path === '' && f.path !== undefined) || (site === '' && f.site !== undefined) || (route === '' && f.route !== undefined);
+      if (learnt) this.#emitFinding(f, 'updated');
+    }
+    // Only what is still reported: the map stays as small as the active findings.
+    for (const id of known.keys()) if (!seen.has(id) && this.#store.get(id)?.streak === 0) known.delete(id);
   }
 
   /** Wraps a detector so a check that is still pending after its time box keeps it out of later ticks. */
@@ -561,7 +623,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       f.site.file === g.site.site.file &&
       f.site.line === g.site.site.line;
     if (!absorbed && !samePath && !sameSite) return f;
-    const route = g.analysis.explaining.find((r) => r.share >= 0.5);
+    const route = g.route;
     if ((f.route !== undefined || route === undefined) && (f.site !== undefined || g.site === undefined))
       return f;
     const out: Finding = { ...f };

@@ -7,8 +7,11 @@ export type Awaitable<T> = T | PromiseLike<T>;
 /** How much evidence the monitor is gathering: gauges always, then allocation sites, then heap graphs. */
 export type EvidenceLevel = 'gauges' | 'allocations' | 'heap-graphs';
 
-/** Why a finding event was sent. */
-export type FindingChange = 'new' | 'escalated';
+/**
+ * Why a finding event was sent: it appeared, its severity rose, or it was `'updated'` with what it
+ * did not know before (a path, an allocation site or a route).
+ */
+export type FindingChange = 'new' | 'escalated' | 'updated';
 
 /** What the monitor tells reporters when it starts. */
 export interface MonitorInfo {

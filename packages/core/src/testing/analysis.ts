@@ -171,6 +171,57 @@ function retainedCounts(graph: HeapGraph, kinds: Uint8Array): Float64Array {
   return counts;
 }
 
+/**
+ * Per node: its distance from the root and how it is held (0 by the program's roots, 1 only from
+ * the stack or handle scopes, 2 a root category itself, 3 not reached). Holders are ranked by it:
+ * the nearest one the program holds names the growth, like the retaining-path search does.
+ */
+function rootDistances(data: HeapGraphData): { depth: Uint32Array; rank: Uint8Array } {
+  const v = vocabulary(data);
+  const n = data.nodeCount;
+  const depth = new Uint32Array(n).fill(0xffffffff);
+  const rank = new Uint8Array(n).fill(3);
+  const queue = new Uint32Array(n);
+  const late: number[] = [];
+  let head = 0;
+  let tail = 0;
+  const isLate = (t: number) => {
+    if (data.nodeType[t] !== v.type.synthetic) return false;
+    const name = data.strings.get(data.nodeName[t]!);
+    return name === '(Stack roots)' || name === '(Handle scope)';
+  };
+  const drain = (tier: number) => {
+    while (head < tail) {
+      const from = queue[head++]!;
+      for (let e = data.firstEdge[from]!; e < data.firstEdge[from + 1]!; e++) {
+        const et = data.edgeType[e]!;
+        if (et === v.edge.weak || et === v.edge.shortcut) continue;
+        const t = data.edgeTo[e]!;
+        if (depth[t] !== 0xffffffff) continue;
+        if (tier === 0 && isLate(t)) {
+          late.push(t);
+          continue;
+        }
+        depth[t] = depth[from]! + 1;
+        rank[t] = data.nodeType[t] === v.type.synthetic ? 2 : tier;
+        queue[tail++] = t;
+      }
+    }
+  };
+  depth[data.rootIndex] = 0;
+  rank[data.rootIndex] = 2;
+  queue[tail++] = data.rootIndex;
+  drain(0);
+  for (const t of late) {
+    if (depth[t] !== 0xffffffff) continue;
+    depth[t] = 2;
+    rank[t] = 2;
+    queue[tail++] = t;
+  }
+  drain(1);
+  return { depth, rank };
+}
+
 /** Options of {@link analyse}. */
 export interface AnalyseOptions {
   /** Iterations run in each round (between graph i and i + 1). */
@@ -215,57 +266,25 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   // object counts (groups held by leakkit's own objects are dropped below, by their path).
   const inS = new Uint8Array(last.nodeCount);
   const survivors = new Array<number>(k).fill(0);
-  if (process.env.LEAKKIT_DEBUG) {
-    const stats: Record<string, number> = {};
-    for (let n = 0; n < last.nodeCount; n++) {
-      if (birth[n] === 0 || kinds[n] !== OBJECT) continue;
-      const { reader, trace: t } = traceOf(n);
-      const key = `b${birth[n]} ${t === 0 ? 'untraced' : reader.verdict(t).user ? 'user' : 'other'} ${last.strings.get(last.nodeName[n]!).slice(0, 20)}`;
-      stats[key] = (stats[key] ?? 0) + 1;
-    }
-    console.log(
-      Object.entries(stats)
-        .filter(([, c]) => c >= 5)
-        .sort(),
-    );
-  }
-  // V8 drops the allocation stack of some objects (all of one round's, at times) even in the first
-  // snapshot after the allocation (measured on Node 20, with any tier, with or without
-  // pretenuring). So an object without a stack is not ruled out: only a stack that is not the
-  // program's rules an object out, and a group needs one survivor with the program's stack (or a
-  // holder in the program's own files) to count.
-  const userTraced = new Uint8Array(last.nodeCount);
+  // V8's allocation stacks are not reliable object by object: it drops the stack of some objects
+  // (all of one round's, at times) even in the first snapshot after the allocation, and an object
+  // allocated where a dead one was can inherit the dead one's stack (measured on Node 20, with any
+  // tier, with or without pretenuring). So stacks do not pick survivors one by one: every new
+  // object is grouped, and each group is judged by the majority of its stacks.
+  const verdicts = new Uint8Array(last.nodeCount); // 0 no stack, 1 the program's, 2 someone else's
   for (let n = 0; n < last.nodeCount; n++) {
     if (birth[n] === 0 || kinds[n] === NOT_DATA) continue;
     if (traced) {
       const { reader, trace } = traceOf(n);
-      if (trace !== 0) {
-        if (!reader.verdict(trace).user) continue;
-        userTraced[n] = 1;
-      }
+      if (trace !== 0) verdicts[n] = reader.verdict(trace).user ? 1 : 2;
     }
     inS[n] = 1;
   }
-
   lap('S');
   // Entries: survivors held directly by an object that existed before the rounds. The holder the
   // retaining-path search would pick wins: not a root category, the shortest path.
-  const depthCache = new Map<number, { depth: number; rank: number }>();
-  const rankOf = (p: number) => {
-    let known = depthCache.get(p);
-    if (known) return known;
-    const path = pathToIndex(last, p);
-    if (path === undefined) known = { depth: Number.POSITIVE_INFINITY, rank: 9 };
-    else {
-      const root = path.steps[0]?.name ?? '';
-      // Paths from the stack or handle scopes only say what the snapshot's caller touched.
-      const weakRoot = root === '(Stack roots)' || root === '(Handle scope)';
-      const synthetic = last.nodeType[p] === v.type.synthetic;
-      known = { depth: path.steps.length, rank: synthetic ? 2 : weakRoot ? 1 : 0 };
-    }
-    depthCache.set(p, known);
-    return known;
-  };
+  const { depth, rank } = rootDistances(last);
+  const better = (a: number, b: number) => rank[a]! - rank[b]! || depth[a]! - depth[b]!;
   const anchorOf = new Int32Array(last.nodeCount).fill(-1);
   // The edge an entry is held by, from its holder: a scope's variables are told apart by it.
   const entryEdge = new Int32Array(last.nodeCount).fill(-1);
@@ -287,9 +306,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
         entries.push(t);
         continue;
       }
-      const a = rankOf(current);
-      const b = rankOf(p);
-      if (b.rank < a.rank || (b.rank === a.rank && b.depth < a.depth)) {
+      if (better(p, current) < 0) {
         anchorOf[t] = p;
         entryEdge[t] = e;
       }
@@ -298,11 +315,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   lap('entries');
   // The rest of the survivors belong to the holder of the entry they hang off: one breadth-first
   // walk inside the survivors, entries with the best holders first.
-  entries.sort((a, b) => {
-    const ra = rankOf(anchorOf[a]!);
-    const rb = rankOf(anchorOf[b]!);
-    return ra.rank - rb.rank || ra.depth - rb.depth;
-  });
+  entries.sort((a, b) => better(anchorOf[a]!, anchorOf[b]!));
   const queue = new Uint32Array(last.nodeCount);
   let head = 0;
   let tail = 0;
@@ -351,7 +364,9 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     names: Map<string, number>;
     sites: Map<string, SiteCount>;
     storeSites: Map<string, SiteCount>;
-    user: boolean;
+    /** Survivors whose stack is the program's, and whose stack is someone else's. */
+    mine: number;
+    theirs: number;
     /** A survivor whose path names the group (a scope's variable), else the holder. */
     named: number;
     closures: number;
@@ -396,19 +411,20 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
         names: new Map(),
         sites: new Map(),
         storeSites: new Map(),
-        user: false,
+        mine: 0,
+        theirs: 0,
         named: scoped ? entry : holder,
         closures: 0,
         closure: -1,
       };
       groups.set(key, b);
     }
-    if (userTraced[n]) b.user = true;
+    if (verdicts[n] === 1) b.mine++;
+    else if (verdicts[n] === 2) b.theirs++;
     const round = birth[n]! - 1;
     const size = last.nodeSelfSize[n]!;
     b.group.bytes[round]! += size;
     if (kinds[n] !== OBJECT) {
-      if (process.env.LEAKKIT_DEBUG) { const { reader, trace } = traceOf(n); console.log('store', birth[n], last.strings.get(last.nodeName[n]!), size, trace, trace ? JSON.stringify(reader.stack(trace).slice(0, 4)) : ''); }
       // A backing store's site matters when no object survived (numbers in an array).
       addSite(b.storeSites, n, size);
       continue;
@@ -440,7 +456,10 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const growing: SurvivorGroup[] = [];
   const other: SurvivorGroup[] = [];
   const probes: ProbeRequest[] = [];
-  for (const { group, names, sites, storeSites, user, named, closures, closure } of groups.values()) {
+  for (const { group, names, sites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
+    // Judged by its stacks' majority; without any, by who holds it (below).
+    const user = mine > theirs;
+    if (traced && theirs > mine) continue;
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);
     if (total === 0 && totalBytes === 0) continue;
@@ -448,7 +467,6 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     // collection, whose live size a probe reads.
     const probe = PROBED_KINDS.has(group.kind) && total === 0;
     const candidate = pattern(group) !== undefined || probe;
-    if (process.env.LEAKKIT_DEBUG && total > 2) console.log('group', group.kind, pathToIndex(last, group.anchor)?.text, group.objects, group.bytes, user, candidate, pathToIndex(last, group.anchor, { raw: true })?.text);
     if (!candidate) {
       // Saturating, replaced or one-off: kept for the record when it is surely the program's.
       if (!traced || user) other.push(group);
@@ -488,7 +506,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
  */
 function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPath | undefined {
   const data = graph.data;
-  const path = pathToIndex(data, n, { strings });
+  const path = collapse(pathToIndex(data, n, { strings }));
   if (path === undefined || path.steps.length < 2) return path;
   const lastStep = path.steps[path.steps.length - 1]!;
   const context = path.steps[path.steps.length - 2]!;
@@ -516,6 +534,26 @@ function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPat
   const repaired: RetainingPath = { text, steps: path.steps };
   if (loc) repaired.file = loc.file;
   return repaired;
+}
+
+/**
+ * A path through a linked list repeats one hop per node (`head.next.next.next…`): runs of the same
+ * hop print once, with their count.
+ */
+function collapse(path: RetainingPath | undefined): RetainingPath | undefined {
+  if (path === undefined) return undefined;
+  const text = path.text.replace(/((?:\.[A-Za-z_$][\w$]*|\[\d+\])){4,}/g, (run) => {
+    const hops = run.match(/\.[A-Za-z_$][\w$]*|\[\d+\]/g) ?? [];
+    const out: string[] = [];
+    for (let i = 0; i < hops.length; ) {
+      let j = i;
+      while (j < hops.length && hops[j] === hops[i]) j++;
+      out.push(j - i >= 4 ? `${hops[i]}…(×${j - i})` : hops.slice(i, j).join(''));
+      i = j;
+    }
+    return out.join('');
+  });
+  return text === path.text ? path : { ...path, text };
 }
 
 /** Holders whose live size a probe can read: `length`, `size` or their own keys. */
@@ -601,7 +639,6 @@ function confirm(
       bytes.push(series[g]!.dominators.retainedSize[i]!);
     }
     if (counts.length !== k + 1) break;
-    if (process.env.LEAKKIT_DEBUG) console.log('  confirm level', level, last.strings.get(last.nodeName[node]!), counts, bytes);
     const countSteps = counts.slice(1).map((c, i) => c - counts[i]!);
     // The grower must explain at least half of what survived, or it is growth of something else.
     if (objectsSurvive && isLinear(countSteps, 1) && sum(countSteps) >= 0.5 * sum(group.objects)) {

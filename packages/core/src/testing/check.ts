@@ -277,6 +277,11 @@ export async function checkBounded(
 
 async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<BoundedResult> {
   const started = performance.now();
+  let phaseAt = started;
+  const phase = (name: string) => {
+    if (process.env.LEAKKIT_DEBUG) console.log('phase', name, (performance.now() - phaseAt).toFixed(0));
+    phaseAt = performance.now();
+  };
   const deadline = new Deadline(o.timeout);
   const runner = makeRunner(fn, deadline);
   const failures: DetectorFailure[] = [];
@@ -335,6 +340,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       warmup = Math.max(0, (warmup ?? 3 * perRound) - timed);
     } else warmup ??= 3 * perRound;
     await runner.run(warmup);
+    phase('warmup');
     runner.phase = 'heap-size rounds';
     await turn();
     watch?.compact();
@@ -348,6 +354,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       fullGc();
       record(STAGE_SIZE, perRound, ms);
     }
+    phase('size rounds');
     const heap = Array.from(log.heap.subarray(0, o.rounds + 1));
     const trend = heapGrowthPerRound(heap);
     if (process.env.LEAKKIT_DEBUG) console.log('gate', heap.slice(1).map((h, i) => h - heap[i]!).join(','), trend);
@@ -371,7 +378,9 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         watch?.compact();
         fullGc();
         record(STAGE_GRAPH, perRound, ms);
+        phase('graph round');
         graphs.push(await snapshot());
+        phase('snapshot');
         iterations.push(perRound);
         deadline.check('in the heap-graph rounds');
       }
@@ -430,6 +439,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     }
 
     // Timers and handles left behind: give timeouts that are about to fire the chance to.
+    phase('analysis+probe');
     runner.phase = 'settling';
     const settleUntil = performance.now() + SETTLE_MS;
     await turn();
@@ -441,6 +451,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       await sleep(10);
       watch?.compact();
     }
+    phase('settle');
     const leftover = programTimers(watch);
     const resourcesNow = activeResources();
 
@@ -471,6 +482,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       { name: 'growth', priority: 0, check: () => own.filter((f) => f.detector === 'growth') },
       { name: 'handles', priority: 0, check: () => own.filter((f) => f.detector === 'handles') },
     ];
+    phase('sites+findings');
     const { findings: all } = await runDetectors([...builtins, ...o.detectors], context, {
       onError,
       timeout: Math.max(1000, deadline.at - performance.now()),

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isOwn, scriptPath } from '../tracing/source.js';
+
+// Package name of the nearest package.json above a directory, by directory (bounded: a long-running
+// monitor sees a bounded set of source files, but a cap keeps it so whatever the program loads).
+const packageOf = new Map<string, string | null>();
+const MAX_DIRS = 2048;
+
+function nearestPackageName(dir: string): string | null {
+  const known = packageOf.get(dir);
+  if (known !== undefined) return known;
+  let name: string | null = null;
+  try {
+    const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: unknown };
+    name = typeof pkg.name === 'string' ? pkg.name : '';
+  } catch {
+    const parent = dirname(dir);
+    name = parent === dir ? null : nearestPackageName(parent);
+  }
+  if (packageOf.size >= MAX_DIRS) packageOf.clear();
+  packageOf.set(dir, name);
+  return name;
+}
+
+/**
+ * Whether a file belongs to leakkit itself: core (its own objects and allocations are the monitor's,
+ * not the program's) or a leakkit plugin (`@leakkit/detector-timers` working on heap graphs). Takes
+ * a path as frames show it (relative to the working directory), an absolute path or a `file://` URL.
+ */
+export function isLeakkitFile(file: string): boolean {
+  if (file.startsWith('file://') && isOwn(file)) return true;
+  const path = file.startsWith('file://') ? scriptPath(file) : isAbsolute(file) ? file : resolve(process.cwd(), file);
+  if (path === undefined) return false;
+  if (isOwn(path)) return true;
+  const name = nearestPackageName(dirname(path));
+  return name !== null && name.startsWith('@leakkit/');
+}
