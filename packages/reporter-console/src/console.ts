@@ -1,6 +1,6 @@
 import type { Finding, MonitorReport, Reporter, Severity } from '@leakkit/core';
 import { LeakkitError } from '@leakkit/core';
-import { bytes, count, cut, duration, pad, sparkline } from './format.js';
+import { bytes, count, cut, displayFile, duration, pad, sparkline } from './format.js';
 
 /** Where the reporter writes: anything with `write(text)`; `isTTY` and `columns` are read when present. */
 export interface ConsoleStream {
@@ -207,7 +207,7 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
         push(`${paint(SEVERITY_STYLE[f.severity], '●')} ${severity(f.severity)}  ${paint('bold', f.title)}`);
         const field = (name: string, value: string) => push(`    ${paint('dim', pad(name, 8))}${value}`);
         if (f.path !== undefined) field('path', f.path);
-        if (f.site !== undefined) field('site', `${f.site.file}:${f.site.line}`);
+        if (f.site !== undefined) field('site', `${displayFile(f.site.file)}:${f.site.line}`);
         const routeText = typeof f.evidence?.route === 'string' ? f.evidence.route : f.route;
         if (routeText !== undefined) field('route', routeText);
         const growth = growthOf(f);
@@ -238,7 +238,7 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
   };
   if (o.live) {
     reporter.onFinding = (f, change) => {
-      const where = [f.route, f.path, f.site ? `${f.site.file}:${f.site.line}` : undefined]
+      const where = [f.route, f.path, f.site ? `${displayFile(f.site.file)}:${f.site.line}` : undefined]
         .filter(Boolean)
         .join(', ');
       out(

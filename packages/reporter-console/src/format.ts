@@ -1,3 +1,21 @@
+import { isAbsolute, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A source file as people read it: `file://` URLs as paths, relative to the working directory when inside it. */
+export function displayFile(file: string): string {
+  let path = file;
+  if (file.startsWith('file://')) {
+    try {
+      path = fileURLToPath(file);
+    } catch {
+      return file;
+    }
+  }
+  if (!isAbsolute(path)) return path;
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
 /** Bytes for people: `512 B`, `1.1 MiB`, `3.4 GiB` (one decimal below 100). */
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return '?';

@@ -127,7 +127,12 @@ async function streamInspector(sink: (bytes: Uint8Array) => void): Promise<boole
   };
   session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
   try {
-    await post(session, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    // Numbers as nodes: a cache's `max = 100` is otherwise a Smi the snapshot leaves out, and
+    // detectors need it to tell a cap that is not enforced.
+    await post(session, 'HeapProfiler.takeHeapSnapshot', {
+      reportProgress: false,
+      captureNumericValue: true,
+    });
   } catch (error) {
     if (chunks === 0 && failure === undefined) return false;
     throw new LeakkitError('ERR_LEAKKIT_INSPECTOR_UNAVAILABLE', `HeapProfiler.takeHeapSnapshot failed`, {
@@ -141,7 +146,7 @@ async function streamInspector(sink: (bytes: Uint8Array) => void): Promise<boole
 }
 
 async function viaStream(sink: (bytes: Uint8Array) => void): Promise<void> {
-  for await (const chunk of getHeapSnapshot()) sink(chunk as Uint8Array);
+  for await (const chunk of getHeapSnapshot({ exposeNumericValues: true })) sink(chunk as Uint8Array);
 }
 
 /**

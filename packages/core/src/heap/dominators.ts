@@ -396,13 +396,7 @@ function laterPredecessors(
   firstPred: Uint32Array,
 ): Uint32Array {
   const { byType, special } = rule;
-  let total = 0;
-  for (let w = 1; w <= count; w++) {
-    total += firstPred[w]!;
-    firstPred[w] = total;
-  }
-  firstPred[count + 1] = total;
-  const preds = new Uint32Array(total);
+  const preds = new Uint32Array(prefixSums(firstPred, count));
   for (let n = 0; n < nodeCount; n++) {
     const v = pre[n]!;
     if (v === 0) continue;
@@ -415,6 +409,22 @@ function laterPredecessors(
     }
   }
   return preds;
+}
+
+/** Inclusive prefix sums of `counts[1 .. count]`, total also at count + 1; returns the total. */
+function prefixSums(counts: Uint32Array, count: number): number {
+  let total = 0;
+  for (let w = 1; w <= count; w++) {
+    total += counts[w]!;
+    counts[w] = total;
+  }
+  counts[count + 1] = total;
+  return total;
+}
+
+/** `a[i] = i` for i in 1 .. count. */
+function identity(a: Uint32Array, count: number): void {
+  for (let i = 1; i <= count; i++) a[i] = i;
 }
 
 /**
@@ -433,7 +443,7 @@ function semidominators(
   parent: Uint32Array,
   stack: Uint32Array,
 ): void {
-  for (let i = 1; i <= count; i++) label[i] = i;
+  identity(label, count);
   for (let w = count; w >= 2; w--) {
     let best = semi[w]!;
     const pEnd = firstPred[w + 1]!;
@@ -481,7 +491,8 @@ function immediateDominators(count: number, semi: Uint32Array, parentToIdom: Uin
 
 /**
  * 5. Back to node indices; retained sizes summed children-first (reverse preorder). Turns
- * `idomPre` (1-based preorder numbers) into 0-based positions in `preorder`, in place.
+ * `idomPre` (1-based preorder numbers) into 0-based positions in `preorder`, in place. One loop a
+ * function (see computeDominators).
  */
 function results(
   data: HeapGraphData,
@@ -492,18 +503,45 @@ function results(
   reachable: Uint8Array,
   retainedSize: Float64Array,
 ): void {
-  const { nodeCount, nodeSelfSize, rootIndex } = data;
-  idom.fill(rootIndex);
-  for (let n = 0; n < nodeCount; n++) retainedSize[n] = nodeSelfSize[n]!;
+  idom.fill(data.rootIndex);
+  selfSizes(data.nodeSelfSize, retainedSize);
+  byNode(count, vertex, idomPre, idom, reachable);
+  sumRetained(count, vertex, idomPre, retainedSize);
+  toPositions(count, idomPre);
+}
+
+function selfSizes(nodeSelfSize: Uint32Array, retainedSize: Float64Array): void {
+  const n = retainedSize.length;
+  for (let i = 0; i < n; i++) retainedSize[i] = nodeSelfSize[i]!;
+}
+
+function byNode(
+  count: number,
+  vertex: Uint32Array,
+  idomPre: Uint32Array,
+  idom: Uint32Array,
+  reachable: Uint8Array,
+): void {
   for (let w = 1; w <= count; w++) {
     const node = vertex[w]!;
     reachable[node] = 1;
     idom[node] = vertex[idomPre[w]!]!;
   }
+}
+
+function sumRetained(
+  count: number,
+  vertex: Uint32Array,
+  idomPre: Uint32Array,
+  retainedSize: Float64Array,
+): void {
   for (let w = count; w >= 2; w--) {
     const node = vertex[w]!;
     const dom = vertex[idomPre[w]!]!;
     retainedSize[dom] = retainedSize[dom]! + retainedSize[node]!;
   }
+}
+
+function toPositions(count: number, idomPre: Uint32Array): void {
   for (let w = 1; w <= count; w++) idomPre[w]!--;
 }

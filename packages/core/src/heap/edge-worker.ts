@@ -121,9 +121,16 @@ function edgeWorkerMain(
       let base = start;
       let length = 0;
       let q = 0;
+      let first = true;
       for (;;) {
         const n = start < 0 ? 0 : fs.readSync(fd, buf, length, chunk - length, base + length);
         length += n;
+        if (first) {
+          // A first call on a few records only: V8 then optimises the loop knowing its exit (see
+          // the parser's #fastEnd).
+          q = read(buf, q, Math.min(length, q + 4096), run);
+          first = false;
+        }
         q = read(buf, q, length, run);
         // Stopped with room to spare: a record it doubts (normally the last, before `]`).
         if (q < length - margin || run.edge === run.edgeCapacity || n === 0) break;

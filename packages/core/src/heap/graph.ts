@@ -492,6 +492,26 @@ const MAX_OUT_RUN = 1024;
 function buildIdIndex(ids: Uint32Array): IdIndex {
   const n = ids.length;
   const out = new Uint8Array((n + 7) >>> 3);
+  const { outCount, longestRun } = markOutOfRun(ids, out);
+  if (outCount > n * MAX_OUT_SHARE || longestRun > MAX_OUT_RUN) {
+    return {
+      out: new Uint8Array(0),
+      outIds: new Uint32Array(0),
+      outIndex: new Uint32Array(0),
+      hash: buildHash(ids),
+    };
+  }
+  const outIndex = setBits(out, outCount);
+  // Few by construction: a comparator sort is fine here.
+  outIndex.sort((a, b) => ids[a]! - ids[b]!);
+  const outIds = new Uint32Array(outCount);
+  for (let k = 0; k < outCount; k++) outIds[k] = ids[outIndex[k]!]!;
+  return { out, outIds, outIndex, hash: undefined };
+}
+
+/** Sets the bit of every node outside the increasing run of ids; one loop a function, so V8 optimises it early. */
+function markOutOfRun(ids: Uint32Array, out: Uint8Array): { outCount: number; longestRun: number } {
+  const n = ids.length;
   let outCount = 0;
   let run = 0;
   let longestRun = 0;
@@ -510,21 +530,22 @@ function buildIdIndex(ids: Uint32Array): IdIndex {
       if (++run > longestRun) longestRun = run;
     }
   }
-  if (outCount > n * MAX_OUT_SHARE || longestRun > MAX_OUT_RUN) {
-    return {
-      out: new Uint8Array(0),
-      outIds: new Uint32Array(0),
-      outIndex: new Uint32Array(0),
-      hash: buildHash(ids),
-    };
+  return { outCount, longestRun };
+}
+
+/** The positions of the `count` set bits of `bits`, in order, a byte at a time. */
+function setBits(bits: Uint8Array, count: number): Uint32Array {
+  const positions = new Uint32Array(count);
+  let k = 0;
+  for (let b = 0; b < bits.length && k < count; b++) {
+    let byte = bits[b]!;
+    while (byte !== 0) {
+      const low = byte & -byte;
+      positions[k++] = b * 8 + 31 - Math.clz32(low);
+      byte ^= low;
+    }
   }
-  const outIndex = new Uint32Array(outCount);
-  for (let i = 0, k = 0; i < n; i++) if ((out[i >>> 3]! & (1 << (i & 7))) !== 0) outIndex[k++] = i;
-  // Few by construction: a comparator sort is fine here.
-  outIndex.sort((a, b) => ids[a]! - ids[b]!);
-  const outIds = new Uint32Array(outCount);
-  for (let k = 0; k < outCount; k++) outIds[k] = ids[outIndex[k]!]!;
-  return { out, outIds, outIndex, hash: undefined };
+  return positions;
 }
 
 function buildHash(ids: Uint32Array): Uint32Array {

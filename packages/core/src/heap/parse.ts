@@ -119,6 +119,12 @@ const PROGRESS_EVERY = 1 << 20;
 // past the chunk can only happen for a run of digits longer than the margin, and a typed array
 // read out of range gives undefined, which is no digit: the loop stops there either way.
 const FAST_MARGIN = 256;
+// The first run of each fast path covers this many bytes only (see #fastEnd).
+const WARM_UP_BYTES = 4096;
+const W_NODES = 1;
+const W_EDGES = 2;
+const W_LOCATIONS = 4;
+const W_STRINGS = 8;
 // A byte minus 48 (as the digit loops see it) for `,` and `\n`.
 const COMMA_DIGIT = 0x2c - 48;
 const NEWLINE_DIGIT = 0x0a - 48;
@@ -448,6 +454,8 @@ export class HeapSnapshotParser {
   #edgesEnd = -1;
   /** Whether the delegated edges were parsed and checked (resumeEdges). */
   #edgesDone = false;
+  /** Fast paths already run once (W_* bits): see #fastEnd. */
+  #warmed = 0;
   #edgeCapacity = 0;
   #edge = 0;
   #maxEdgeName = -1;
@@ -1201,6 +1209,18 @@ export class HeapSnapshotParser {
     return p;
   }
 
+  /**
+   * The end to give a fast path: the chunk's, except on its first run, which stops after a few
+   * records. V8 optimises a hot loop while it runs, from what the code has done so far: a loop that
+   * had never once returned would be optimised without its exit and thrown back to the interpreter
+   * (and optimised again) at the end of every chunk.
+   */
+  #fastEnd(bit: number, p: number, end: number): number {
+    if ((this.#warmed & bit) !== 0) return end;
+    this.#warmed |= bit;
+    return Math.min(end, p + WARM_UP_BYTES);
+  }
+
   /** Delegated "edges": only the closing `]` matters here (numbers hold none). */
   #skipEdges(buf: Uint8Array, pos: number, end: number): number {
     let p = pos;
@@ -1358,7 +1378,7 @@ export class HeapSnapshotParser {
           this.#edgeSum = edgeSum;
           this.#maxNodeName = maxNodeName;
           // Resume after the last whole record (its `,` consumed): the `p++` below lands on it.
-          p = this.#nodeRecords(buf, p + 1, end) - 1;
+          p = this.#nodeRecords(buf, p + 1, this.#fastEnd(W_NODES, p, end)) - 1;
           node = this.#node;
           edgeSum = this.#edgeSum;
           maxNodeName = this.#maxNodeName;
@@ -1514,7 +1534,7 @@ export class HeapSnapshotParser {
       firstEdge[++node] = edges;
       q = r;
     }
-    while (q < fastEnd && node < nodeCapacity) {
+    while (!standard && q < fastEnd && node < nodeCapacity) {
       let r = q;
       let k = 0;
       for (; k < nf; k++) {
@@ -1634,7 +1654,7 @@ export class HeapSnapshotParser {
         if (f === 0 && p < fastEnd) {
           this.#edge = edge;
           this.#maxEdgeName = maxEdgeName;
-          p = this.#edgeRecords(buf, p + 1, end) - 1;
+          p = this.#edgeRecords(buf, p + 1, this.#fastEnd(W_EDGES, p, end)) - 1;
           edge = this.#edge;
           maxEdgeName = this.#maxEdgeName;
         }
@@ -1754,7 +1774,9 @@ export class HeapSnapshotParser {
       if (c === 0x2c && st === N_AFTER) {
         st = N_VALUE;
         // Resume after the last whole record (its `,` consumed): the `p++` below lands on it.
-        if (fast && f === 0 && p < fastEnd) p = this.#locationRecords(buf, p + 1, end) - 1;
+        if (fast && f === 0 && p < fastEnd) {
+          p = this.#locationRecords(buf, p + 1, this.#fastEnd(W_LOCATIONS, p, end)) - 1;
+        }
       } else if (c >= 48 && c <= 57 && st !== N_AFTER) {
         negative = st === N_MINUS;
         st = N_NUMBER;
@@ -2083,7 +2105,7 @@ export class HeapSnapshotParser {
       if (st === S_IN && this.#highSurrogate === 0) {
         // Whole strings and V8's `",\n"` between them in a loop of their own (see #stringRun).
         this.#strLength = o;
-        p = this.#stringRun(buf, p, end);
+        p = this.#stringRun(buf, p, this.#fastEnd(W_STRINGS, p, end));
         o = this.#strLength;
         st = this.#strState;
         if (p === end) break;

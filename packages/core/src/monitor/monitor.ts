@@ -26,6 +26,7 @@ import type { MemoryLimits } from './limits.js';
 import { memoryLimits } from './limits.js';
 import type { MonitorOptions, ResolvedMonitorOptions, WatchedCollection } from './options.js';
 import { resolveMonitorOptions } from './options.js';
+import { isLeakkitFile } from './own.js';
 import { RouteCounter } from './routes.js';
 
 /** Events of a {@link Monitor}. */
@@ -153,6 +154,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #generic: GenericEvidence | undefined;
   #signalHandler: (() => void) | undefined;
   readonly #known = new Map<string, string>();
+  #heapOffset = 0;
+  #beforeSeries: { value: number; time: number; slope: number } | undefined;
   #routeCandidate: string | undefined;
   #routeStreak = 0;
   #route: string | undefined;
@@ -318,8 +321,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       // Not available: the handle gauges stay empty.
     }
     const perf = perfEntries();
+    const afterGC = this.#correct(gc.afterGC, time);
     const values: Record<string, number> = {
-      [GAUGE.heapAfterGC]: gc.afterGC,
+      [GAUGE.heapAfterGC]: afterGC,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
       rss: mem.rss,
@@ -354,7 +358,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const sample: MonitorSample = {
       time,
       tick: this.#ticks,
-      heapAfterGC: gc.afterGC,
+      heapAfterGC: afterGC,
       collected: gc.collected,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
@@ -375,6 +379,25 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       this.#callReporters('onSample', sample);
     }
     return sample;
+  }
+
+  /**
+   * The heap after GC as the program's: readings taken while a heap series is under way are left out
+   * (the captures' parsing churns the heap), and the step the monitor's own first captures leave
+   * behind (the heap-graph code, its caches, the detectors' first heap analysis) is subtracted from
+   * every later reading, measured against what the trend predicted across the series.
+   */
+  #correct(raw: number, time: number): number {
+    if (this.#captures.inProgress) return Number.NaN;
+    if (!Number.isFinite(raw)) return raw;
+    const before = this.#beforeSeries;
+    if (before !== undefined) {
+      this.#beforeSeries = undefined;
+      const expected = before.value + Math.max(0, before.slope) * (time - before.time);
+      const shift = raw - this.#heapOffset - expected;
+      if (shift > 0) this.#heapOffset += shift;
+    }
+    return raw - this.#heapOffset;
   }
 
   async #nearLimit(rss: number): Promise<void> {
@@ -438,7 +461,17 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         this.#finishCapture();
       } else {
         try {
-          if (!this.#captures.inProgress) this.#seriesStart = Date.now();
+          if (!this.#captures.inProgress) {
+            this.#seriesStart = Date.now();
+            const value = this.#history.latest(GAUGE.heapAfterGC);
+            if (Number.isFinite(value)) {
+              this.#beforeSeries = {
+                value,
+                time: this.#history.times().at(-1) ?? Date.now(),
+                slope: t?.slope ?? 0,
+              };
+            }
+          }
           completed = await this.#captures.step();
           if (completed) {
             this.#seriesSpacing = (Date.now() - this.#seriesStart) / Math.max(1, this.#o.captures - 1);
@@ -554,7 +587,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       if (before === undefined || before === key) continue;
       const [path, site, route] = before.split('\u0000');
       const learnt =
-        (path === '' && f.path !== undefined) || (site === '' && f.site !== undefined) || (route === '' && f.route !== undefined);
+        (path === '' && f.path !== undefined) ||
+        (site === '' && f.site !== undefined) ||
+        (route === '' && f.route !== undefined);
       if (learnt) this.#emitFinding(f, 'updated');
     }
     // Only what is still reported: the map stays as small as the active findings.
@@ -596,6 +631,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     }
     const out: Finding[] = [];
     for (const f of findings) {
+      // leakkit's own state (a stats memo filling up to the history's size) is not the program's leak.
+      if (f.site !== undefined && isLeakkitFile(f.site.file)) continue;
       if (f.detector === GENERIC) {
         const byPath = f.path !== undefined && subjects.has(`path:${f.path}`);
         const bySite =
@@ -624,17 +661,20 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       f.site.line === g.site.site.line;
     if (!absorbed && !samePath && !sameSite) return f;
     const route = g.route;
-    if ((f.route !== undefined || route === undefined) && (f.site !== undefined || g.site === undefined))
-      return f;
-    const out: Finding = { ...f };
-    if (out.route === undefined && route !== undefined) {
+    const allocation = g.site !== undefined ? String(g.site.diff) : undefined;
+    const needsRoute = f.route === undefined && route !== undefined;
+    const needsSite = f.site === undefined && g.site !== undefined;
+    const needsAllocation = allocation !== undefined && f.evidence?.allocation === undefined;
+    if (!needsRoute && !needsSite && !needsAllocation) return f;
+    const evidence: Record<string, unknown> = { ...f.evidence };
+    const out: Finding = { ...f, evidence };
+    if (needsRoute) {
       out.route = route.route;
-      out.evidence = { ...out.evidence, route: describeRoute(route) };
+      evidence.route = describeRoute(route);
     }
-    if (out.site === undefined && g.site !== undefined) {
-      out.site = { ...g.site.site };
-      out.evidence = { ...out.evidence, allocation: String(g.site.diff) };
-    }
+    if (needsSite && g.site !== undefined) out.site = { ...g.site.site };
+    // The line that allocates what the pattern detector found, from allocation tracing.
+    if (needsAllocation) evidence.allocation = allocation;
     return out;
   }
 

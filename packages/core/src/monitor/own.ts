@@ -30,7 +30,11 @@ function nearestPackageName(dir: string): string | null {
  */
 export function isLeakkitFile(file: string): boolean {
   if (file.startsWith('file://') && isOwn(file)) return true;
-  const path = file.startsWith('file://') ? scriptPath(file) : isAbsolute(file) ? file : resolve(process.cwd(), file);
+  const path = file.startsWith('file://')
+    ? scriptPath(file)
+    : isAbsolute(file)
+      ? file
+      : resolve(process.cwd(), file);
   if (path === undefined) return false;
   if (isOwn(path)) return true;
   const name = nearestPackageName(dirname(path));

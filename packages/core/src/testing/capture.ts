@@ -114,7 +114,7 @@ const PROBE_GROUP = 'leakkit-probe';
 export async function snapshot(): Promise<HeapGraph> {
   const parser = new HeapSnapshotParser({ file: 'heap capture', trustCounts: true });
   try {
-    for await (const chunk of getHeapSnapshot()) parser.write(chunk as Uint8Array);
+    for await (const chunk of getHeapSnapshot({ exposeNumericValues: true })) parser.write(chunk as Uint8Array);
   } catch (error) {
     throw new LeakkitError(
       'ERR_LEAKKIT_INSPECTOR_UNAVAILABLE',
