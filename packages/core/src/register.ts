@@ -186,9 +186,12 @@ function optionsFromEnv(): MonitorOptions {
 }
 
 function attach(): Monitor | undefined {
-  const global = globalThis as { [GUARD]?: Monitor };
+  // A marker, not the monitor: the monitor stays reachable from this module only, so what it holds
+  // is anchored in leakkit's own files and never reported as the program's growth.
+  const global = globalThis as { [GUARD]?: true };
   if (!isMainThread || /^(1|true|yes)$/i.test(process.env.LEAKKIT_DISABLE ?? '')) return undefined;
-  if (global[GUARD] !== undefined) return global[GUARD];
+  // Loaded twice (--import and NODE_OPTIONS, or two copies of leakkit): one monitor is enough.
+  if (global[GUARD] === true) return undefined;
   let monitor: Monitor;
   try {
     monitor = createMonitor({
@@ -200,7 +203,7 @@ function attach(): Monitor | undefined {
     warn(`leakkit: the monitor could not start: ${(error as Error).message}`);
     return undefined;
   }
-  global[GUARD] = monitor;
+  global[GUARD] = true;
   // Failures inside the monitor are reported to its reporters; the host never sees a throw.
   monitor.on('error', () => {});
   monitor.start();

@@ -1,5 +1,4 @@
-import type { HeapGraph } from '@leakkit/core/heap';
-import { captureHeap, displayFile, isIdentifier, LeakkitError } from '@leakkit/core/heap';
+import { captureHeap, displayFile, HeapGraph, isIdentifier, LeakkitError } from '@leakkit/core/heap';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { snapshotSeries } from './fixtures/growth/series.js';
 
@@ -219,6 +218,29 @@ describe('graph.pathTo()', () => {
     }
     expect(batch).toBeGreaterThanOrEqual(0);
     expect(graph.pathTo(id(graph, batch))!.text).toBe('heap-paths.test.ts › drain() › <local variable>');
+  });
+
+  it('gives every node the same path whatever order the paths are asked in', () => {
+    // The search behind paths stops at the node asked for and goes on for the next: the order of
+    // the questions must not change an answer (heap-paths.property.test.ts: unreachable nodes too).
+    for (const name of ['leaky-module.mjs', 'scopes.cjs']) {
+      const graph = graphs[name]!;
+      const nodes = Array.from({ length: graph.nodeCount }, (_, i) => i).filter((i) => i % 5 === 0);
+      const paths = (order: number[]) => {
+        // A copy of the data is a graph of its own: nothing of another graph's search is shared.
+        const fresh = new HeapGraph({ ...graph.data });
+        const byNode = new Map<number, string>();
+        for (const n of order) {
+          const path = fresh.pathTo(fresh.nodeId(n), { raw: true });
+          byNode.set(
+            n,
+            path === undefined ? 'none' : `${path.text} ${path.steps.map((s) => s.nodeId).join(',')}`,
+          );
+        }
+        return nodes.map((n) => byNode.get(n));
+      };
+      expect(paths([...nodes].reverse())).toEqual(paths(nodes));
+    }
   });
 
   it('throws for an id the graph does not hold', () => {

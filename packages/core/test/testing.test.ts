@@ -245,8 +245,8 @@ describe('checkBounded() with detectors', () => {
     const result = await checkBounded(leak, { ...quick, detectors: [registry] });
     expect(seen?.graphs).toBe(4);
     expect(seen?.growth).toBeGreaterThan(0);
-    // One sample per round: the baseline, 6 heap-size rounds, 3 heap-graph rounds.
-    expect(seen?.iterations.slice(-4)).toEqual([2700, 3000, 3300, 3600]);
+    // One sample per round: the baseline, 6 heap-size rounds of 300, 3 heap-graph rounds of 150.
+    expect(seen?.iterations.slice(-4)).toEqual([2700, 2850, 3000, 3150]);
     const finding = result.findings.find((f) => f.path === 'testing.test.ts › kept');
     expect(finding?.detector).toBe('registry');
     expect(finding?.evidence?.alsoReportedBy).toEqual([{ detector: 'growth', id: 'growth:testing.test.ts › kept' }]);

@@ -205,7 +205,7 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
       for (const f of findings) {
         push();
         push(`${paint(SEVERITY_STYLE[f.severity], '●')} ${severity(f.severity)}  ${paint('bold', f.title)}`);
-        const field = (name: string, value: string) => push(`    ${paint('dim', pad(name, 8))}${value}`);
+        const field = (name: string, value: string) => push(`    ${paint('dim', pad(name, 10))}${value}`);
         if (f.path !== undefined) field('path', f.path);
         if (f.site !== undefined) field('site', `${displayFile(f.site.file)}:${f.site.line}`);
         const routeText = typeof f.evidence?.route === 'string' ? f.evidence.route : f.route;

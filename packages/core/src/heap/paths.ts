@@ -135,7 +135,7 @@ export function pathToIndex(
   index: number,
   options: PathOptions = {},
 ): RetainingPath | undefined {
-  const via = retainerTree(data);
+  const via = retainerTree(data, index);
   if (via[index] === UNREACHED) return undefined;
   const nodes: number[] = [];
   const edges: number[] = [];
@@ -179,7 +179,7 @@ function edgeOwner(firstEdge: Uint32Array, nodeCount: number, e: number): number
   return lo;
 }
 
-const trees = new WeakMap<HeapGraphData, Uint32Array>();
+const searches = new WeakMap<HeapGraphData, Search>();
 
 // What the clean passes make of an edge, by edge type.
 const E_WEAK = 0; // never followed
@@ -197,12 +197,22 @@ const E_OTHER = 5; // hidden and anything else strong: only the last pass follow
 interface Search {
   readonly data: HeapGraphData;
   readonly via: Uint32Array;
+  /** The next step of retainerTree's plan (S_*): the search stops once the node asked for is reached. */
+  step: number;
+  /** Whether the current clean pass has queued its tier's roots. */
+  seeded: boolean;
+  /** Root tiers, best first (see retainerTree). */
+  readonly tiers: number[][];
+  /** Position in the deferred list being taken. */
+  taken: number;
+  /** Node whose path is asked for: the search pauses as soon as it is reached (-1: none). */
+  target: number;
   /**
    * One bit per node, set once reached: the test every edge makes reads this instead of `via` (32×
    * smaller, it stays in the processor's cache where `via` would not on a big heap).
    */
-  readonly seen: Int32Array;
-  readonly queue: Uint32Array;
+  seen: Int32Array;
+  queue: Uint32Array;
   head: number;
   tail: number;
   /** Per edge type: E_*. */
@@ -228,9 +238,17 @@ interface Search {
    * One bit per node: some edge to it is in `deferred` already. A later one could never be the
    * first to reach it, so it is not listed (most skipped edges lead to a few shared hidden classes).
    */
-  readonly deferredTo: Int32Array;
+  deferredTo: Int32Array;
   deferredRoots: number[];
 }
+
+// The steps of the search, in order: a clean pass per root tier, then pass 3.
+const S_TIERS = 0;
+const S_DEFERRED = 4;
+const S_DRAIN_DEFERRED = 5;
+const S_ROOT_EDGES = 6;
+const S_DRAIN_ROOT_EDGES = 7;
+const S_DONE = 8;
 
 /**
  * One breadth-first search from the roots, shared by every path asked of a graph. Three passes
@@ -239,10 +257,23 @@ interface Search {
  * stores, shortcuts); (3) from everything reached so far over every strong edge, for what only V8's
  * internals hold (ESM module bodies hang off a SourceTextModule). Pass 3 needs only the edges the
  * clean passes skipped, which they list as they go; each node's edges are scanned once.
+ *
+ * The search runs only until node `target` is reached (a breadth-first search never changes how it
+ * reached a node) and goes on from there when a later path needs more: one path of a big heap
+ * often needs a fraction of it. Returns `via`: how each node was reached (UNREACHED for `target`
+ * means the search ran to the end without reaching it).
  */
-function retainerTree(data: HeapGraphData): Uint32Array {
-  const cached = trees.get(data);
-  if (cached) return cached;
+function retainerTree(data: HeapGraphData, target: number): Uint32Array {
+  let s = searches.get(data);
+  if (s === undefined) {
+    s = startSearch(data);
+    searches.set(data, s);
+  }
+  if (s.step < S_DONE && s.via[target] === UNREACHED) advance(s, target);
+  return s.via;
+}
+
+function startSearch(data: HeapGraphData): Search {
   const v = vocabulary(data);
   const n = data.nodeCount;
   const { firstEdge, edgeTo, edgeType } = data;
@@ -260,9 +291,40 @@ function retainerTree(data: HeapGraphData): Uint32Array {
   for (const t of [v.type.code, v.type.objectShape, v.type.hidden, v.type.synthetic]) {
     if (t >= 0) cleanTarget[t] = 0;
   }
+
+  const root = data.rootIndex;
+  // Root tiers, best first: the global object; the embedder's roots (Node's C++ objects, global
+  // and traced handles: module wraps, handles, the event loop's queues); V8's own root lists;
+  // stack and handle scopes, which only hold what the snapshot's caller happened to touch.
+  const globals: number[] = [];
+  const embedder: number[] = [];
+  const internal: number[] = [];
+  const last: number[] = [];
+  const classify = (node: number, underGcRoots: boolean) => {
+    const name = data.strings.get(data.nodeName[node]!);
+    if (name === '(Stack roots)' || name === '(Handle scope)') last.push(node);
+    // Only the root's own "(GC roots)" is opened: a damaged snapshot could loop here.
+    else if (name === '(GC roots)' && !underGcRoots) {
+      for (let e = firstEdge[node]!; e < firstEdge[node + 1]!; e++) {
+        if (edgeType[e] !== v.edge.weak) classify(edgeTo[e]!, true);
+      }
+    } else if (!underGcRoots || EMBEDDER_ROOTS.has(name)) embedder.push(node);
+    else internal.push(node);
+  };
+  for (let e = firstEdge[root]!; e < firstEdge[root + 1]!; e++) {
+    const to = edgeTo[e]!;
+    if (edgeType[e] === v.edge.weak) continue;
+    if (edgeType[e] === v.edge.shortcut || isGlobalName(v, data.nodeName[to]!)) globals.push(to);
+    else classify(to, false);
+  }
   const s: Search = {
     data,
     via: new Uint32Array(n),
+    step: S_TIERS,
+    seeded: false,
+    tiers: [globals, embedder, internal, last],
+    taken: 0,
+    target: -1,
     seen: new Int32Array((n + 31) >>> 5),
     queue: new Uint32Array(n),
     head: 0,
@@ -281,56 +343,61 @@ function retainerTree(data: HeapGraphData): Uint32Array {
     deferredTo: new Int32Array((n + 31) >>> 5),
     deferredRoots: [],
   };
-  const { via, seen, queue } = s;
-  const seed = (node: number) => {
-    if (via[node] !== UNREACHED) return;
-    via[node] = START;
-    seen[node >>> 5]! |= 1 << (node & 31);
-    queue[s.tail++] = node;
-  };
+  if (n > 0) {
+    s.via[root] = START;
+    s.seen[root >>> 5]! |= 1 << (root & 31);
+  }
+  return s;
+}
 
-  const root = data.rootIndex;
-  // Root tiers, best first: the global object; the embedder's roots (Node's C++ objects, global
-  // and traced handles: module wraps, handles, the event loop's queues); V8's own root lists;
-  // stack and handle scopes, which only hold what the snapshot's caller happened to touch.
-  const globals: number[] = [];
-  const embedder: number[] = [];
-  const internal: number[] = [];
-  const last: number[] = [];
-  const classify = (node: number, underGcRoots: boolean) => {
-    const name = data.strings.get(data.nodeName[node]!);
-    if (name === '(Stack roots)' || name === '(Handle scope)') last.push(node);
-    else if (name === '(GC roots)') {
-      for (let e = firstEdge[node]!; e < firstEdge[node + 1]!; e++) {
-        if (edgeType[e] !== v.edge.weak) classify(edgeTo[e]!, true);
+/** Runs the search's steps until `target` is reached or the search is done. */
+function advance(s: Search, target: number): void {
+  s.target = target;
+  const { via, seen, queue } = s;
+  while (s.step < S_DONE && via[target] === UNREACHED) {
+    const step = s.step;
+    if (step < S_DEFERRED) {
+      if (!s.seeded) {
+        for (const node of s.tiers[step]!) {
+          if (via[node] !== UNREACHED) continue;
+          via[node] = START;
+          seen[node >>> 5]! |= 1 << (node & 31);
+          queue[s.tail++] = node;
+        }
+        s.seeded = true;
+        if (via[target] !== UNREACHED) break;
       }
-    } else if (!underGcRoots || EMBEDDER_ROOTS.has(name)) embedder.push(node);
-    else internal.push(node);
-  };
-  for (let e = firstEdge[root]!; e < firstEdge[root + 1]!; e++) {
-    const to = edgeTo[e]!;
-    if (edgeType[e] === v.edge.weak) continue;
-    if (edgeType[e] === v.edge.shortcut || isGlobalName(v, data.nodeName[to]!)) globals.push(to);
-    else classify(to, false);
+      drainClean(s);
+    } else if (step === S_DEFERRED) {
+      // Pass 3: what the clean passes skipped, in the order they met it, over every strong edge.
+      takeDeferred(s, s.deferred, s.deferredCount);
+    } else if (step === S_ROOT_EDGES) {
+      // The root categories' own edges go last: their direct edges into V8's bookkeeping (`(Strong
+      // roots)`' IdentityMap entries, handles the snapshot's own machinery opened) would otherwise
+      // win over the longer path a developer can read (a suspended ES module's body reached
+      // through its module).
+      takeDeferred(s, Uint32Array.from(s.deferredRoots), s.deferredRoots.length);
+    } else if (step === S_DRAIN_DEFERRED || step === S_DRAIN_ROOT_EDGES) drainAll(s);
+    // A step left unfinished stopped at the target; a finished one hands over to the next.
+    if (via[target] !== UNREACHED && !stepDone(s)) break;
+    s.step++;
+    s.seeded = false;
+    s.taken = 0;
   }
-  if (via[root] === UNREACHED) {
-    via[root] = START;
-    seen[root >>> 5]! |= 1 << (root & 31);
+  if (s.step === S_DONE) {
+    // Only `via` is needed from now on.
+    s.queue = new Uint32Array(0);
+    s.seen = s.deferredTo = new Int32Array(0);
+    s.deferred = new Uint32Array(0);
+    s.deferredRoots = [];
   }
-  for (const tier of [globals, embedder, internal, last]) {
-    for (const node of tier) seed(node);
-    drainClean(s);
-  }
-  // Pass 3: what the clean passes skipped, in the order they met it, over every strong edge. The
-  // root categories' own edges go last: their direct edges into V8's bookkeeping (`(Strong roots)`'
-  // IdentityMap entries, handles the snapshot's own machinery opened) would otherwise win over the
-  // longer path a developer can read (a suspended ES module's body reached through its module).
-  takeDeferred(s, s.deferred, s.deferredCount);
-  drainAll(s);
-  takeDeferred(s, Uint32Array.from(s.deferredRoots), s.deferredRoots.length);
-  drainAll(s);
-  trees.set(data, via);
-  return via;
+}
+
+/** Whether the current step has nothing left to do. */
+function stepDone(s: Search): boolean {
+  if (s.step === S_DEFERRED) return s.taken >= s.deferredCount;
+  if (s.step === S_ROOT_EDGES) return s.taken >= s.deferredRoots.length;
+  return s.head >= s.tail;
 }
 
 /** Passes 1 and 2: the queue over clean edges, listing the strong edges it skips. */
@@ -348,11 +415,13 @@ function drainClean(s: Search): void {
     table,
     context,
     previous,
+    target,
   } = s;
   const { firstEdge, edgeTo, edgeType, edgeNameOrIndex, nodeType } = s.data;
   let head = s.head;
   let tail = s.tail;
-  while (head < tail) {
+  // Stops after the node whose edges reach the target (checked once a node, not once an edge).
+  while (head < tail && via[target] === UNREACHED) {
     const from = queue[head++]!;
     const fromType = nodeType[from]!;
     const end = firstEdge[from + 1]!;
@@ -412,27 +481,30 @@ function isDigitName(s: Search, name: number): boolean {
 
 /** Pass 3's start: takes the listed edges whose targets are still unreached, in order. */
 function takeDeferred(s: Search, edges: Uint32Array, count: number): void {
-  const { via, seen, queue } = s;
+  const { via, seen, queue, target } = s;
   const { edgeTo } = s.data;
   let tail = s.tail;
-  for (let i = 0; i < count; i++) {
-    const e = edges[i]!;
+  let i = s.taken;
+  while (i < count) {
+    const e = edges[i++]!;
     const to = edgeTo[e]!;
     if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
     via[to] = FIRST_EDGE + e;
     seen[to >>> 5]! |= 1 << (to & 31);
     queue[tail++] = to;
+    if (to === target) break;
   }
+  s.taken = i;
   s.tail = tail;
 }
 
 /** Pass 3: the queue over every strong edge (all but weak edges and shortcuts). */
 function drainAll(s: Search): void {
-  const { via, seen, queue, edgeClass } = s;
+  const { via, seen, queue, edgeClass, target } = s;
   const { firstEdge, edgeTo, edgeType } = s.data;
   let head = s.head;
   let tail = s.tail;
-  while (head < tail) {
+  while (head < tail && via[target] === UNREACHED) {
     const from = queue[head++]!;
     const end = firstEdge[from + 1]!;
     for (let e = firstEdge[from]!; e < end; e++) {

@@ -13,8 +13,10 @@ export interface GrowingSite {
   recent: number;
 }
 
-// Snapshots kept besides the baseline: enough for a "recent growth" reference, bounded.
+// Snapshots kept besides the baseline and the latest, spaced at least SPACING ms apart: a chain long
+// enough to see a site rise step after step, bounded.
 const KEEP = 4;
+const SPACING = 5000;
 
 /**
  * Allocation tracing for the monitor: V8's sampling heap profiler at a production interval (512 KiB
@@ -32,7 +34,11 @@ export class AllocationTracker {
   #owned = false;
   #escalated = false;
   #baseline: Snapshot | undefined;
-  #recent: Snapshot[] = [];
+  // A fixed-length ring, filled from the start: a monitor's own array growing while heap graphs are
+  // captured would be reported as growth.
+  readonly #recent: (Snapshot | undefined)[] = new Array<Snapshot | undefined>(KEEP).fill(undefined);
+  #kept = 0;
+  #latest: Snapshot | undefined;
   // The site named last time, so that sampling noise does not make the answer flip.
   #site: string | undefined;
 
@@ -65,7 +71,9 @@ export class AllocationTracker {
     this.#owned = false;
     this.#escalated = false;
     this.#baseline = undefined;
-    this.#recent = [];
+    this.#recent.fill(undefined);
+    this.#kept = 0;
+    this.#latest = undefined;
   }
 
   /** Whether the finer interval is in effect. */
@@ -80,7 +88,9 @@ export class AllocationTracker {
     start({ samplingInterval: this.escalatedInterval });
     this.#escalated = true;
     this.#baseline = undefined;
-    this.#recent = [];
+    this.#recent.fill(undefined);
+    this.#kept = 0;
+    this.#latest = undefined;
   }
 
   /** Back to the production interval (the investigation is over). */
@@ -90,33 +100,50 @@ export class AllocationTracker {
     start({ samplingInterval: this.samplingInterval });
     this.#escalated = false;
     this.#baseline = undefined;
-    this.#recent = [];
+    this.#recent.fill(undefined);
+    this.#kept = 0;
+    this.#latest = undefined;
   }
 
-  /** Takes a snapshot: the baseline when there is none, else a recent one. */
+  /** Takes a snapshot: the baseline when there is none, else the latest (kept in the chain when due). */
   async snapshot(): Promise<void> {
     if (!isTracing()) return;
     const s = await takeSnapshot();
     if (this.#baseline === undefined || s.meta.epoch !== this.#baseline.meta.epoch) {
       // First one, or the profiler was restarted under us: what it sampled before is gone.
       this.#baseline = s;
-      this.#recent = [];
+      this.#recent.fill(undefined);
+      this.#kept = 0;
+      this.#latest = undefined;
       return;
     }
-    this.#recent.push(s);
-    if (this.#recent.length > KEEP) this.#recent.shift();
+    const previous = this.#latest;
+    this.#latest = s;
+    const lastKept = this.#kept > 0 ? this.#recent[this.#kept - 1]! : this.#baseline;
+    if (previous !== undefined && previous.meta.timestamp - lastKept.meta.timestamp >= SPACING) {
+      if (this.#kept === KEEP) {
+        this.#recent.copyWithin(0, 1);
+        this.#kept--;
+      }
+      this.#recent[this.#kept++] = previous;
+    }
   }
 
-  /** The evidence for detectors: the latest snapshot and, before it, the baseline and older recent ones. */
+  /** The kept snapshots, oldest first. */
+  #chain(): Snapshot[] {
+    return this.#recent.slice(0, this.#kept) as Snapshot[];
+  }
+
+  /** The evidence for detectors: the latest snapshot and, before it, the baseline and the kept ones. */
   evidence(): AllocationEvidence | undefined {
-    const current = this.#recent[this.#recent.length - 1];
+    const current = this.#latest;
     if (current === undefined || this.#baseline === undefined) return undefined;
-    return { current, previous: [this.#baseline, ...this.#recent.slice(0, -1)] };
+    return { current, previous: [this.#baseline, ...this.#chain()] };
   }
 
   /** Sites that grew since the baseline, largest first, tracemalloc style. */
   topLines(limit: number): string[] {
-    const current = this.#recent[this.#recent.length - 1];
+    const current = this.#latest;
     if (current === undefined || this.#baseline === undefined) return [];
     const out: string[] = [];
     for (const d of current.compareTo(this.#baseline, 'lineno')) {
@@ -129,19 +156,20 @@ export class AllocationTracker {
   }
 
   /**
-   * The site whose live memory keeps growing: among the lines that grew between the oldest recent
-   * snapshot (or the baseline) and the latest, the one that grew most, discounted when its size did
-   * not rise at every step. A site that allocated once after the baseline (an exporter's registry, a
-   * cache that filled) and then stopped does not outrank one that still grows, and sampling noise
-   * does not make the answer flip from tick to tick: the previous answer stays while it scores at
-   * least 60% of the best.
+   * The site whose live memory keeps growing. A sampled object that leaks never dies, so the sampled
+   * size of a leaking line never goes down from one snapshot to the next, while a line whose objects
+   * come and go (responses in flight, a cache that evicts) goes up and down: among the lines that
+   * never went down over the chain (baseline, the kept snapshots, the latest; at least four) and
+   * rose at least twice, the one that grew most. A site that allocated once after the baseline (an
+   * exporter's registry, a cache that filled) rises once and then stays. The previous answer stays
+   * while it still qualifies and grew at least 60% as much as the best, so it does not flip.
    */
   growingSite(): GrowingSite | undefined {
-    const current = this.#recent[this.#recent.length - 1];
+    const current = this.#latest;
     const baseline = this.#baseline;
     if (current === undefined || baseline === undefined) return undefined;
-    const chain = this.#recent.length >= 2 ? this.#recent : [baseline, ...this.#recent];
-    const reference = chain[0]!;
+    const chain = [baseline, ...this.#chain(), current];
+    if (chain.length < 4) return undefined;
     const sizes = chain.map((s) => {
       const m = new Map<string, number>();
       for (const st of s.statistics('lineno')) {
@@ -150,35 +178,30 @@ export class AllocationTracker {
       }
       return m;
     });
-    let best: { key: string; score: number; diff: StatisticDiff } | undefined;
-    let previous: { key: string; score: number; diff: StatisticDiff } | undefined;
-    let considered = 0;
-    for (const d of current.compareTo(reference, 'lineno')) {
+    let best: { key: string; grew: number; diff: StatisticDiff } | undefined;
+    let previous: { key: string; grew: number; diff: StatisticDiff } | undefined;
+    for (const d of current.compareTo(baseline, 'lineno')) {
       const top = d.traceback[0];
       if (top === undefined || top.line === 0 || d.sizeDiff <= 0 || isLeakkitFile(top.file)) continue;
-      if (++considered > 10) break;
       const key = `${top.file}:${top.line}`;
-      let rising = 0;
-      for (let i = 1; i < sizes.length; i++)
-        if ((sizes[i]!.get(key) ?? 0) >= (sizes[i - 1]!.get(key) ?? 0)) rising++;
-      const steady = sizes.length > 1 ? rising / (sizes.length - 1) : 1;
-      const score = d.sizeDiff * steady * steady;
-      const entry = { key, score, diff: d };
-      if (best === undefined || score > best.score) best = entry;
+      let rises = 0;
+      let falls = 0;
+      for (let i = 1; i < sizes.length; i++) {
+        const a = sizes[i - 1]!.get(key) ?? 0;
+        const b = sizes[i]!.get(key) ?? 0;
+        if (b > a) rises++;
+        else if (b < a) falls++;
+      }
+      if (falls > 0 || rises < 2) continue;
+      const entry = { key, grew: d.sizeDiff, diff: d };
+      if (best === undefined || entry.grew > best.grew) best = entry;
       if (key === this.#site) previous = entry;
     }
     const chosen =
-      previous !== undefined && best !== undefined && previous.score >= 0.6 * best.score ? previous : best;
+      previous !== undefined && best !== undefined && previous.grew >= 0.6 * best.grew ? previous : best;
     if (chosen === undefined) return undefined;
     this.#site = chosen.key;
     const top = chosen.diff.traceback[0]!;
-    const sinceBaseline = current
-      .compareTo(baseline, 'lineno')
-      .find((d) => d.traceback[0]?.file === top.file && d.traceback[0]?.line === top.line);
-    return {
-      site: { file: top.file, line: top.line },
-      diff: sinceBaseline ?? chosen.diff,
-      recent: chosen.diff.sizeDiff,
-    };
+    return { site: { file: top.file, line: top.line }, diff: chosen.diff, recent: chosen.grew };
   }
 }

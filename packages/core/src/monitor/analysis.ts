@@ -16,6 +16,7 @@ export const GAUGE = {
 // Routes regressed on individually; the others are summed into one column.
 const MAX_ROUTE_COLUMNS = 8;
 const HOUR = 3_600_000;
+const MIN_ATTRIBUTION_READINGS = 20;
 
 /** What one tick's analysis concludes. */
 export interface Analysis {
@@ -166,6 +167,8 @@ export function analyse(
   // Routes are attributed on the later two thirds of the trend's window: warm-up (a cache filling
   // with one route's traffic, JIT, lazy initialisation) is growth too, but not the kind that lasts.
   const attrFrom = to - from >= 12 ? from + Math.floor((to - from) / 3) : from;
+  let readings = 0;
+  for (let i = attrFrom; i < to; i++) if (Number.isFinite(heap[i]!)) readings++;
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = attrFrom; i < to; i++) {
@@ -176,9 +179,14 @@ export function analyse(
   }
   const rise = xs.length >= 3 ? robustSlope(xs, ys).slope * (xs[xs.length - 1]! - xs[0]!) : undefined;
   const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise);
-  const explaining = attributed.filter(
-    (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr,
-  );
+  // A route explains the growth when its rate is three standard errors from zero, on enough readings
+  // that the traffic mix had time to vary (a few readings fit anything).
+  const explaining =
+    readings < MIN_ATTRIBUTION_READINGS
+      ? []
+      : attributed.filter(
+          (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr,
+        );
   let tied = true;
   const totals = history.series(GAUGE.requests);
   if (totals !== undefined) {

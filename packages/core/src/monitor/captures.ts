@@ -8,6 +8,7 @@ import { findGrowth } from '../heap/growth.js';
 import type { CaptureSummary } from '../report/types.js';
 import { formatBytes } from './format.js';
 import { availableMemory } from './limits.js';
+import { isLeakkitFile } from './own.js';
 
 /** The heap-snapshot policy: by budget, always (headroom still checked), never. */
 export type HeapSnapshotPolicy = 'auto' | 'on' | 'off';
@@ -133,7 +134,10 @@ export class HeapCaptures {
     const graphs = this.#graphs;
     this.#graphs = [];
     try {
-      this.#growth = findGrowth(graphs, { limit: 10 });
+      // What leakkit itself holds (a stats memo filling up, the monitor's own buffers) is not the program's.
+      this.#growth = findGrowth(graphs, { limit: 10 }).filter(
+        (g) => g.file === undefined || !isLeakkitFile(g.file),
+      );
       this.#evidence = { graphs, growth: this.#growth };
     } finally {
       await resetHeapTracking().catch(() => undefined);

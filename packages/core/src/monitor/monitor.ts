@@ -85,7 +85,7 @@ const CALM_TICKS = 10;
 const SERIES_COOLDOWN_TICKS = 30;
 // Ticks in a row (with a leak verdict) a route must explain the growth before the monitor names it:
 // early on, warm-up growth (a cache filling with one route's traffic) can look like a route's leak.
-const ROUTE_STREAK = 3;
+const ROUTE_STREAK = 5;
 // Ticks without any growth verdict after which the generic finding is resolved.
 const STICKY_TICKS = 3;
 
@@ -154,6 +154,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #generic: GenericEvidence | undefined;
   #signalHandler: (() => void) | undefined;
   readonly #known = new Map<string, string>();
+  readonly #superseded = new Set<string>();
   #heapOffset = 0;
   #beforeSeries: { value: number; time: number; slope: number } | undefined;
   #routeCandidate: string | undefined;
@@ -197,6 +198,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       if (from !== f.severity) this.#emitFinding(f, 'escalated');
     });
     this.#store.on('resolve', (f) => {
+      if (this.#superseded.delete(f.id)) return;
       this.#safeEmit('resolve', f);
       this.#callReporters('onResolve', f);
     });
@@ -564,22 +566,33 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       // Findings that came from heap graphs stay until the next series: a check without graphs is no
       // evidence that they are gone.
       .filter((name) => !failed.has(name) && (heap !== undefined || !this.#heapDetectors.has(name)));
+    // Absorbed by a pattern detector in this run (same path): its resolution is no news either.
+    for (const f of run.findings) {
+      const also = f.evidence?.alsoReportedBy;
+      if (f.detector === GENERIC || !Array.isArray(also)) continue;
+      for (const a of also as { detector?: unknown; id?: unknown }[]) {
+        if (a.detector === GENERIC && typeof a.id === 'string') this.#superseded.add(a.id);
+      }
+    }
     const findings = this.#merge(run.findings);
-    const recorded = this.#store.record(findings, {
+    this.#store.record(findings, {
       ran,
       onListenerError: (error) => this.#fail('store-listener', error),
     });
-    this.#announceUpdates(recorded);
+    this.#announceUpdates();
   }
 
   /**
    * `'updated'` for findings that learnt a path, a site or a route since they were last announced
    * (the generic finding names the site first, then the path once a heap series completes).
    */
-  #announceUpdates(findings: readonly Finding[]): void {
+  #announceUpdates(): void {
     const known = this.#known;
     const seen = new Set<string>();
-    for (const f of findings) {
+    // The active findings as reported: pattern findings from an earlier heap series get the route
+    // and site the generic evidence has learnt since.
+    for (const stored of this.#store.findings('active')) {
+      const f = this.#enrich(stored);
       seen.add(f.id);
       const key = `${f.path ?? ''}\u0000${f.site ? `${f.site.file}:${f.site.line}` : ''}\u0000${f.route ?? ''}`;
       const before = known.get(f.id);
@@ -593,7 +606,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       if (learnt) this.#emitFinding(f, 'updated');
     }
     // Only what is still reported: the map stays as small as the active findings.
-    for (const id of known.keys()) if (!seen.has(id) && this.#store.get(id)?.streak === 0) known.delete(id);
+    for (const id of known.keys()) if (!seen.has(id)) known.delete(id);
   }
 
   /** Wraps a detector so a check that is still pending after its time box keeps it out of later ticks. */
@@ -637,7 +650,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         const byPath = f.path !== undefined && subjects.has(`path:${f.path}`);
         const bySite =
           f.path === undefined && f.site !== undefined && subjects.has(`site:${f.site.file}:${f.site.line}`);
-        if (byPath || bySite) continue;
+        if (byPath || bySite) {
+          // Superseded by a pattern detector's finding: its resolution is no news.
+          this.#superseded.add(f.id);
+          continue;
+        }
       }
       out.push(this.#enrich(f));
     }

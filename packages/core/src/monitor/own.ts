@@ -6,6 +6,8 @@ import { isOwn, scriptPath } from '../tracing/source.js';
 // monitor sees a bounded set of source files, but a cap keeps it so whatever the program loads).
 const packageOf = new Map<string, string | null>();
 const MAX_DIRS = 2048;
+// leakkit's packages: core and its plugins (not an application that happens to use the scope).
+const LEAKKIT_PACKAGE = /^@leakkit\/(core|cli|vitest|detector-[\w.-]+|reporter-[\w.-]+)$/;
 
 function nearestPackageName(dir: string): string | null {
   const known = packageOf.get(dir);
@@ -38,5 +40,5 @@ export function isLeakkitFile(file: string): boolean {
   if (path === undefined) return false;
   if (isOwn(path)) return true;
   const name = nearestPackageName(dirname(path));
-  return name !== null && name.startsWith('@leakkit/');
+  return name !== null && LEAKKIT_PACKAGE.test(name);
 }

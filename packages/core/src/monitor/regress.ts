@@ -227,7 +227,20 @@ export function regressGrowth(
     wsum += weights[i]!;
   }
   const dof = Math.max(1, wsum - k);
-  const sigma2 = rss / dof;
+  // Readings close in time share their noise (garbage in flight, a hash table between two resizes):
+  // residuals are autocorrelated, and with them the plain standard errors too small. Inflate them by
+  // the AR(1) factor sqrt((1 + ρ) / (1 − ρ)), ρ the lag-1 autocorrelation of the residuals.
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    let pred = 0;
+    for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
+    residuals[i] = ys[i]! - pred;
+    den += residuals[i]! * residuals[i]!;
+    if (i > 0) num += residuals[i]! * residuals[i - 1]!;
+  }
+  const rho = den > 0 ? Math.min(0.9, Math.max(0, num / den)) : 0;
+  const sigma2 = (rss / dof) * ((1 + rho) / (1 - rho));
   const coef = Array.from(fit.coef, (c, j) => c / scales[j]!);
   const se = Array.from(fit.invDiag, (d, j) =>
     Number.isFinite(d) ? Math.sqrt(Math.max(0, sigma2 * d)) / scales[j]! : Number.POSITIVE_INFINITY,

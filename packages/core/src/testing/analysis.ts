@@ -59,6 +59,8 @@ export interface SurvivorGroup {
   definition?: { url: string; line: number; column: number };
   /** The object whose retained set grows (the holder or a dominator of it), by V8 id. */
   grower?: number;
+  /** Entries of the holder (a collection), per graph, when they confirmed the growth. */
+  entries?: number[];
   /** Objects retained by {@link grower}, per graph (index 0: before round 1). */
   retainedObjects?: number[];
   /** Bytes retained by {@link grower}, per graph. */
@@ -120,6 +122,9 @@ function classify(data: HeapGraphData): Uint8Array {
   );
   for (let n = 0; n < data.nodeCount; n++) {
     const t = data.nodeType[n]!;
+    // Size 0: no allocation, a node the snapshot makes up (small integers, their printed values),
+    // with a fresh id in every snapshot.
+    if (data.nodeSelfSize[n] === 0) continue;
     if (countable.has(t)) {
       if (t === v.type.object) {
         const kind = nodeKind(data, n);
@@ -504,7 +509,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
  * code vitest runs is one) is a hidden context slot in the snapshot, which paths print as the
  * scope's holder; its name is in the scope's ScopeInfo, at the same index.
  */
-function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPath | undefined {
+export function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPath | undefined {
   const data = graph.data;
   const path = collapse(pathToIndex(data, n, { strings }));
   if (path === undefined || path.steps.length < 2) return path;
@@ -526,10 +531,16 @@ function renderPath(graph: HeapGraph, n: number, strings: boolean): RetainingPat
     }
   }
   if (!isIdentifier(name)) return path;
-  // The file: the function that entered the scope (the step before the context).
-  const owner = path.steps[path.steps.length - 3];
-  const ownerIndex = owner === undefined ? -1 : graphIndex(owner.nodeId);
-  const loc = ownerIndex < 0 ? undefined : functionLocation(data, ownerIndex);
+  // The file: the function that entered the scope (the closure before the context, past any
+  // chain of outer scopes).
+  let loc: ReturnType<typeof functionLocation>;
+  for (let i = path.steps.length - 3; i >= 0 && loc === undefined; i--) {
+    const step = path.steps[i]!;
+    if (step.kind === 'context') continue;
+    if (step.kind !== 'closure') break;
+    const ownerIndex = graphIndex(step.nodeId);
+    loc = ownerIndex < 0 ? undefined : functionLocation(data, ownerIndex);
+  }
   const text = loc ? `${displayFile(loc.file)} › ${name}` : name;
   const repaired: RetainingPath = { text, steps: path.steps };
   if (loc) repaired.file = loc.file;
@@ -590,6 +601,41 @@ export function isLinear(increments: readonly number[], least: number): boolean 
   return increments.length > 0 && min >= 0.2 * max;
 }
 
+/** Holders whose entries {@link heldEntries} counts. */
+const ENTRY_KINDS: ReadonlySet<string> = new Set(['array', 'map', 'set', 'object']);
+
+/**
+ * What a collection holds: the program's objects it points to directly (elements, properties) or
+ * through its backing stores (elements, hash table, out-of-object properties).
+ */
+function heldEntries(data: HeapGraphData, n: number): number {
+  const v = vocabulary(data);
+  let count = 0;
+  const visit = (from: number, depth: number) => {
+    for (let e = data.firstEdge[from]!; e < data.firstEdge[from + 1]!; e++) {
+      const et = data.edgeType[e]!;
+      if (et === v.edge.weak || et === v.edge.shortcut) continue;
+      const name = data.edgeNameOrIndex[e]!;
+      if (et === v.edge.property && name === v.name.proto) continue;
+      const t = data.edgeTo[e]!;
+      if (et === v.edge.internal) {
+        if (depth === 0 && (name === v.name.elements || name === v.name.table || name === v.name.properties)) {
+          visit(t, 1);
+        } else if (depth === 1 && data.nodeType[t] !== v.type.array) {
+          const kind = nodeKind(data, t);
+          if (kind !== 'internal' && kind !== 'synthetic') count++;
+        }
+        continue;
+      }
+      if (et !== v.edge.element && et !== v.edge.property && et !== v.edge.hidden) continue;
+      const kind = nodeKind(data, t);
+      if (kind !== 'internal' && kind !== 'synthetic') count++;
+    }
+  };
+  visit(n, 0);
+  return count;
+}
+
 /**
  * The survivor pattern growth needs, cheap to check before any dominator: objects born in every
  * round but the last still alive (`'survive'`), or a value rebuilt in place (`log += line`), which
@@ -624,6 +670,21 @@ function confirm(
   if (kind === undefined) return false;
   const objectsSurvive = kind === 'survive';
   const rebuilt = kind === 'rebuilt';
+  // A collection first: its own entries, counted in every graph, need no dominator tree.
+  if (objectsSurvive && ENTRY_KINDS.has(group.kind)) {
+    const id = group.anchorId;
+    const entries: number[] = [];
+    for (let g = 0; g <= k; g++) {
+      const i = series[g]!.nodeIndexOf(id);
+      if (i < 0) break;
+      entries.push(heldEntries(series[g]!.data, i));
+    }
+    const steps = entries.slice(1).map((c, i) => c - entries[i]!);
+    if (entries.length === k + 1 && isLinear(steps, 1) && sum(steps) >= 0.2 * sum(group.objects)) {
+      Object.assign(group, { grower: id, entries, confirmed: 'objects' });
+      return true;
+    }
+  }
   const { idom } = series[k]!.dominators;
   const perIteration = (values: number[]) => values.slice(1).map((x, i) => (x - values[i]!) / iterations[i]!);
   let node = group.anchor;
@@ -651,7 +712,9 @@ function confirm(
       return true;
     }
     const byteSteps = bytes.slice(1).map((b, i) => b - bytes[i]!);
-    if (rebuilt && isLinear(byteSteps, 8) && perIteration(bytes).every((r) => r >= 1)) {
+    // A value rebuilt in place grows where it is held: the holder itself, not a dominator whose
+    // growth may be anything else's.
+    if (rebuilt && level === 0 && isLinear(byteSteps, 8) && perIteration(bytes).every((r) => r >= 1)) {
       Object.assign(group, { grower: id, retainedObjects: counts, retainedBytes: bytes, confirmed: 'bytes' });
       return true;
     }

@@ -30,7 +30,6 @@ export function timerGroups(
   leftover: readonly TimerRecord[],
   counts: readonly number[],
   rounds: readonly BoundedRound[],
-  perRound: number,
 ): TimerSite[] {
   const sites = new Map<string, TimerSite>();
   // Formatting a stack is the costly part (a source-map lookup per frame under vitest): a sample of
@@ -54,10 +53,10 @@ export function timerGroups(
   }
   const steps = counts.slice(1).map((c, i) => c - counts[i]!);
   // Probe rounds are not sampled for timers.
-  const measured = rounds.filter((r) => r.stage !== 'probe').length;
+  const measured = rounds.filter((r) => r.stage !== 'probe').reduce((t, r) => t + r.iterations, 0);
   if (steps.length > 0 && isLinear(steps, 1)) {
     const total = counts[counts.length - 1]! - counts[0]!;
-    const rate = total / Math.max(1, measured * perRound);
+    const rate = total / Math.max(1, measured);
     const all = [...sites.values()].reduce((t, s) => t + s.count, 0);
     for (const s of sites.values()) s.perIteration = (rate * s.count) / Math.max(1, all);
   }
@@ -126,7 +125,10 @@ function adviceFor(group: SurvivorGroup): string {
 
 /** Options of {@link growthFindings}. */
 export interface GrowthFindingOptions {
+  /** Calls per heap-size (and probe) round. */
   perRound: number;
+  /** Calls per heap-graph round. */
+  graphRound: number;
   graphRounds: number;
   timerSites: readonly TimerSite[];
   strings: boolean;
@@ -146,7 +148,7 @@ export function growthFindings(
 ): Finding[] {
   const out: Finding[] = [];
   const k = options.graphRounds;
-  const totalIterations = k * options.perRound;
+  const totalIterations = k * options.graphRound;
   const timersGrow = options.timerSites.some((t) => t.perIteration > 0 || t.ref > 0);
   for (const g of groups) {
     if (timersGrow && isTimerGroup(g)) continue;
@@ -162,14 +164,14 @@ export function growthFindings(
     let bytesPerIteration: number | undefined;
     const retainedBytes = g.retainedBytes;
     if (g.confirmed === 'objects') {
-      objectsPerIteration = sum(checked) / ((k - 1) * options.perRound);
+      objectsPerIteration = sum(checked) / ((k - 1) * options.graphRound);
     } else if (g.confirmed === 'size' && g.sizes) {
       objectsPerIteration =
         (g.sizes[g.sizes.length - 1]! - g.sizes[0]!) / ((g.sizes.length - 1) * options.perRound);
     }
     if (g.confirmed === 'objects') {
       // The kept objects' own bytes, exact; backing stores grow in steps and are left out.
-      bytesPerIteration = sum(g.objectBytes.slice(0, k - 1)) / ((k - 1) * options.perRound);
+      bytesPerIteration = sum(g.objectBytes.slice(0, k - 1)) / ((k - 1) * options.graphRound);
     } else if (retainedBytes && retainedBytes.length > 1) {
       bytesPerIteration = (retainedBytes[retainedBytes.length - 1]! - retainedBytes[0]!) / totalIterations;
     } else if (g.confirmed === 'size' && g.sizes && objectsPerIteration !== undefined) {
@@ -215,9 +217,10 @@ export function growthFindings(
       evidence: {
         confirmedBy: g.confirmed,
         holder: g.kind,
-        iterationsPerRound: options.perRound,
+        iterationsPerRound: options.graphRound,
         survivorsPerRound: g.objects,
         bytesPerRound: g.bytes,
+        ...(g.entries ? { entries: g.entries } : {}),
         ...(g.retainedObjects ? { retainedObjects: g.retainedObjects } : {}),
         ...(g.retainedBytes ? { retainedBytes: g.retainedBytes } : {}),
         ...(g.sizes ? { sizes: g.sizes } : {}),
