@@ -63,11 +63,17 @@ export function leakageVerdict(diffs, sensitivity = 1024) {
  * HeapDiff: heap snapshot sizes) or `'heapUsed'` (`used_heap_size` after a full GC, the cheap
  * variant people write by hand).
  */
-export async function leakageIterate(fn, { iterations = 30, gcollections = 6, measure = 'heapdiff', HeapSnapshotParser }) {
-  const size = measure === 'heapdiff' ? () => snapshotSize(HeapSnapshotParser) : async () => {
-    gc();
-    return getHeapStatistics().used_heap_size;
-  };
+export async function leakageIterate(
+  fn,
+  { iterations = 30, gcollections = 6, measure = 'heapdiff', HeapSnapshotParser },
+) {
+  const size =
+    measure === 'heapdiff'
+      ? () => snapshotSize(HeapSnapshotParser)
+      : async () => {
+          gc();
+          return getHeapStatistics().used_heap_size;
+        };
   const diffs = new Array(gcollections);
   let i = 0;
   for (let g = 0; g < gcollections; g++) {

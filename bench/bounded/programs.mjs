@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../packages/core/test/fixtures/bounded');
+const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../packages/core/test/fixtures/bounded',
+);
 
 export function programs() {
   const out = [];

@@ -68,7 +68,11 @@ for (let run = 0; run < runs; run++) {
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]
+      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const summary = methods.map((method) => {
   const mine = rows.filter((r) => r.method === method);
@@ -93,8 +97,12 @@ const summary = methods.map((method) => {
 
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({ build, node: process.version, runs, rows, summary }, null, 2));
-console.log(`\nleakkit ${build.commit} (${build.distSha256}), Node ${process.version}, ${runs} run(s), ${list.length} programs\n`);
-console.log('| method | wrong answers | missed leaks | false alarms | median s/check | median s, leaks | median s, bounded | max s | path and site right |');
+console.log(
+  `\nleakkit ${build.commit} (${build.distSha256}), Node ${process.version}, ${runs} run(s), ${list.length} programs\n`,
+);
+console.log(
+  '| method | wrong answers | missed leaks | false alarms | median s/check | median s, leaks | median s, bounded | max s | path and site right |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const s of summary) {
   console.log(

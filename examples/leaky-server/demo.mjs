@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const args = process.argv.slice(2);
-const maxSeconds = Number(args.includes('--seconds') ? args[args.indexOf('--seconds') + 1] : 60);
+const maxSeconds = Number(args.includes('--seconds') ? args[args.indexOf('--seconds') + 1] : 75);
 const work = mkdtempSync(join(tmpdir(), 'leakkit-demo-'));
 const events = join(work, 'monitor.jsonl');
 const started = Date.now();

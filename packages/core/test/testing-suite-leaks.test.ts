@@ -41,7 +41,10 @@ describe('checkBounded() on leaking programs', () => {
     const finding = result.findings.find((f) => f.path === 'ts-programs.ts › handlers');
     expect(finding, report).toBeDefined();
     const file = new URL('./fixtures/bounded/ts-programs.ts', import.meta.url).pathname;
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('// leak-site')) + 1;
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('// leak-site')) + 1;
     expect(finding!.site?.file, report).toBe(file);
     expect(finding!.site?.line, report).toBe(line);
   });

@@ -45,11 +45,23 @@ describe('checkBounded() misuse', () => {
     [{ iterations: 1.5 }, 'iterations', "Expected `iterations` to be an integer ≥ 1 or 'auto', got `1.5`"],
     [{ warmup: -1 }, 'warmup', 'Expected `warmup` to be an integer ≥ 0, got `-1`'],
     [{ rounds: 2 }, 'rounds', 'Expected `rounds` to be an integer ≥ 3, got `2`'],
-    [{ timeout: 'soon' }, 'timeout', 'Expected `timeout` to be a positive duration in ms or a string like `"30s"`, got `"soon"`'],
-    [{ maxBytesPerIteration: 'lots' }, 'maxBytesPerIteration', 'Expected `maxBytesPerIteration` to be a positive size in bytes or a string like `"64 KiB"`, got `"lots"`'],
+    [
+      { timeout: 'soon' },
+      'timeout',
+      'Expected `timeout` to be a positive duration in ms or a string like `"30s"`, got `"soon"`',
+    ],
+    [
+      { maxBytesPerIteration: 'lots' },
+      'maxBytesPerIteration',
+      'Expected `maxBytesPerIteration` to be a positive size in bytes or a string like `"64 KiB"`, got `"lots"`',
+    ],
     [{ ignore: 'cache' }, 'ignore', 'Expected `ignore` to be an array of strings or RegExps, got `"cache"`'],
     [{ ignore: [''] }, 'ignore[0]', 'Expected `ignore[0]` to be a non-empty string or a RegExp, got `""`'],
-    [{ heapGraphs: 'never' }, 'heapGraphs', "Expected `heapGraphs` to be 'auto' or 'always', got `\"never\"`"],
+    [
+      { heapGraphs: 'never' },
+      'heapGraphs',
+      "Expected `heapGraphs` to be 'auto' or 'always', got `\"never\"`",
+    ],
     [{ handles: 'yes' }, 'handles', 'Expected `handles` to be a boolean, got `"yes"`'],
     [{ iteration: 10 }, 'iteration', expect.stringContaining('got `iteration`')],
   ])('rejects %o with a message naming the option', async (options, option, message) => {
@@ -62,7 +74,9 @@ describe('checkBounded() misuse', () => {
   it('rejects detectors that are not detectors, or that take leakkit’s own names', async () => {
     const bad = await rejection(checkBounded(twin, { detectors: [{ name: 'x' } as never] }));
     expect(bad.code).toBe('ERR_LEAKKIT_INVALID_OPTION');
-    const reserved = await rejection(checkBounded(twin, { detectors: [{ name: 'growth', check: () => [] }] }));
+    const reserved = await rejection(
+      checkBounded(twin, { detectors: [{ name: 'growth', check: () => [] }] }),
+    );
     expect(reserved.message).toContain('got `growth`');
   });
 
@@ -95,7 +109,9 @@ describe('checkBounded() misuse', () => {
     const started = performance.now();
     const e = await rejection(checkBounded(() => new Promise(() => {}), { timeout: 300 }));
     expect(e.code).toBe('ERR_LEAKKIT_TIMEOUT');
-    expect(e.message).toMatch(/^Expected the check to finish within its timeout of 300 ms, got still running at iteration 0 \(warm-up\)/);
+    expect(e.message).toMatch(
+      /^Expected the check to finish within its timeout of 300 ms, got still running at iteration 0 \(warm-up\)/,
+    );
     expect(performance.now() - started).toBeLessThan(5000);
   });
 });
@@ -151,7 +167,9 @@ describe('checkBounded() results', () => {
     const within = await checkBounded(leak, { ...quick, maxBytesPerIteration: '1 KiB' });
     expect(within.bounded).toBe(true);
     expect(within.accepted.map((f) => f.path)).toEqual(['testing.test.ts › kept']);
-    expect(formatBoundedReport(within, { color: false })).toMatch(/Within maxBytesPerIteration \(\d+ B per call in all\)/);
+    expect(formatBoundedReport(within, { color: false })).toMatch(
+      /Within maxBytesPerIteration \(\d+ B per call in all\)/,
+    );
     kept = [];
     const over = await checkBounded(leak, { ...quick, maxBytesPerIteration: 8 });
     expect(over.bounded).toBe(false);
@@ -183,7 +201,10 @@ describe('checkBounded() handles', () => {
       const finding = result.findings.find((f) => f.detector === 'handles');
       expect(finding).toMatchObject({ path: 'setInterval()', growth: { count: 1 } });
       const file = new URL(import.meta.url).pathname;
-      const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('started ??= setInterval')) + 1;
+      const line =
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('started ??= setInterval')) + 1;
       expect(finding!.site).toMatchObject({ file, line });
       expect(finding!.title).toContain('1 interval created by `setInterval()`');
       const quiet = await checkBounded(() => {}, { ...quick, handles: false });
@@ -196,12 +217,9 @@ describe('checkBounded() handles', () => {
   it('reports other handles opened and left active', async () => {
     const servers: ReturnType<typeof createServer>[] = [];
     try {
-      const result = await checkBounded(
-        (i) => {
-          if (i === 0) servers.push(createServer().listen(0, '127.0.0.1'));
-        },
-        quick,
-      );
+      const result = await checkBounded((i) => {
+        if (i === 0) servers.push(createServer().listen(0, '127.0.0.1'));
+      }, quick);
       const finding = result.findings.find((f) => f.path === '(active handles) › TCPServerWrap');
       expect(finding, formatBoundedReport(result, { color: false })).toMatchObject({ growth: { count: 1 } });
     } finally {
@@ -249,7 +267,9 @@ describe('checkBounded() with detectors', () => {
     expect(seen?.iterations.slice(-4)).toEqual([2700, 2850, 3000, 3150]);
     const finding = result.findings.find((f) => f.path === 'testing.test.ts › kept');
     expect(finding?.detector).toBe('registry');
-    expect(finding?.evidence?.alsoReportedBy).toEqual([{ detector: 'growth', id: 'growth:testing.test.ts › kept' }]);
+    expect(finding?.evidence?.alsoReportedBy).toEqual([
+      { detector: 'growth', id: 'growth:testing.test.ts › kept' },
+    ]);
   });
 
   it('reports a failing detector and still decides', async () => {
@@ -261,7 +281,9 @@ describe('checkBounded() with detectors', () => {
     };
     const result = await checkBounded(leak, { ...quick, detectors: [broken] });
     expect(result.bounded).toBe(false);
-    expect(result.failures.map((f) => f.error.message)).toEqual(['Detector `broken` check() failed: bug in detector']);
+    expect(result.failures.map((f) => f.error.message)).toEqual([
+      'Detector `broken` check() failed: bug in detector',
+    ]);
   });
 });
 
@@ -281,9 +303,17 @@ describe('assertBounded()', () => {
     expect(leakError.message).toBe(formatBoundedReport(leakError.result, { color: false }));
     expect(leakError.findings[0]?.path).toBe('testing.test.ts › kept');
     const lines = leakError.message.split('\n');
-    expect(lines[0]).toMatch(/^leakkit: the function is not bounded: 1 leak \([\d,]+ calls, rounds of 300, objects counted by id in heap graphs, [\d.]+ s\)$/);
+    expect(lines[0]).toMatch(
+      /^leakkit: the function is not bounded: 1 leak \([\d,]+ calls, rounds of 300, objects counted by id in heap graphs, [\d.]+ s\)$/,
+    );
     expect(lines).toContain('    path   testing.test.ts › kept');
-    expect(lines.some((l) => /^ {4}sites {2}packages\/core\/test\/testing\.test\.ts:17: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=900 \(\+900\), average=\d+ B$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^ {4}sites {2}packages\/core\/test\/testing\.test\.ts:17: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=900 \(\+900\), average=\d+ B$/.test(
+          l,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('resolves with the result when bounded', async () => {

@@ -17,7 +17,8 @@ export interface MatcherResult {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
   if (typeof value === 'object') return Array.isArray(value) ? `array(${value.length})` : 'object';
   return String(value);
 }

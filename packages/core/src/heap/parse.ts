@@ -113,11 +113,11 @@ const MAX_KEY_BYTES = 256;
 // Arrays whose final size is unknown (a stream of unknown length) start here and double.
 const INITIAL_CAPACITY = 1 << 16;
 const PROGRESS_EVERY = 1 << 20;
-// The number loops' fast path starts a record only this far from the chunk's end. A record of valid
-// numbers (at most 10 digits each, 64 fields at most… in practice 3 to 7) fits easily; one that does
-// not (a very long number) is caught by the `digitEnd` check and handed to the careful loop. Reading
-// past the chunk can only happen for a run of digits longer than the margin, and a typed array
-// read out of range gives undefined, which is no digit: the loop stops there either way.
+// The number loops' fast path starts a record only this far from the chunk's end. A record as V8
+// writes it (3 to 7 numbers of at most 10 digits) fits easily; one that does not (very long numbers,
+// many fields) is caught by the `digitEnd` check and handed to the careful loop. Reading past the
+// chunk can only happen for a run of digits longer than the margin, and a typed array read out of
+// range gives undefined, which is no digit: the loop stops there either way.
 const FAST_MARGIN = 256;
 // The first run of each fast path covers this many bytes only (see #fastEnd).
 const WARM_UP_BYTES = 4096;
@@ -247,9 +247,9 @@ let parserInternals: {
 /**
  * Lets another thread parse the "edges" array: once the header is read the parser calls `onEdges`
  * with the job, and in "edges" it only looks for the array's end; before `end()`, give it the
- * worker's result with {@link resumeEdges}. Only a parser that knows `totalBytes` delegates (its edge arrays are then
- * allocated on SharedArrayBuffers), and only for V8's edge layout. Not part of the public API:
- * `HeapGraph.fromFile` uses it.
+ * worker's result with {@link resumeEdges}. Only a parser that knows `totalBytes` delegates (its
+ * edge arrays are then allocated on SharedArrayBuffers), and only for V8's edge layout. Not part
+ * of the public API: `HeapGraph.fromFile` uses it.
  */
 export function delegateEdges(parser: HeapSnapshotParser, onEdges: (job: EdgesJob) => void): void {
   parserInternals.delegate(parser, onEdges);

@@ -13,10 +13,9 @@ export interface GrowingSite {
   recent: number;
 }
 
-// Snapshots kept besides the baseline and the latest, spaced at least SPACING ms apart: a chain long
-// enough to see a site rise step after step, bounded.
+// Snapshots kept besides the baseline and the latest (spaced `spacing` ms apart): a chain long enough
+// to see a site rise step after step, bounded.
 const KEEP = 4;
-const SPACING = 5000;
 
 /**
  * Allocation tracing for the monitor: V8's sampling heap profiler at a production interval (512 KiB
@@ -42,9 +41,13 @@ export class AllocationTracker {
   // The site named last time, so that sampling noise does not make the answer flip.
   #site: string | undefined;
 
-  constructor(samplingInterval: number, escalatedInterval: number) {
+  /** Least time between two kept snapshots, ms: far enough apart for a slow leak to add samples. */
+  readonly spacing: number;
+
+  constructor(samplingInterval: number, escalatedInterval: number, spacing: number) {
     this.samplingInterval = samplingInterval;
     this.escalatedInterval = escalatedInterval;
+    this.spacing = spacing;
   }
 
   /** Whether allocations are being traced (by us or by the app). */
@@ -120,7 +123,7 @@ export class AllocationTracker {
     const previous = this.#latest;
     this.#latest = s;
     const lastKept = this.#kept > 0 ? this.#recent[this.#kept - 1]! : this.#baseline;
-    if (previous !== undefined && previous.meta.timestamp - lastKept.meta.timestamp >= SPACING) {
+    if (previous !== undefined && previous.meta.timestamp - lastKept.meta.timestamp >= this.spacing) {
       if (this.#kept === KEEP) {
         this.#recent.copyWithin(0, 1);
         this.#kept--;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import type { HeapEvidence } from '../detect/types.js';
-import { captureHeap, resetHeapTracking } from '../heap/capture.js';
+import { captureHeap, HEAP_TRACKING_WARNING_CODE, resetHeapTracking } from '../heap/capture.js';
 import type { HeapGraph } from '../heap/graph.js';
 import type { Growth } from '../heap/growth.js';
 import { findGrowth } from '../heap/growth.js';
@@ -23,6 +23,29 @@ const GRAPH_MEMORY_FACTOR = 1.5;
 // 100 MB 4-6 s, 590 MB ~40 s: 45-70 ms per MB), including the parse and the growth analysis.
 const DEFAULT_MS_PER_MB = 80;
 const MB = 2 ** 20;
+
+/**
+ * Runs a capture without captureHeap's one-time warning that GC stays slow after a snapshot: the
+ * monitor resets V8's id tracking itself when the series is done (only that warning is held back;
+ * any other goes through, and process.emitWarning is restored as soon as the capture settles).
+ */
+async function quietly<T>(capture: () => Promise<T>): Promise<T> {
+  const original = process.emitWarning;
+  const filtered = function (this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const options = rest[0];
+    const code =
+      typeof options === 'object' && options !== null ? (options as { code?: unknown }).code : rest[1];
+    if (code === HEAP_TRACKING_WARNING_CODE) return;
+    return (original as (...a: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  process.emitWarning = filtered;
+  try {
+    return await capture();
+  } finally {
+    // Only if nobody replaced it meanwhile: then theirs stays, and ours is already out of the way.
+    if (process.emitWarning === filtered) process.emitWarning = original;
+  }
+}
 
 /**
  * The heap-graph tier of the monitor: a short series of heap captures (the same process, so object
@@ -120,7 +143,7 @@ export class HeapCaptures {
     const t0 = performance.now();
     let graph: HeapGraph;
     try {
-      graph = await captureHeap();
+      graph = await quietly(() => captureHeap());
     } catch (error) {
       await this.abort();
       throw error;

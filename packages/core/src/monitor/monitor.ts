@@ -85,7 +85,7 @@ const CALM_TICKS = 10;
 const SERIES_COOLDOWN_TICKS = 30;
 // Ticks in a row (with a leak verdict) a route must explain the growth before the monitor names it:
 // early on, warm-up growth (a cache filling with one route's traffic) can look like a route's leak.
-const ROUTE_STREAK = 5;
+const ROUTE_STREAK = 3;
 // Ticks without any growth verdict after which the generic finding is resolved.
 const STICKY_TICKS = 3;
 
@@ -157,6 +157,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   readonly #superseded = new Set<string>();
   #heapOffset = 0;
   #beforeSeries: { value: number; time: number; slope: number } | undefined;
+  #settle = 0;
   #routeCandidate: string | undefined;
   #routeStreak = 0;
   #route: string | undefined;
@@ -174,7 +175,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       ? new RouteCounter(options.routes.maxRoutes, options.routes.resolve)
       : undefined;
     this.#allocs = options.tracing
-      ? new AllocationTracker(options.tracing.samplingInterval, options.tracing.escalatedInterval)
+      ? new AllocationTracker(
+          options.tracing.samplingInterval,
+          options.tracing.escalatedInterval,
+          Math.min(5 * options.interval, 5000),
+        )
       : undefined;
     this.#captures = new HeapCaptures(options.heapSnapshots, options.maxPause, options.captures);
     this.#reporters = options.reporters.map((reporter, i) => ({
@@ -305,7 +310,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const time = Date.now();
     this.#ticks++;
     const mem = process.memoryUsage();
-    const budget = this.#o.collectGarbage ? Math.min(this.#o.maxPause, 0.05 * this.#o.interval) : 0;
+    const budget = this.#o.collectGarbage;
     let gc = { majors: 0, afterGC: Number.NaN, collected: false };
     try {
       gc = this.#gc.read(this.#running ? budget : 0, mem.heapUsed);
@@ -394,6 +399,12 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     if (!Number.isFinite(raw)) return raw;
     const before = this.#beforeSeries;
     if (before !== undefined) {
+      // The first readings after a series still hold its garbage (parsed chunks, the analysis):
+      // left out, like the series' own.
+      if (this.#settle > 0) {
+        this.#settle--;
+        return Number.NaN;
+      }
       this.#beforeSeries = undefined;
       const expected = before.value + Math.max(0, before.slope) * (time - before.time);
       const shift = raw - this.#heapOffset - expected;
@@ -472,6 +483,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
                 time: this.#history.times().at(-1) ?? Date.now(),
                 slope: t?.slope ?? 0,
               };
+              this.#settle = 2;
             }
           }
           completed = await this.#captures.step();

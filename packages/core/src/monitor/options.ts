@@ -96,11 +96,12 @@ export interface MonitorOptions {
   watch?: Record<string, WatchedCollection>;
   /**
    * Run a full garbage collection at a tick where V8 ran none (small heaps go minutes without one),
-   * when its expected pause is under 5% of the interval and under `maxPause`, so the heap-after-GC
-   * gauge keeps a value per tick. `false` waits for V8's own collections.
+   * when its expected pause fits a budget, so the heap-after-GC gauge keeps a value per tick. `true`:
+   * the budget is 5% of the interval, at most `maxPause`; a duration: that budget; `false` waits for
+   * V8's own collections.
    * @defaultValue true
    */
-  collectGarbage?: boolean;
+  collectGarbage?: boolean | number | string;
   /**
    * Write one heap snapshot before an out-of-memory crash: when the heap after GC passes 85% of its
    * limit (or RSS 85% of the cgroup's), if a capture is safe then. `true` writes it to the temporary
@@ -136,7 +137,8 @@ export interface ResolvedMonitorOptions {
   captures: number;
   routes: { maxRoutes: number; resolve: RouteResolver | undefined } | false;
   watch: Record<string, WatchedCollection>;
-  collectGarbage: boolean;
+  /** The pause budget of a garbage collection the monitor runs itself, ms (0: never). */
+  collectGarbage: number;
   nearLimitDir: string | undefined;
   captureSignal: NodeJS.Signals | undefined;
   history: number;
@@ -230,7 +232,6 @@ function resolveWatch(value: unknown): Record<string, WatchedCollection> {
  */
 export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorOptions {
   if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options);
-  const interval = duration('interval', options.interval, '1m');
   const detectors = checkDetectors(options.detectors ?? []);
   const names = new Set<string>();
   detectors.forEach((d, i) => {
@@ -255,8 +256,14 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
   } else if (!POLICIES.includes(heapSnapshots)) {
     throw invalidOption('heapSnapshots', "'auto', 'on' or 'off'", heapSnapshots);
   }
-  const collectGarbage = options.collectGarbage ?? true;
-  if (typeof collectGarbage !== 'boolean') throw invalidOption('collectGarbage', 'a boolean', collectGarbage);
+  const interval = duration('interval', options.interval, '1m');
+  const maxPause = duration('maxPause', options.maxPause, '500ms');
+  const gc = options.collectGarbage ?? true;
+  let collectGarbage: number;
+  if (gc === true) collectGarbage = Math.min(maxPause, 0.05 * interval);
+  else if (gc === false) collectGarbage = 0;
+  else if (typeof gc === 'number' || typeof gc === 'string') collectGarbage = duration('collectGarbage', gc, 0);
+  else throw invalidOption('collectGarbage', 'a boolean or a duration', gc);
   const near = options.heapSnapshotNearLimit ?? false;
   if (typeof near !== 'boolean' && (typeof near !== 'string' || near === '')) {
     throw invalidOption('heapSnapshotNearLimit', 'a boolean or a directory', near);
@@ -271,7 +278,7 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
     reporters,
     tracing: resolveTracing(options.tracing),
     heapSnapshots,
-    maxPause: duration('maxPause', options.maxPause, '500ms'),
+    maxPause,
     captures: integer('captures', options.captures, 4, 3),
     routes: resolveRoutes(options.routes),
     watch: resolveWatch(options.watch),

@@ -16,7 +16,14 @@
 import type { HeapGraphData } from '../heap/data.js';
 import { nodesSortedById } from '../heap/diff.js';
 import type { HeapGraph } from '../heap/graph.js';
-import { displayFile, findEdge, functionLocation, isIdentifier, nodeKind, vocabulary } from '../heap/names.js';
+import {
+  displayFile,
+  findEdge,
+  functionLocation,
+  isIdentifier,
+  nodeKind,
+  vocabulary,
+} from '../heap/names.js';
 import type { RetainingPath } from '../heap/paths.js';
 import { pathToIndex } from '../heap/paths.js';
 import { isOwn } from '../tracing/source.js';
@@ -397,7 +404,9 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     // A scope holds unrelated things in its variables: one group per variable.
     const scoped = nodeKind(last, holder) === 'context' && holder === anchor;
     const entry = entryOf[n]!;
-    const key = scoped ? `${holder}:${last.edgeType[entryEdge[entry]!]}:${last.edgeNameOrIndex[entryEdge[entry]!]}` : `${holder}`;
+    const key = scoped
+      ? `${holder}:${last.edgeType[entryEdge[entry]!]}:${last.edgeNameOrIndex[entryEdge[entry]!]}`
+      : `${holder}`;
     let b = groups.get(key);
     if (b === undefined) {
       b = {
@@ -480,11 +489,25 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     group.names = [...names].sort((a, b) => b[1] - a[1]);
     const bySize = (a: SiteCount, b: SiteCount) => b.count - a.count || b.bytes - a.bytes;
     group.sites = [...(sites.size > 0 ? sites : storeSites).values()].sort(bySize);
+    // Only objects whose stack V8 kept are counted per site; every survivor is counted in the
+    // group. Site counts are scaled to the group's, so that a site's line adds up with it.
+    if (sites.size > 0) {
+      const tracedCount = group.sites.reduce((t, s) => t + s.count, 0);
+      const scale = tracedCount > 0 ? total / tracedCount : 1;
+      if (scale !== 1) {
+        group.sites = group.sites.map((s) => ({
+          frame: s.frame,
+          count: Math.round(s.count * scale),
+          bytes: Math.round(s.bytes * scale),
+        }));
+      }
+    }
     // Functions made per call (listeners, callbacks, closures linked in a chain) are created
     // where they are written: their own definition is the most exact site there is.
     if (closure >= 0 && closures * 3 >= total) {
       const loc = functionLocation(last, closure);
-      if (loc?.line !== undefined) group.definition = { url: loc.file, line: loc.line, column: loc.column ?? 1 };
+      if (loc?.line !== undefined)
+        group.definition = { url: loc.file, line: loc.line, column: loc.column ?? 1 };
     }
     group.path = renderPath(lastGraph, named, options.strings);
     // leakkit's own graphs and bookkeeping are told apart by the file that holds them, too.
@@ -500,7 +523,9 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   }
   lap('verdicts');
   growing.sort((a, b) => sum(b.objects) - sum(a.objects) || sum(b.bytes) - sum(a.bytes));
-  for (const g of [...growing, ...other]) g.objects.forEach((c, i) => (survivors[i]! += c));
+  for (const g of [...growing, ...other]) {
+    for (let i = 0; i < k; i++) survivors[i]! += g.objects[i]!;
+  }
   return { growing, other, probes, survivors, traced };
 }
 
@@ -619,7 +644,10 @@ function heldEntries(data: HeapGraphData, n: number): number {
       if (et === v.edge.property && name === v.name.proto) continue;
       const t = data.edgeTo[e]!;
       if (et === v.edge.internal) {
-        if (depth === 0 && (name === v.name.elements || name === v.name.table || name === v.name.properties)) {
+        if (
+          depth === 0 &&
+          (name === v.name.elements || name === v.name.table || name === v.name.properties)
+        ) {
           visit(t, 1);
         } else if (depth === 1 && data.nodeType[t] !== v.type.array) {
           const kind = nodeKind(data, t);

@@ -114,7 +114,8 @@ const PROBE_GROUP = 'leakkit-probe';
 export async function snapshot(): Promise<HeapGraph> {
   const parser = new HeapSnapshotParser({ file: 'heap capture', trustCounts: true });
   try {
-    for await (const chunk of getHeapSnapshot({ exposeNumericValues: true })) parser.write(chunk as Uint8Array);
+    for await (const chunk of getHeapSnapshot({ exposeNumericValues: true }))
+      parser.write(chunk as Uint8Array);
   } catch (error) {
     throw new LeakkitError(
       'ERR_LEAKKIT_INSPECTOR_UNAVAILABLE',
@@ -146,7 +147,10 @@ export async function functionFrame(fn: (...args: never[]) => unknown): Promise<
     });
     if (result.objectId === undefined) return undefined;
     const { internalProperties } = await post<{
-      internalProperties?: { name: string; value?: { value?: { scriptId: string; lineNumber: number; columnNumber: number } } }[];
+      internalProperties?: {
+        name: string;
+        value?: { value?: { scriptId: string; lineNumber: number; columnNumber: number } };
+      }[];
     }>(session, 'Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
     const location = internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value;
     if (location === undefined) return undefined;

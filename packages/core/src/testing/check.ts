@@ -357,7 +357,15 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     phase('size rounds');
     const heap = Array.from(log.heap.subarray(0, o.rounds + 1));
     const trend = heapGrowthPerRound(heap);
-    if (process.env.LEAKKIT_DEBUG) console.log('gate', heap.slice(1).map((h, i) => h - heap[i]!).join(','), trend);
+    if (process.env.LEAKKIT_DEBUG)
+      console.log(
+        'gate',
+        heap
+          .slice(1)
+          .map((h, i) => h - heap[i]!)
+          .join(','),
+        trend,
+      );
     const heapMoves = trend.median > FLAT_BYTES_PER_ROUND || trend.slope > FLAT_BYTES_PER_ROUND;
     const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
 
@@ -488,7 +496,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         strings: o.strings,
         fallback,
       }),
-      ...(o.handles ? handleFindings(timerSites, baseline, resourcesNow, leftover, growing) : []),
+      ...(o.handles ? handleFindings(timerSites, baseline, resourcesNow, leftover) : []),
     ];
     const builtins: Detector[] = [
       { name: 'growth', priority: 0, check: () => own.filter((f) => f.detector === 'growth') },

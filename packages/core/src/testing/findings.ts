@@ -4,8 +4,8 @@ import type { SurvivorGroup } from './analysis.js';
 import { isLinear } from './analysis.js';
 import type { TimerRecord } from './handles.js';
 import type { SiteResolver } from './sites.js';
-import type { TraceFrame } from './traces.js';
 import { siteFromStack } from './sites.js';
+import type { TraceFrame } from './traces.js';
 import type { BoundedRound } from './types.js';
 
 /** Timers left active by the function, grouped by where they were created. */
@@ -249,7 +249,6 @@ export function handleFindings(
   baseline: ReadonlyMap<string, number>,
   now: ReadonlyMap<string, number>,
   leftover: readonly TimerRecord[],
-  groups: readonly SurvivorGroup[],
 ): Finding[] {
   const out: Finding[] = [];
   for (const t of timers) {

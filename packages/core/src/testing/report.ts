@@ -72,7 +72,9 @@ function renderFinding(f: Finding, p: Paint, cwd: string): string[] {
   if (g.count !== undefined) rates.push(`${formatCount(g.count)} held at the end`);
   if (rates.length > 0) field('growth', rates.join(', '));
   const sites = siteLines(f, cwd);
-  sites.forEach((s, i) => field(i === 0 ? 'sites' : '', s));
+  sites.forEach((s, i) => {
+    field(i === 0 ? 'sites' : '', s);
+  });
   const stack = f.evidence?.stack;
   if (typeof stack === 'string') {
     const frames = stack
@@ -81,7 +83,9 @@ function renderFinding(f: Finding, p: Paint, cwd: string): string[] {
       .map((l) => l.trim())
       .filter((l) => l.startsWith('at ') && !/\(node:|at node:/.test(l))
       .slice(0, 4);
-    frames.forEach((s, i) => field(i === 0 ? 'stack' : '', s));
+    frames.forEach((s, i) => {
+      field(i === 0 ? 'stack' : '', s);
+    });
   }
   field('advice', f.advice);
   const also = f.evidence?.alsoReportedBy;
