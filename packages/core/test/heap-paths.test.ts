@@ -243,6 +243,23 @@ describe('graph.pathTo()', () => {
     }
   });
 
+  it('tells Map keys built by concatenation apart (their nodes all share one name)', async () => {
+    const registry = new Map<string, { registryProbe: number }>();
+    const prefix = 'a-rather-long-timer-name-';
+    for (let i = 0; i < 3; i++) registry.set(prefix + String(i * 7919), { registryProbe: i });
+    const graph = await captureHeap({ resetAfter: true });
+    const paths = new Set<string>();
+    const shown = new Set<string>();
+    for (let n = 0; n < graph.nodeCount; n++) {
+      if (follow(graph, n, 'property', 'registryProbe') < 0) continue;
+      paths.add(graph.pathTo(id(graph, n))!.text);
+      shown.add(graph.pathTo(id(graph, n), { strings: true })!.text);
+    }
+    expect(paths.size).toBe(3);
+    expect([...shown].filter((p) => p.endsWith('.get("a-rather-long-timer-name-7919")'))).toHaveLength(1);
+    expect(registry.size).toBe(3);
+  });
+
   it('throws for an id the graph does not hold', () => {
     const graph = graphs['timer-metrics.cjs']!;
     let error: unknown;

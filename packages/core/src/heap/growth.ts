@@ -284,6 +284,8 @@ function entryCount(data: HeapGraphData, n: number, kind: GrowthKind): number {
     let count = 0;
     let lastEntry = -1;
     for (let e = data.firstEdge[table]!; e < data.firstEdge[table + 1]!; e++) {
+      // A deleted entry keeps its slots until the table is rehashed, pointing at the hole.
+      if (data.nodeName[data.edgeTo[e]!] === v.name.hole) continue;
       const slot = tableSlot(data, table, e, stride);
       if (slot && slot.entry !== lastEntry) {
         count++;
@@ -325,7 +327,7 @@ function dictionaryKeys(data: HeapGraphData, dict: number): number {
   if (min === Number.POSITIVE_INFINITY) return 0;
   let keys = 0;
   for (let e = data.firstEdge[dict]!; e < end; e++) {
-    if (data.edgeType[e] !== v.edge.internal) continue;
+    if (data.edgeType[e] !== v.edge.internal || data.nodeName[data.edgeTo[e]!] === v.name.hole) continue;
     const slot = slotNumber(data, data.edgeNameOrIndex[e]!);
     if (slot >= 0 && (slot - min) % 3 === 0) keys++;
   }

@@ -93,6 +93,8 @@ const VOCABULARY_NAMES = {
   ArrayBuffer: 'ArrayBuffer',
   registers: 'parameters_and_registers',
   sourceTextModule: 'system / SourceTextModule',
+  // What a deleted Map/Set entry or dictionary slot points at on V8 12+ (Node 24 measured).
+  hole: 'system / Hole',
 } as const;
 
 /** A name {@link HeapVocabulary} resolves to a string index. */
@@ -402,12 +404,38 @@ export function describeHeapValue(data: HeapGraphData, n: number, options: Rende
   if (n < 0) return '<number>';
   const kind = nodeKind(data, n);
   if (kind === 'string') {
-    const value = data.strings.get(data.nodeName[n]!);
+    const value = stringValue(data, n);
     if (options.strings) return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
     return `<string #${shortHash(value)}>`;
   }
   if (kind === 'number') return '<number>';
   return `<${data.strings.get(data.nodeName[n]!) || kind} @${data.nodeId[n]}>`;
+}
+
+/**
+ * The text of a string node. A concatenated string's node is named "(concatenated string)" for
+ * every one of them: its text is its `first` and `second` parts, joined (up to `limit` chars), so
+ * that keys built with `name + id` hash apart.
+ */
+function stringValue(data: HeapGraphData, n: number, limit = 4096): string {
+  const v = vocabulary(data);
+  if (data.nodeType[n] !== v.type.consString) return data.strings.get(data.nodeName[n]!);
+  let out = '';
+  // Depth-first over the rope, left part first; an explicit stack (ropes can be deep).
+  const stack = [n];
+  let guard = 0;
+  while (stack.length > 0 && out.length < limit && guard++ < 10_000) {
+    const s = stack.pop()!;
+    if (data.nodeType[s] !== v.type.consString) {
+      out += data.strings.get(data.nodeName[s]!);
+      continue;
+    }
+    const first = findEdge(data, s, v.edge.internal, v.name.first);
+    const second = findEdge(data, s, v.edge.internal, v.name.second);
+    if (second >= 0) stack.push(data.edgeTo[second]!);
+    if (first >= 0) stack.push(data.edgeTo[first]!);
+  }
+  return out.length > limit ? out.slice(0, limit) : out;
 }
 
 /** FNV-1a, 24 bits: enough to tell keys apart in a path, too short to be worth reversing for long secrets. */
