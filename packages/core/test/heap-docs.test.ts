@@ -58,7 +58,7 @@ describe.skipIf(!built)('docs/heap.md', () => {
       'const series = [];',
       'let n = 0;',
       'for (let s = 0; s < 4; s++) {',
-      '  for (let i = 0; i < 500; i++) seen.set(`k${n++}`, { n });',
+      "  for (let i = 0; i < 500; i++) seen.set('k' + n++, { n });",
       '  series.push(await captureHeap());',
       '}',
       'const [top] = findGrowth(series);',
