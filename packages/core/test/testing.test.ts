@@ -309,7 +309,7 @@ describe('assertBounded()', () => {
     expect(lines).toContain('    path   testing.test.ts › kept');
     expect(
       lines.some((l) =>
-        /^ {4}sites {2}packages\/core\/test\/testing\.test\.ts:17: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=900 \(\+900\), average=\d+ B$/.test(
+        /^ {4}sites {2}packages\/core\/test\/testing\.test\.ts:17: size=[\d.]+ KiB \(\+[\d.]+ KiB\), count=450 \(\+450\), average=\d+ B$/.test(
           l,
         ),
       ),

@@ -23,7 +23,8 @@ export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let u = 0;
   let v = abs;
-  while (v >= 1024 && u < units.length - 1) {
+  // 1023.95 and up prints as 1024 at one decimal: the next unit reads better.
+  while (v >= 1023.95 && u < units.length - 1) {
     v /= 1024;
     u++;
   }

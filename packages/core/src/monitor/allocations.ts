@@ -163,9 +163,10 @@ export class AllocationTracker {
    * size of a leaking line never goes down from one snapshot to the next, while a line whose objects
    * come and go (responses in flight, a cache that evicts) goes up and down: among the lines that
    * never went down over the chain (baseline, the kept snapshots, the latest; at least four) and
-   * rose at least twice, the one that grew most. A site that allocated once after the baseline (an
-   * exporter's registry, a cache that filled) rises once and then stays. The previous answer stays
-   * while it still qualifies and grew at least 60% as much as the best, so it does not flip.
+   * gained at least two samples' worth, the one that grew most. A site that allocated once after
+   * the baseline (an exporter's registry, a cache that filled) rises once and then stays, and is
+   * outgrown. Once named, a site stays named while it never goes down, so the answer does not flip
+   * when a slow leak happens not to be sampled for a few snapshots.
    */
   growingSite(): GrowingSite | undefined {
     const current = this.#latest;
@@ -181,27 +182,21 @@ export class AllocationTracker {
       }
       return m;
     });
+    const enough = 2 * (current.meta.samplingInterval || this.interval || 1);
     let best: { key: string; grew: number; diff: StatisticDiff } | undefined;
     let previous: { key: string; grew: number; diff: StatisticDiff } | undefined;
     for (const d of current.compareTo(baseline, 'lineno')) {
       const top = d.traceback[0];
       if (top === undefined || top.line === 0 || d.sizeDiff <= 0 || isLeakkitFile(top.file)) continue;
       const key = `${top.file}:${top.line}`;
-      let rises = 0;
       let falls = 0;
-      for (let i = 1; i < sizes.length; i++) {
-        const a = sizes[i - 1]!.get(key) ?? 0;
-        const b = sizes[i]!.get(key) ?? 0;
-        if (b > a) rises++;
-        else if (b < a) falls++;
-      }
-      if (falls > 0 || rises < 2) continue;
+      for (let i = 1; i < sizes.length; i++) if ((sizes[i]!.get(key) ?? 0) < (sizes[i - 1]!.get(key) ?? 0)) falls++;
+      if (falls > 0) continue;
       const entry = { key, grew: d.sizeDiff, diff: d };
-      if (best === undefined || entry.grew > best.grew) best = entry;
       if (key === this.#site) previous = entry;
+      if (d.sizeDiff >= enough && (best === undefined || entry.grew > best.grew)) best = entry;
     }
-    const chosen =
-      previous !== undefined && best !== undefined && previous.grew >= 0.6 * best.grew ? previous : best;
+    const chosen = previous ?? best;
     if (chosen === undefined) return undefined;
     this.#site = chosen.key;
     const top = chosen.diff.traceback[0]!;

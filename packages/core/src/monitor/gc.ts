@@ -82,6 +82,8 @@ export class GcWatcher {
   // Measured costs of recent major GCs, ms per MB of heap after them (a ring; median used).
   readonly #costs = new Float64Array(8);
   #costCount = 0;
+  // Shrinks the estimate at each tick a collection was refused, back to 1 at each measurement.
+  #discount = 1;
 
   /** Starts watching; idempotent. */
   start(rotateEvery: number): void {
@@ -118,7 +120,7 @@ export class GcWatcher {
       perMB = recent[n >> 1]!;
     }
     const live = Number.isFinite(this.#lastAfterGC) ? this.#lastAfterGC : heapUsed;
-    return perMB * (live / 2 ** 20);
+    return perMB * (live / 2 ** 20) * this.#discount;
   }
 
   /**
@@ -136,7 +138,7 @@ export class GcWatcher {
     if (majors === 0 && collect > 0 && !fits) {
       // Forget slowly: one slow collection (the machine busy elsewhere) must not rule them out for
       // good, and a new measurement is the only way to learn they became cheap again.
-      for (let i = 0; i < this.#costs.length; i++) this.#costs[i]! *= 0.85;
+      this.#discount *= 0.85;
     }
     if (majors === 0 && collect > 0 && fits) {
       const t0 = performance.now();
@@ -157,6 +159,7 @@ export class GcWatcher {
   }
 
   #learn(ms: number, bytes: number): void {
+    this.#discount = 1;
     this.#lastAfterGC = bytes;
     this.#costs[this.#costCount % this.#costs.length] = ms / Math.max(1, bytes / 2 ** 20);
     this.#costCount++;

@@ -81,8 +81,9 @@ interface ReporterState {
 const MAX_ERROR_KINDS = 64;
 // Ticks without suspicion before the investigation (finer tracing) ends.
 const CALM_TICKS = 10;
-// Ticks between two heap series on their own (a series costs pauses and slower GC meanwhile).
-const SERIES_COOLDOWN_TICKS = 30;
+// Time between two heap series on their own (a series costs pauses and slower GC meanwhile): 30
+// ticks, and at least ten minutes.
+const SERIES_COOLDOWN = 600_000;
 // Ticks in a row (with a leak verdict) a route must explain the growth before the monitor names it:
 // early on, warm-up growth (a cache filling with one route's traffic) can look like a route's leak.
 const ROUTE_STREAK = 3;
@@ -158,6 +159,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #heapOffset = 0;
   #beforeSeries: { value: number; time: number; slope: number } | undefined;
   #settle = 0;
+  readonly #cooldownTicks: number;
   #routeCandidate: string | undefined;
   #routeStreak = 0;
   #route: string | undefined;
@@ -182,6 +184,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         )
       : undefined;
     this.#captures = new HeapCaptures(options.heapSnapshots, options.maxPause, options.captures);
+    this.#cooldownTicks = Math.max(30, Math.ceil(SERIES_COOLDOWN / options.interval));
     this.#reporters = options.reporters.map((reporter, i) => ({
       reporter,
       name: typeof reporter.name === 'string' && reporter.name !== '' ? reporter.name : `reporter #${i}`,
@@ -470,7 +473,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         );
         if (this.#captures.inProgress) await this.#captures.abort();
         // Try again later, not at every tick: the conditions rarely change from one tick to the next.
-        this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+        this.#nextSeriesTick = this.#ticks + this.#cooldownTicks;
         this.#finishCapture();
       } else {
         try {
@@ -489,12 +492,12 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
           completed = await this.#captures.step();
           if (completed) {
             this.#seriesSpacing = (Date.now() - this.#seriesStart) / Math.max(1, this.#o.captures - 1);
-            this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+            this.#nextSeriesTick = this.#ticks + this.#cooldownTicks;
             this.#finishCapture();
           }
         } catch (error) {
           this.#fail('capture-failed', error, 'A heap capture failed');
-          this.#nextSeriesTick = this.#ticks + SERIES_COOLDOWN_TICKS;
+          this.#nextSeriesTick = this.#ticks + this.#cooldownTicks;
           this.#finishCapture();
         }
       }

@@ -1,28 +1,29 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isOwn, scriptPath } from '../tracing/source.js';
 
-// Package name of the nearest package.json above a directory, by directory (bounded: a long-running
-// monitor sees a bounded set of source files, but a cap keeps it so whatever the program loads).
-const packageOf = new Map<string, string | null>();
+// The nearest package.json above a directory (its name and folder), by directory (bounded: a
+// long-running monitor sees a bounded set of source files, but a cap keeps it so whatever the
+// program loads).
+const packageOf = new Map<string, { name: string; dir: string } | null>();
 const MAX_DIRS = 2048;
 // leakkit's packages: core and its plugins (not an application that happens to use the scope).
 const LEAKKIT_PACKAGE = /^@leakkit\/(core|cli|vitest|detector-[\w.-]+|reporter-[\w.-]+)$/;
 
-function nearestPackageName(dir: string): string | null {
+function nearestPackage(dir: string): { name: string; dir: string } | null {
   const known = packageOf.get(dir);
   if (known !== undefined) return known;
-  let name: string | null = null;
+  let found: { name: string; dir: string } | null;
   try {
     const pkg = JSON.parse(readFileSync(resolve(dir, 'package.json'), 'utf8')) as { name?: unknown };
-    name = typeof pkg.name === 'string' ? pkg.name : '';
+    found = { name: typeof pkg.name === 'string' ? pkg.name : '', dir };
   } catch {
     const parent = dirname(dir);
-    name = parent === dir ? null : nearestPackageName(parent);
+    found = parent === dir ? null : nearestPackage(parent);
   }
   if (packageOf.size >= MAX_DIRS) packageOf.clear();
-  packageOf.set(dir, name);
-  return name;
+  packageOf.set(dir, found);
+  return found;
 }
 
 /**
@@ -39,6 +40,9 @@ export function isLeakkitFile(file: string): boolean {
       : resolve(process.cwd(), file);
   if (path === undefined) return false;
   if (isOwn(path)) return true;
-  const name = nearestPackageName(dirname(path));
-  return name !== null && LEAKKIT_PACKAGE.test(name);
+  const pkg = nearestPackage(dirname(path));
+  if (pkg === null || !LEAKKIT_PACKAGE.test(pkg.name)) return false;
+  // The package's code, not a test or an example that lives beside it.
+  const rel = relative(pkg.dir, path);
+  return rel.startsWith(`dist${sep}`) || rel.startsWith(`src${sep}`);
 }

@@ -188,11 +188,12 @@ function retainedCounts(graph: HeapGraph, kinds: Uint8Array): Float64Array {
  * the stack or handle scopes, 2 a root category itself, 3 not reached). Holders are ranked by it:
  * the nearest one the program holds names the growth, like the retaining-path search does.
  */
-function rootDistances(data: HeapGraphData): { depth: Uint32Array; rank: Uint8Array } {
+function rootDistances(data: HeapGraphData): { depth: Uint32Array; rank: Uint8Array; parent: Int32Array } {
   const v = vocabulary(data);
   const n = data.nodeCount;
   const depth = new Uint32Array(n).fill(0xffffffff);
   const rank = new Uint8Array(n).fill(3);
+  const parent = new Int32Array(n).fill(-1);
   const queue = new Uint32Array(n);
   const late: number[] = [];
   let head = 0;
@@ -216,6 +217,7 @@ function rootDistances(data: HeapGraphData): { depth: Uint32Array; rank: Uint8Ar
         }
         depth[t] = depth[from]! + 1;
         rank[t] = data.nodeType[t] === v.type.synthetic ? 2 : tier;
+        parent[t] = from;
         queue[tail++] = t;
       }
     }
@@ -231,7 +233,7 @@ function rootDistances(data: HeapGraphData): { depth: Uint32Array; rank: Uint8Ar
     queue[tail++] = t;
   }
   drain(1);
-  return { depth, rank };
+  return { depth, rank, parent };
 }
 
 /** Options of {@link analyse}. */
@@ -247,19 +249,12 @@ export interface AnalyseOptions {
  * and after each round (at least three graphs). See the module comment.
  */
 export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): Analysis {
-  let tick = performance.now();
-  const lap = (name: string) => {
-    if (process.env.LEAKKIT_DEBUG) console.log('  lap', name, (performance.now() - tick).toFixed(0));
-    tick = performance.now();
-  };
   const k = series.length - 1;
   const lastGraph = series[k]!;
   const last = lastGraph.data;
   const v = vocabulary(last);
   const { birth, index: birthIndex } = birthRounds(series);
-  lap('birth');
   const kinds = classify(last);
-  lap('classify');
   // An object's allocation stack is read from the first graph that holds it: V8 keeps a trace
   // through the snapshot right after the allocation, but later garbage collections that compact
   // the old generation can drop it (measured on Node 20 in a vitest worker).
@@ -292,10 +287,9 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     }
     inS[n] = 1;
   }
-  lap('S');
   // Entries: survivors held directly by an object that existed before the rounds. The holder the
   // retaining-path search would pick wins: not a root category, the shortest path.
-  const { depth, rank } = rootDistances(last);
+  const { depth, rank, parent } = rootDistances(last);
   const better = (a: number, b: number) => rank[a]! - rank[b]! || depth[a]! - depth[b]!;
   const anchorOf = new Int32Array(last.nodeCount).fill(-1);
   // The edge an entry is held by, from its holder: a scope's variables are told apart by it.
@@ -324,7 +318,6 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
       }
     }
   }
-  lap('entries');
   // The rest of the survivors belong to the holder of the entry they hang off: one breadth-first
   // walk inside the survivors, entries with the best holders first.
   entries.sort((a, b) => better(anchorOf[a]!, anchorOf[b]!));
@@ -351,23 +344,20 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     }
   }
 
-  lap('bfs');
   // Group by holder, a backing store counting as the collection that owns it.
   const holderCache = new Map<number, number>();
-  const holderOf = (anchor: number) => {
-    let h = holderCache.get(anchor);
-    if (h !== undefined) return h;
-    h = anchor;
-    if (nodeKind(last, anchor) === 'internal') {
-      const steps = pathToIndex(last, anchor)?.steps ?? [];
-      for (let i = steps.length - 1; i >= 0; i--) {
-        const step = steps[i]!;
-        if (step.kind !== 'internal' && step.kind !== 'synthetic') {
-          h = lastGraph.nodeIndexOf(step.nodeId);
-          break;
-        }
-      }
+  const holderOf = (anchor: number): number => {
+    const known = holderCache.get(anchor);
+    if (known !== undefined) return known;
+    // Up the breadth-first tree from a backing store (or any of V8's own objects) to the first
+    // object a developer would name: the collection that owns the store.
+    let h = anchor;
+    for (let up = 0; up < 16 && nodeKind(last, h) === 'internal'; up++) {
+      const p: number = parent[h]!;
+      if (p < 0 || last.nodeType[p] === v.type.synthetic) break;
+      h = p;
     }
+    if (nodeKind(last, h) === 'internal') h = anchor;
     holderCache.set(anchor, h);
     return h;
   };
@@ -456,7 +446,6 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     addSite(b.sites, n, size);
   }
 
-  lap('groups');
   // Verdicts. Retained counts per graph are computed once, on first need.
   const kindsPerGraph: (Uint8Array | undefined)[] = [];
   const countsPerGraph: (Float64Array | undefined)[] = [];
@@ -521,7 +510,6 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
       if (probe) probes.push({ group, id: group.anchorId });
     }
   }
-  lap('verdicts');
   growing.sort((a, b) => sum(b.objects) - sum(a.objects) || sum(b.bytes) - sum(a.bytes));
   for (const g of [...growing, ...other]) {
     for (let i = 0; i < k; i++) survivors[i]! += g.objects[i]!;

@@ -40,6 +40,14 @@ const AUTO_ROUNDS_MS = 500;
 /** How long a check waits for timeouts the function started to fire before calling them left behind. */
 const SETTLE_MS = 200;
 
+/**
+ * Calls per heap-graph round. Counting by id needs far fewer calls than heap sizes do, and calls
+ * run ~10x slower while allocations are tracked: half a heap-size round.
+ */
+function graphRoundSize(perRound: number): number {
+  return Math.max(50, Math.ceil(perRound / 2));
+}
+
 /** Rounds that read live sizes of collections whose growth only their backing store shows. */
 const PROBE_ROUNDS = 2;
 
@@ -277,11 +285,6 @@ export async function checkBounded(
 
 async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<BoundedResult> {
   const started = performance.now();
-  let phaseAt = started;
-  const phase = (name: string) => {
-    if (process.env.LEAKKIT_DEBUG) console.log('phase', name, (performance.now() - phaseAt).toFixed(0));
-    phaseAt = performance.now();
-  };
   const deadline = new Deadline(o.timeout);
   const runner = makeRunner(fn, deadline);
   const failures: DetectorFailure[] = [];
@@ -340,7 +343,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       warmup = Math.max(0, (warmup ?? 3 * perRound) - timed);
     } else warmup ??= 3 * perRound;
     await runner.run(warmup);
-    phase('warmup');
     runner.phase = 'heap-size rounds';
     await turn();
     watch?.compact();
@@ -354,18 +356,8 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       fullGc();
       record(STAGE_SIZE, perRound, ms);
     }
-    phase('size rounds');
     const heap = Array.from(log.heap.subarray(0, o.rounds + 1));
     const trend = heapGrowthPerRound(heap);
-    if (process.env.LEAKKIT_DEBUG)
-      console.log(
-        'gate',
-        heap
-          .slice(1)
-          .map((h, i) => h - heap[i]!)
-          .join(','),
-        trend,
-      );
     const heapMoves = trend.median > FLAT_BYTES_PER_ROUND || trend.slope > FLAT_BYTES_PER_ROUND;
     const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
 
@@ -374,15 +366,12 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     if (wantGraphs) {
       runner.phase = 'heap-graph rounds';
       deadline.check('before the heap-graph rounds');
-      const tG = performance.now();
       tracking = await startTracking();
       await turn();
       watch?.compact();
       graphs = [await snapshot()];
       const iterations: number[] = [];
-      // Counting by id needs far fewer calls than heap sizes do, and calls are ~10x slower while
-      // allocations are tracked: these rounds are half as long.
-      const graphRound = Math.max(50, Math.ceil(perRound / 2));
+      const graphRound = graphRoundSize(perRound);
       for (let r = 0; r < GRAPH_ROUNDS; r++) {
         const ms = await runner.run(graphRound);
         await turn();
@@ -390,21 +379,11 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         // No full GC of our own: the snapshot collects garbage first, and a GC with object ids
         // tracked costs several times more. The round's heap size is read before it.
         record(STAGE_GRAPH, graphRound, ms);
-        phase('graph round');
         graphs.push(await snapshot());
-        phase('snapshot');
         iterations.push(graphRound);
         deadline.check('in the heap-graph rounds');
       }
-      const tA = performance.now();
       analysis = analyse(graphs, { iterations, strings: o.strings });
-      if (process.env.LEAKKIT_DEBUG)
-        console.log(
-          'analyse ms',
-          (performance.now() - tA).toFixed(0),
-          'graph rounds ms',
-          (tA - tG).toFixed(0),
-        );
       analysis.survivors.forEach((count, i) => {
         log.survivors[o.rounds + 1 + i] = count;
       });
@@ -418,7 +397,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
           const ms = await runner.run(perRound);
           sizes.push(await tracking.probe(ids, SIZE_READER));
           await turn();
-          fullGc();
           record(STAGE_PROBE, perRound, ms);
         }
         analysis.probes.forEach((p, i) => {
@@ -458,7 +436,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     }
 
     // Timers and handles left behind: give timeouts that are about to fire the chance to.
-    phase('analysis+probe');
     runner.phase = 'settling';
     const settleUntil = performance.now() + SETTLE_MS;
     await turn();
@@ -470,7 +447,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       await sleep(10);
       watch?.compact();
     }
-    phase('settle');
     const leftover = programTimers(watch);
     const resourcesNow = activeResources();
 
@@ -490,7 +466,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     const own: Finding[] = [
       ...growthFindings(growing, resolver, {
         perRound,
-        graphRound: Math.max(50, Math.ceil(perRound / 2)),
+        graphRound: graphRoundSize(perRound),
         graphRounds: GRAPH_ROUNDS,
         timerSites,
         strings: o.strings,
@@ -502,7 +478,6 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       { name: 'growth', priority: 0, check: () => own.filter((f) => f.detector === 'growth') },
       { name: 'handles', priority: 0, check: () => own.filter((f) => f.detector === 'handles') },
     ];
-    phase('sites+findings');
     const { findings: all } = await runDetectors([...builtins, ...o.detectors], context, {
       onError,
       timeout: Math.max(1000, deadline.at - performance.now()),

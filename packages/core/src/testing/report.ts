@@ -1,6 +1,7 @@
 import { relative, sep } from 'node:path';
 import type { Finding } from '../detect/types.js';
 import { formatSize } from '../tracing/format.js';
+import { isOwn } from '../tracing/source.js';
 import { formatBytes, formatCount } from './findings.js';
 import type { BoundedResult } from './types.js';
 
@@ -66,8 +67,11 @@ function renderFinding(f: Finding, p: Paint, cwd: string): string[] {
     field('site', `${show(f.site.file, cwd)}:${f.site.line}${f.site.column ? `:${f.site.column}` : ''}`);
   const g = f.growth;
   const rates: string[] = [];
-  if (g.objectsPerIteration !== undefined)
-    rates.push(`${formatCount(g.objectsPerIteration)} objects per call`);
+  if (g.objectsPerIteration !== undefined) {
+    rates.push(
+      `${formatCount(g.objectsPerIteration)} ${g.objectsPerIteration === 1 ? 'object' : 'objects'} per call`,
+    );
+  }
   if (g.bytesPerIteration !== undefined) rates.push(`${formatBytes(g.bytesPerIteration)} per call`);
   if (g.count !== undefined) rates.push(`${formatCount(g.count)} held at the end`);
   if (rates.length > 0) field('growth', rates.join(', '));
@@ -81,7 +85,12 @@ function renderFinding(f: Finding, p: Paint, cwd: string): string[] {
       .split('\n')
       .slice(1)
       .map((l) => l.trim())
-      .filter((l) => l.startsWith('at ') && !/\(node:|at node:/.test(l))
+      .filter((l) => {
+        if (!l.startsWith('at ') || /\(node:|at node:/.test(l)) return false;
+        // The program's frames only: not a dependency's, not leakkit's own.
+        const file = /\(?((?:file:\/\/)?[^\s()]+?):\d+:\d+\)?$/.exec(l)?.[1];
+        return file === undefined || (!/[\\/]node_modules[\\/]/.test(file) && !isOwn(file));
+      })
       .slice(0, 4);
     frames.forEach((s, i) => {
       field(i === 0 ? 'stack' : '', s);
