@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { checkBounded, formatBoundedReport } from '@leakkit/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { programs, samePath } from './fixtures/bounded/programs.js';
 import * as ts from './fixtures/bounded/ts-programs.js';
 
@@ -8,6 +8,10 @@ import * as ts from './fixtures/bounded/ts-programs.js';
 // different kind each; the check must fail and name what grows (path) and where it is allocated
 // (site: the program's file and the line marked `leak-site`).
 const leaks = programs('leaks');
+// Default options for the measurement; only the time limit is raised, for a machine shared with
+// other work (a check takes 2-3 s alone).
+const slack = { timeout: '4m' } as const;
+vi.setConfig({ testTimeout: 300_000 });
 let cleanup: (() => void) | undefined;
 afterEach(() => {
   cleanup?.();
@@ -22,7 +26,7 @@ describe('checkBounded() on leaking programs', () => {
   for (const p of leaks) {
     it(`reports ${p.name} with its path and site`, async () => {
       cleanup = p.cleanup;
-      const result = await checkBounded(p.run);
+      const result = await checkBounded(p.run, slack);
       const report = formatBoundedReport(result, { color: false });
       expect(result.bounded, report).toBe(false);
       const finding = result.findings.find((f) => samePath(f.path, p.path!));
@@ -35,7 +39,7 @@ describe('checkBounded() on leaking programs', () => {
 
   it('reports a leak in TypeScript that vitest transformed, at its original line', async () => {
     cleanup = ts.cleanup;
-    const result = await checkBounded(ts.registerHandler);
+    const result = await checkBounded(ts.registerHandler, slack);
     const report = formatBoundedReport(result, { color: false });
     expect(result.bounded, report).toBe(false);
     const finding = result.findings.find((f) => f.path === 'ts-programs.ts › handlers');

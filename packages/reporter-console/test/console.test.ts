@@ -55,8 +55,15 @@ const report: MonitorReport = {
   },
   requests: 51_644,
   routes: [
-    { route: 'GET /predict', requests: 8554, bytesPerRequest: 64, stderr: 9, share: 0.93 },
-    { route: 'POST /score', requests: 7570, bytesPerRequest: 0, stderr: Number.POSITIVE_INFINITY, share: 0 },
+    { route: 'GET /predict', requests: 8554, bytesPerRequest: 64, unique: 60, stderr: 9, share: 0.93 },
+    {
+      route: 'POST /score',
+      requests: 7570,
+      bytesPerRequest: 0,
+      unique: 0,
+      stderr: Number.POSITIVE_INFINITY,
+      share: 0,
+    },
   ],
   allocations: [
     'examples/leaky-server/timing.mjs:25: size=1137 KiB (+1137 KiB), count=12299 (+12299), average=95 B',

@@ -304,7 +304,7 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
   const reachable = new Uint8Array(nodeCount);
   const retainedSize = new Float64Array(shared, 0, nodeCount);
   results(data, count, vertex, parent, idom, reachable, retainedSize);
-  return {
+  const dominators: Dominators = {
     idom,
     retainedSize,
     reachable,
@@ -312,6 +312,31 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
     reachableCount: count,
     dominatorPosition: parent.subarray(1, count + 1),
   };
+  scratches.set(dominators, [new WeakRef(label), new WeakRef(pre)]);
+  return dominators;
+}
+
+/**
+ * Two of the computation's working arrays, nodeCount (+ 1) long, done with once the dominators are:
+ * held weakly, so that the collector may take them back, and reused by the next walk of the same
+ * tree (the summary, typically right after) instead of two more arrays of the same size at the
+ * moment memory peaks.
+ */
+const scratches = new WeakMap<Dominators, WeakRef<Uint32Array>[]>();
+
+/**
+ * A Uint32Array of at least `length` entries for scratch use: one the computation of `dominators`
+ * left (each is given out once), else a new one. Its contents are undefined.
+ *
+ * @internal
+ */
+export function dominatorScratch(dominators: Dominators, length: number): Uint32Array {
+  const refs = scratches.get(dominators);
+  while (refs !== undefined && refs.length > 0) {
+    const array = refs.pop()!.deref();
+    if (array !== undefined && array.length >= length) return array.subarray(0, length);
+  }
+  return new Uint32Array(length);
 }
 
 /**

@@ -1,6 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { EdgeRun, EdgesJob, EdgesResult } from './parse.js';
 import { readEdgeRecords } from './parse.js';
+import type { BackgroundSearch } from './paths.js';
+import type { SearchState } from './search.js';
+import { advance, SEARCH_FUNCTIONS, searchArrays } from './search.js';
 
 /**
  * A worker thread that parses a snapshot's "edges" array (more than half of the file) straight
@@ -14,7 +17,12 @@ export interface EdgeWorker {
    * Never rejects.
    */
   readonly result: Promise<EdgesResult | undefined>;
-  /** Stops the worker if it still runs. Idempotent. */
+  /**
+   * After the edges: hands the worker the graph's retainer search (see `backgroundSearch`), which
+   * it runs to the end and then exits; `close()` then lets it finish instead of stopping it.
+   */
+  search(search: BackgroundSearch): void;
+  /** Stops the worker if it still runs (unless it was given a search). Idempotent. */
   close(): void;
 }
 
@@ -37,6 +45,7 @@ export function startEdgeWorker(file: string): EdgeWorker | undefined {
     return undefined;
   }
   let closed = false;
+  let searching = false;
   const result = new Promise<EdgesResult | undefined>((resolve) => {
     worker.once('message', (message: unknown) => resolve(asResult(message)));
     worker.once('error', () => resolve(undefined));
@@ -48,9 +57,20 @@ export function startEdgeWorker(file: string): EdgeWorker | undefined {
       worker.postMessage(job);
     },
     result,
+    search(search) {
+      if (closed || searching) return;
+      searching = true;
+      worker.postMessage({ job: search.job, status: search.status });
+    },
     close() {
       if (closed) return;
       closed = true;
+      if (searching) {
+        // Let it finish its search without keeping the process alive for it.
+        worker.unref();
+        return;
+      }
+      worker.postMessage(null);
       // A worker that already exited resolves this at once; nothing to wait for either way.
       void worker.terminate().catch(() => {});
     },
@@ -75,7 +95,9 @@ let source: string | undefined;
 
 function workerSource(): string {
   // `require` is named only inside this text: bundlers rewrite it in code.
-  source ??= `'use strict';\nconst readEdgeRecords = ${readEdgeRecords.toString()};\n(${edgeWorkerMain.toString()})(readEdgeRecords, require);\n`;
+  // The search's functions are declarations that call each other by name (a bundler may rename
+  // them, consistently): kept as they are, and passed by the names they have.
+  source ??= `'use strict';\nconst readEdgeRecords = ${readEdgeRecords.toString()};\n${SEARCH_FUNCTIONS.map(String).join('\n')}\n(${edgeWorkerMain.toString()})(readEdgeRecords, require, ${searchArrays.name}, ${advance.name});\n`;
   return source;
 }
 
@@ -88,6 +110,12 @@ function workerSource(): string {
 function edgeWorkerMain(
   read: (buf: Uint8Array, start: number, end: number, run: EdgeRun) => number,
   load: (id: string) => unknown,
+  arrays: (
+    nodeCount: number,
+    root: number,
+    via: Uint32Array,
+  ) => Pick<SearchState, 'seen' | 'queue' | 'deferred' | 'deferredTo'>,
+  advance: (s: SearchState, target: number) => void,
 ): void {
   const { parentPort: port, workerData } = load(
     'node:worker_threads',
@@ -147,7 +175,26 @@ function edgeWorkerMain(
       if (fd >= 0) fs.closeSync(fd);
     }
     parentPort.postMessage(reply);
-    parentPort.close();
+    // Then a retainer search, or nothing (null): see EdgeWorker.search.
+    parentPort.once(
+      'message',
+      (next: { job: Omit<SearchState, keyof ReturnType<typeof arrays>>; status: Int32Array } | null) => {
+        if (next !== null) {
+          // RUNNING (0) → FINISHED (1), unless the calling thread abandoned it (2) meanwhile.
+          try {
+            const s: SearchState = {
+              ...next.job,
+              ...arrays(next.job.nodeCount, next.job.root, next.job.via),
+            };
+            advance(s, -1);
+            Atomics.compareExchange(next.status, 0, 0, 1);
+          } catch {
+            Atomics.compareExchange(next.status, 0, 0, 2);
+          }
+        }
+        parentPort.close();
+      },
+    );
   });
 
   /** The offset after the `[` of the first `"edges"` key from `from` on, or -1. */

@@ -9,7 +9,7 @@ import { startEdgeWorker } from './edge-worker.js';
 import type { HeapParseProgress } from './parse.js';
 import { delegatedEdges, delegateEdges, HeapSnapshotParser, resumeEdges } from './parse.js';
 import type { PathOptions, RetainingPath } from './paths.js';
-import { pathTo } from './paths.js';
+import { backgroundSearch, pathTo } from './paths.js';
 import type { Retainers } from './retainers.js';
 import { buildRetainers } from './retainers.js';
 import type { SummaryEntry } from './summary.js';
@@ -453,7 +453,14 @@ async function readFile(
           resume.end();
         }
       }
-      return new HeapGraph(parser.end());
+      const graph = new HeapGraph(parser.end());
+      if (worker !== undefined) {
+        // The worker is idle and has the edges: it searches the retainer tree for pathTo while
+        // this thread goes on (to the dominators, typically).
+        const search = backgroundSearch(graph.data);
+        if (search !== undefined) worker.search(search);
+      }
+      return graph;
     } catch (error) {
       if (delegated() && error instanceof LeakkitError && error.code !== 'ERR_LEAKKIT_FILE') {
         throw new RetrySequentially();

@@ -433,11 +433,11 @@ export class HeapSnapshotParser {
   #node = 0;
   #edgeSum = 0;
   #maxNodeName = -1;
-  #nodeType = new Uint8Array(0);
+  #nodeType: Uint8Array = new Uint8Array(0);
   #nodeName = new Uint32Array(0);
   #nodeId = new Uint32Array(0);
   #nodeSelfSize = new Uint32Array(0);
-  #firstEdge = new Uint32Array(1);
+  #firstEdge: Uint32Array = new Uint32Array(1);
   // Allocated on the first non-zero trace id: without allocation tracking they are all 0 and 4 bytes a
   // node for nothing is a lot on a 20 M node heap.
   #nodeTraceId: Uint32Array | undefined;
@@ -496,9 +496,9 @@ export class HeapSnapshotParser {
 
   // Strings.
   #strState = S_FIRST;
-  #strBytes = new Uint8Array(0);
+  #strBytes: Uint8Array = new Uint8Array(0);
   #strLength = 0;
-  #strOffsets = new Uint32Array(0);
+  #strOffsets: Uint32Array = new Uint32Array(0);
   #strCount = 0;
   #hexCount = 0;
   #hexValue = 0;
@@ -1091,11 +1091,17 @@ export class HeapSnapshotParser {
 
   #allocateNodes(capacity: number): void {
     this.#nodeCapacity = capacity;
-    this.#nodeType = growU8(this.#nodeType, capacity);
+    if (this.#onEdges !== undefined && capacity === this.#info!.nodeCount && this.#nodeType.length === 0) {
+      // What a worker's retainer search reads (see backgroundSearch in paths.ts) is shared too.
+      this.#nodeType = new Uint8Array(new SharedArrayBuffer(capacity));
+      this.#firstEdge = new Uint32Array(new SharedArrayBuffer(4 * (capacity + 1)));
+    } else {
+      this.#nodeType = growU8(this.#nodeType, capacity);
+      this.#firstEdge = growU32(this.#firstEdge, capacity + 1);
+    }
     this.#nodeName = growU32(this.#nodeName, capacity);
     this.#nodeId = growU32(this.#nodeId, capacity);
     this.#nodeSelfSize = growU32(this.#nodeSelfSize, capacity);
-    this.#firstEdge = growU32(this.#firstEdge, capacity + 1);
     if (this.#nodeTraceId) this.#nodeTraceId = growU32(this.#nodeTraceId, capacity);
     if (this.#nodeDetachedness) this.#nodeDetachedness = growU8(this.#nodeDetachedness, capacity);
   }
@@ -2077,11 +2083,14 @@ export class HeapSnapshotParser {
     // Unescaping never makes a string longer, so the rest of the input bounds the table. Memory is
     // committed only as pages are written, so sizing it to that bound costs nothing extra.
     const rest = this.#totalBytes === undefined ? INITIAL_CAPACITY : this.#totalBytes - at;
-    this.#strBytes = new Uint8Array(Math.min(rest, MAX_STRING_BYTES));
+    const bytes = Math.min(rest, MAX_STRING_BYTES);
     // The offsets too: a string takes at least three bytes (`"",`).
-    this.#strOffsets = new Uint32Array(
-      this.#totalBytes === undefined ? INITIAL_CAPACITY : Math.min(MAX_U32, Math.floor(rest / 3) + 2),
-    );
+    const offsets =
+      this.#totalBytes === undefined ? INITIAL_CAPACITY : Math.min(MAX_U32, Math.floor(rest / 3) + 2);
+    // Shared with a worker's retainer search when the edges are (see backgroundSearch in paths.ts).
+    const Memory = this.#edgesDelegated ? SharedArrayBuffer : ArrayBuffer;
+    this.#strBytes = new Uint8Array(new Memory(bytes));
+    this.#strOffsets = new Uint32Array(new Memory(4 * offsets));
     this.#strState = S_FIRST;
   }
 

@@ -14,6 +14,21 @@ import {
   tableSlot,
   vocabulary,
 } from './names.js';
+import type { SearchState } from './search.js';
+import {
+  advance,
+  E_INTERNAL,
+  E_OTHER,
+  E_PLAIN,
+  E_PROPERTY,
+  E_SHORTCUT,
+  E_WEAK,
+  FIRST_EDGE,
+  S_DONE,
+  START,
+  searchArrays,
+  UNREACHED,
+} from './search.js';
 
 /** Options of {@link pathTo}. */
 export interface PathOptions extends RenderOptions {
@@ -158,14 +173,9 @@ export function pathToIndex(
 // ---------------------------------------------------------------------------------------------
 // Breadth-first retainer tree
 
-// The tree is one Uint32Array over the nodes: how each node was first reached. The parent is the
-// edge's owner (a binary search over firstEdge, done only for the few nodes of a printed path), so
-// the search writes 4 bytes a node and needs no fill.
-const UNREACHED = 0;
-/** A start node: the root, or a root the search was seeded with. */
-const START = 1;
-/** Reached by edge e: FIRST_EDGE + e. */
-const FIRST_EDGE = 2;
+// The tree is one Uint32Array over the nodes: how each node was first reached (search.ts). The
+// parent is the edge's owner (a binary search over firstEdge, done only for the few nodes of a
+// printed path), so the search writes 4 bytes a node and needs no fill.
 
 /** The node whose edge `e` is: the last node whose first edge is at or before `e`. */
 function edgeOwner(firstEdge: Uint32Array, nodeCount: number, e: number): number {
@@ -179,76 +189,7 @@ function edgeOwner(firstEdge: Uint32Array, nodeCount: number, e: number): number
   return lo;
 }
 
-const searches = new WeakMap<HeapGraphData, Search>();
-
-// What the clean passes make of an edge, by edge type.
-const E_WEAK = 0; // never followed
-const E_PLAIN = 1; // element, context: clean when the target is
-const E_PROPERTY = 2; // clean unless it is __proto__
-const E_INTERNAL = 3; // clean for scopes, tables and the slots of a Map/Set hash table
-const E_SHORTCUT = 4; // never followed by any pass
-const E_OTHER = 5; // hidden and anything else strong: only the last pass follows it
-
-/**
- * The breadth-first search's working state. The hot loops are small functions of their own so that
- * V8 optimises each early (a heap of a million nodes is parsed and searched in well under a second:
- * time spent interpreting a big function before it is optimised shows).
- */
-interface Search {
-  readonly data: HeapGraphData;
-  readonly via: Uint32Array;
-  /** The next step of retainerTree's plan (S_*): the search stops once the node asked for is reached. */
-  step: number;
-  /** Whether the current clean pass has queued its tier's roots. */
-  seeded: boolean;
-  /** Root tiers, best first (see retainerTree). */
-  readonly tiers: number[][];
-  /** Position in the deferred list being taken. */
-  taken: number;
-  /** Node whose path is asked for: the search pauses as soon as it is reached (-1: none). */
-  target: number;
-  /**
-   * One bit per node, set once reached: the test every edge makes reads this instead of `via` (32×
-   * smaller, it stays in the processor's cache where `via` would not on a big heap).
-   */
-  seen: Int32Array;
-  queue: Uint32Array;
-  head: number;
-  tail: number;
-  /** Per edge type: E_*. */
-  readonly edgeClass: Uint8Array;
-  /** Per node type: 1 when a clean pass may enter such a node (not code, shapes, hidden, synthetic). */
-  readonly cleanTarget: Uint8Array;
-  readonly arrayType: number;
-  readonly syntheticType: number;
-  readonly proto: number;
-  readonly table: number;
-  readonly context: number;
-  readonly previous: number;
-  /** Per string, filled on first use: 1 when the name is all digits (a hash table slot), 2 when not. */
-  digits: Uint8Array | undefined;
-  /**
-   * Strong edges the clean passes skipped while their target was unreached, in the order the passes
-   * met them (the order of the queue, then of the edges): the only edges the last pass can take
-   * from a node the clean passes reached. Those leaving a root category go to `deferredRoots`.
-   */
-  deferred: Uint32Array;
-  deferredCount: number;
-  /**
-   * One bit per node: some edge to it is in `deferred` already. A later one could never be the
-   * first to reach it, so it is not listed (most skipped edges lead to a few shared hidden classes).
-   */
-  deferredTo: Int32Array;
-  deferredRoots: number[];
-}
-
-// The steps of the search, in order: a clean pass per root tier, then pass 3.
-const S_TIERS = 0;
-const S_DEFERRED = 4;
-const S_DRAIN_DEFERRED = 5;
-const S_ROOT_EDGES = 6;
-const S_DRAIN_ROOT_EDGES = 7;
-const S_DONE = 8;
+const searches = new WeakMap<HeapGraphData, SearchState>();
 
 /**
  * One breadth-first search from the roots, shared by every path asked of a graph. Three passes
@@ -260,22 +201,23 @@ const S_DONE = 8;
  *
  * The search runs only until node `target` is reached (a breadth-first search never changes how it
  * reached a node) and goes on from there when a later path needs more: one path of a big heap
- * often needs a fraction of it. Returns `via`: how each node was reached (UNREACHED for `target`
- * means the search ran to the end without reaching it).
+ * often needs a fraction of it. A graph read by `HeapGraph.fromFile` on two threads may have the
+ * whole search done already by the worker (see {@link backgroundSearch}). Returns `via`: how each
+ * node was reached (UNREACHED for `target` means the search ran to the end without reaching it).
  */
 function retainerTree(data: HeapGraphData, target: number): Uint32Array {
   let s = searches.get(data);
   if (s === undefined) {
-    s = startSearch(data);
+    s = adoptBackgroundSearch(data) ?? startSearch(data, new Uint32Array(data.nodeCount));
     searches.set(data, s);
   }
   if (s.step < S_DONE && s.via[target] === UNREACHED) advance(s, target);
   return s.via;
 }
 
-function startSearch(data: HeapGraphData): Search {
+/** The state of a new search of `data`, with `via` as its result array. */
+function startSearch(data: HeapGraphData, via: Uint32Array): SearchState {
   const v = vocabulary(data);
-  const n = data.nodeCount;
   const { firstEdge, edgeTo, edgeType } = data;
   const edgeClass = new Uint8Array(Math.max(256, data.edgeTypeNames.length)).fill(E_OTHER);
   const setClass = (t: number, c: number) => {
@@ -317,18 +259,17 @@ function startSearch(data: HeapGraphData): Search {
     if (edgeType[e] === v.edge.shortcut || isGlobalName(v, data.nodeName[to]!)) globals.push(to);
     else classify(to, false);
   }
-  const s: Search = {
-    data,
-    via: new Uint32Array(n),
-    step: S_TIERS,
-    seeded: false,
-    tiers: [globals, embedder, internal, last],
-    taken: 0,
-    target: -1,
-    seen: new Int32Array((n + 31) >>> 5),
-    queue: new Uint32Array(n),
-    head: 0,
-    tail: 0,
+  return {
+    nodeCount: data.nodeCount,
+    root,
+    firstEdge,
+    edgeTo,
+    edgeType,
+    edgeNameOrIndex: data.edgeNameOrIndex,
+    nodeType: data.nodeType,
+    stringBytes: data.strings.bytes,
+    stringOffsets: data.strings.offsets,
+    stringCount: data.strings.count,
     edgeClass,
     cleanTarget,
     arrayType: v.type.array,
@@ -337,204 +278,89 @@ function startSearch(data: HeapGraphData): Search {
     table: v.name.table,
     context: v.name.context,
     previous: v.name.previous,
+    tiers: [globals, embedder, internal, last],
+    via,
+    ...searchArrays(data.nodeCount, root, via),
+    head: 0,
+    tail: 0,
+    step: 0,
+    seeded: false,
+    taken: 0,
+    target: -1,
     digits: undefined,
-    deferred: new Uint32Array(Math.max(1024, n >>> 2)),
     deferredCount: 0,
-    deferredTo: new Int32Array((n + 31) >>> 5),
     deferredRoots: [],
   };
-  if (n > 0) {
-    s.via[root] = START;
-    s.seen[root >>> 5]! |= 1 << (root & 31);
-  }
-  return s;
 }
 
-/** Runs the search's steps until `target` is reached or the search is done. */
-function advance(s: Search, target: number): void {
-  s.target = target;
-  const { via, seen, queue } = s;
-  while (s.step < S_DONE && via[target] === UNREACHED) {
-    const step = s.step;
-    if (step < S_DEFERRED) {
-      if (!s.seeded) {
-        for (const node of s.tiers[step]!) {
-          if (via[node] !== UNREACHED) continue;
-          via[node] = START;
-          seen[node >>> 5]! |= 1 << (node & 31);
-          queue[s.tail++] = node;
-        }
-        s.seeded = true;
-        if (via[target] !== UNREACHED) break;
-      }
-      drainClean(s);
-    } else if (step === S_DEFERRED) {
-      // Pass 3: what the clean passes skipped, in the order they met it, over every strong edge.
-      takeDeferred(s, s.deferred, s.deferredCount);
-    } else if (step === S_ROOT_EDGES) {
-      // The root categories' own edges go last: their direct edges into V8's bookkeeping (`(Strong
-      // roots)`' IdentityMap entries, handles the snapshot's own machinery opened) would otherwise
-      // win over the longer path a developer can read (a suspended ES module's body reached
-      // through its module).
-      takeDeferred(s, Uint32Array.from(s.deferredRoots), s.deferredRoots.length);
-    } else if (step === S_DRAIN_DEFERRED || step === S_DRAIN_ROOT_EDGES) drainAll(s);
-    // A step left unfinished stopped at the target; a finished one hands over to the next.
-    if (via[target] !== UNREACHED && !stepDone(s)) break;
-    s.step++;
-    s.seeded = false;
-    s.taken = 0;
-  }
-  if (s.step === S_DONE) {
-    // Only `via` is needed from now on.
-    s.queue = new Uint32Array(0);
-    s.seen = s.deferredTo = new Int32Array(0);
-    s.deferred = new Uint32Array(0);
-    s.deferredRoots = [];
-  }
+// Status of a search run by a worker (BackgroundSearch.status[0]).
+const RUNNING = 0;
+const FINISHED = 1;
+const ABANDONED = 2;
+
+/** A search a worker runs for a graph; see {@link backgroundSearch}. */
+export interface BackgroundSearch {
+  /**
+   * The search's state for the worker, on shared memory where it must be: `via` (the result) and
+   * the graph's arrays. Post it whole; the working arrays are the worker's own (see searchArrays).
+   */
+  readonly job: Omit<SearchState, 'seen' | 'queue' | 'deferred' | 'deferredTo'>;
+  /** status[0]: RUNNING, then FINISHED (set by the worker) or ABANDONED (set here). */
+  readonly status: Int32Array;
 }
 
-/** Whether the current step has nothing left to do. */
-function stepDone(s: Search): boolean {
-  if (s.step === S_DEFERRED) return s.taken >= s.deferredCount;
-  if (s.step === S_ROOT_EDGES) return s.taken >= s.deferredRoots.length;
-  return s.head >= s.tail;
+const background = new WeakMap<HeapGraphData, BackgroundSearch>();
+
+/**
+ * Prepares the whole retainer search of `data` for a worker thread, when the graph's arrays are on
+ * shared memory (a parse with the edges on a worker), and registers it: the first path asked of
+ * the graph takes the worker's result if it is complete by then, and otherwise searches on this
+ * thread (the worker's result is then dropped). Nothing ever waits for the worker. Returns
+ * undefined when the graph cannot be shared.
+ */
+export function backgroundSearch(data: HeapGraphData): BackgroundSearch | undefined {
+  const shared = (a: { buffer: ArrayBufferLike }) => a.buffer instanceof SharedArrayBuffer;
+  if (
+    data.nodeCount === 0 ||
+    ![
+      data.firstEdge,
+      data.edgeTo,
+      data.edgeType,
+      data.edgeNameOrIndex,
+      data.nodeType,
+      data.strings.bytes,
+      data.strings.offsets,
+    ].every(shared)
+  ) {
+    return undefined;
+  }
+  const via = new Uint32Array(new SharedArrayBuffer(4 * data.nodeCount));
+  const { seen: _s, queue: _q, deferred: _d, deferredTo: _t, ...job } = startSearch(data, via);
+  const search: BackgroundSearch = { job, status: new Int32Array(new SharedArrayBuffer(4)) };
+  background.set(data, search);
+  return search;
 }
 
-/** Passes 1 and 2: the queue over clean edges, listing the strong edges it skips. */
-function drainClean(s: Search): void {
-  const {
-    via,
-    seen,
-    deferredTo,
-    queue,
-    edgeClass,
-    cleanTarget,
-    arrayType,
-    syntheticType,
-    proto,
-    table,
-    context,
-    previous,
-    target,
-  } = s;
-  const { firstEdge, edgeTo, edgeType, edgeNameOrIndex, nodeType } = s.data;
-  let head = s.head;
-  let tail = s.tail;
-  // Stops after the node whose edges reach the target (checked once a node, not once an edge).
-  while (head < tail && via[target] === UNREACHED) {
-    const from = queue[head++]!;
-    const fromType = nodeType[from]!;
-    const end = firstEdge[from + 1]!;
-    for (let e = firstEdge[from]!; e < end; e++) {
-      const to = edgeTo[e]!;
-      if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
-      const k = edgeClass[edgeType[e]!]!;
-      if (k === E_WEAK || k === E_SHORTCUT) continue;
-      let clean = false;
-      if (cleanTarget[nodeType[to]!] === 1) {
-        if (k === E_PLAIN) clean = true;
-        else if (k === E_PROPERTY) clean = edgeNameOrIndex[e] !== proto;
-        else if (k === E_INTERNAL) {
-          const name = edgeNameOrIndex[e]!;
-          // Scopes, a collection's table, and the slots of a Map/Set hash table (an internal array
-          // whose edges are named by slot number).
-          clean =
-            name === table ||
-            name === context ||
-            name === previous ||
-            (fromType === arrayType && isDigitName(s, name));
-        }
-      }
-      if (clean) {
-        via[to] = FIRST_EDGE + e;
-        seen[to >>> 5]! |= 1 << (to & 31);
-        queue[tail++] = to;
-      } else if (fromType === syntheticType) s.deferredRoots.push(e);
-      else if ((deferredTo[to >>> 5]! & (1 << (to & 31))) === 0) {
-        deferredTo[to >>> 5]! |= 1 << (to & 31);
-        defer(s, e);
-      }
-    }
-  }
-  s.head = head;
-  s.tail = tail;
-}
-
-function defer(s: Search, e: number): void {
-  if (s.deferredCount === s.deferred.length) {
-    const grown = new Uint32Array(s.deferred.length * 2);
-    grown.set(s.deferred);
-    s.deferred = grown;
-  }
-  s.deferred[s.deferredCount++] = e;
-}
-
-function isDigitName(s: Search, name: number): boolean {
-  s.digits ??= new Uint8Array(s.data.strings.count);
-  let known = s.digits[name];
-  if (known === 0) {
-    known = isDigits(s.data, name) ? 1 : 2;
-    s.digits[name] = known;
-  }
-  return known === 1;
-}
-
-/** Pass 3's start: takes the listed edges whose targets are still unreached, in order. */
-function takeDeferred(s: Search, edges: Uint32Array, count: number): void {
-  const { via, seen, queue, target } = s;
-  const { edgeTo } = s.data;
-  let tail = s.tail;
-  let i = s.taken;
-  while (i < count) {
-    const e = edges[i++]!;
-    const to = edgeTo[e]!;
-    if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
-    via[to] = FIRST_EDGE + e;
-    seen[to >>> 5]! |= 1 << (to & 31);
-    queue[tail++] = to;
-    if (to === target) break;
-  }
-  s.taken = i;
-  s.tail = tail;
-}
-
-/** Pass 3: the queue over every strong edge (all but weak edges and shortcuts). */
-function drainAll(s: Search): void {
-  const { via, seen, queue, edgeClass, target } = s;
-  const { firstEdge, edgeTo, edgeType } = s.data;
-  let head = s.head;
-  let tail = s.tail;
-  while (head < tail && via[target] === UNREACHED) {
-    const from = queue[head++]!;
-    const end = firstEdge[from + 1]!;
-    for (let e = firstEdge[from]!; e < end; e++) {
-      const to = edgeTo[e]!;
-      if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
-      const k = edgeClass[edgeType[e]!]!;
-      if (k === E_WEAK || k === E_SHORTCUT) continue;
-      via[to] = FIRST_EDGE + e;
-      seen[to >>> 5]! |= 1 << (to & 31);
-      queue[tail++] = to;
-    }
-  }
-  s.head = head;
-  s.tail = tail;
+/** The worker's finished search of `data`, as a done search; undefined when it is not finished. */
+function adoptBackgroundSearch(data: HeapGraphData): SearchState | undefined {
+  const search = background.get(data);
+  if (search === undefined) return undefined;
+  background.delete(data);
+  // Only a finished search counts; one still running is abandoned (the worker may stop early).
+  if (Atomics.compareExchange(search.status, 0, RUNNING, ABANDONED) !== FINISHED) return undefined;
+  const empty = new Uint32Array(0);
+  return {
+    ...search.job,
+    seen: new Int32Array(0),
+    queue: empty,
+    deferred: empty,
+    deferredTo: new Int32Array(0),
+    step: S_DONE,
+  };
 }
 
 /** GC-root categories that hold what the embedder (Node) keeps alive, not V8's own bookkeeping. */
 const EMBEDDER_ROOTS = new Set(['(Global handles)', '(Traced handles)', '(Eternal handles)']);
-
-function isDigits(data: HeapGraphData, nameIndex: number): boolean {
-  const { bytes, offsets } = data.strings;
-  const start = offsets[nameIndex]!;
-  const end = offsets[nameIndex + 1]!;
-  if (end === start) return false;
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering

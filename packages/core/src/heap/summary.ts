@@ -1,5 +1,6 @@
 import type { HeapGraphData } from './data.js';
 import type { Dominators } from './dominators.js';
+import { dominatorScratch } from './dominators.js';
 
 /** One row of {@link summarize}: the objects of one constructor or V8 type. */
 export interface SummaryEntry {
@@ -238,10 +239,11 @@ function retainedByGroup(
   const { nodeCount, rootIndex } = data;
   const rootGroup = groupOf[rootIndex]!;
   if (n > 0) {
-    // next[i]: first the size of i's subtree, then the next free slot in i's range.
-    const next = new Uint32Array(n);
+    // next[i]: first the size of i's subtree, then the next free slot in i's range. Two of the
+    // three arrays are the dominator computation's, when it left them.
+    const next = dominatorScratch(dominators, n);
     subtreeSizes(up, next);
-    const slotNode = new Uint32Array(n);
+    const slotNode = dominatorScratch(dominators, n);
     const slotEnd = new Uint32Array(n);
     assignSlots(preorder, up, next, slotNode, slotEnd);
     outermostMembers(groupOf, retainedSize, slotNode, slotEnd, retained);

@@ -160,13 +160,15 @@ export class AllocationTracker {
 
   /**
    * The site whose live memory keeps growing. A sampled object that leaks never dies, so the sampled
-   * size of a leaking line never goes down from one snapshot to the next, while a line whose objects
-   * come and go (responses in flight, a cache that evicts) goes up and down: among the lines that
-   * never went down over the chain (baseline, the kept snapshots, the latest; at least four) and
-   * gained at least two samples' worth, the one that grew most. A site that allocated once after
-   * the baseline (an exporter's registry, a cache that filled) rises once and then stays, and is
-   * outgrown. Once named, a site stays named while it never goes down, so the answer does not flip
-   * when a slow leak happens not to be sampled for a few snapshots.
+   * size of a leaking line hardly ever goes down from one snapshot to the next (only when an array
+   * it pushes to moves to a bigger backing store, freeing the old one), while a line whose objects
+   * come and go (responses in flight, a cache that evicts) goes up and down as much: among the lines
+   * whose falls over the chain (baseline, the kept snapshots, the latest; at least four) add up to
+   * at most a quarter of their rises and that gained at least two samples' worth, the one that grew
+   * most. A site that allocated once after the baseline (an exporter's registry, a cache that
+   * filled) rises once and then stays, and is outgrown. Once named, a site stays named while its
+   * falls stay under half its rises, so the answer does not flip when a slow leak happens not to be
+   * sampled for a few snapshots.
    */
   growingSite(): GrowingSite | undefined {
     const current = this.#latest;
@@ -189,12 +191,17 @@ export class AllocationTracker {
       const top = d.traceback[0];
       if (top === undefined || top.line === 0 || d.sizeDiff <= 0 || isLeakkitFile(top.file)) continue;
       const key = `${top.file}:${top.line}`;
-      let falls = 0;
-      for (let i = 1; i < sizes.length; i++) if ((sizes[i]!.get(key) ?? 0) < (sizes[i - 1]!.get(key) ?? 0)) falls++;
-      if (falls > 0) continue;
+      let rose = 0;
+      let fell = 0;
+      for (let i = 1; i < sizes.length; i++) {
+        const step = (sizes[i]!.get(key) ?? 0) - (sizes[i - 1]!.get(key) ?? 0);
+        if (step > 0) rose += step;
+        else fell -= step;
+      }
       const entry = { key, grew: d.sizeDiff, diff: d };
-      if (key === this.#site) previous = entry;
-      if (d.sizeDiff >= enough && (best === undefined || entry.grew > best.grew)) best = entry;
+      if (key === this.#site && fell <= 0.5 * rose) previous = entry;
+      if (fell <= 0.25 * rose && d.sizeDiff >= enough && (best === undefined || entry.grew > best.grew))
+        best = entry;
     }
     const chosen = previous ?? best;
     if (chosen === undefined) return undefined;

@@ -112,12 +112,10 @@ export function attributeRoutes(
     for (const r of rest) other[k]! += value(r.counts, i) - value(r.counts, first);
   }
   const columns = rest.length > 0 ? [...cols, other] : cols;
-  // Under a steady total rate, time and the sum of the routes' requests are the same column: growth
-  // "per ms" and "per request" cannot be told apart, and time would take growth that requests explain
-  // as well. Time gets its own column only when the total rate varied (quiet hours, bursts).
-  const served = new Float64Array(n);
-  for (const c of columns) for (let k = 0; k < n; k++) served[k]! += c[k]!;
-  const fit = regressGrowth(y, columns, pearson(Array.from(t), Array.from(served)) < 0.98 ? t : undefined);
+  // Time always has its column: growth that follows time, not requests, goes there. Under a steady
+  // total rate time and the sum of the routes' requests are the same column; non-negative least
+  // squares then gives a route only what its own variations in traffic explain.
+  const fit = regressGrowth(y, columns, t);
   // The trend's robust rise over the window when given: the end points alone are noisy.
   const growth = totalGrowth ?? heap[last]! - heap[first]!;
   const out: RouteAttribution[] = own.map((r, c) => {
@@ -126,6 +124,7 @@ export function attributeRoutes(
       route: r.route,
       requests: r.requests,
       bytesPerRequest: perRequest,
+      unique: fit?.unique[c] ?? Number.NaN,
       stderr: fit?.stderr[c] ?? Number.POSITIVE_INFINITY,
       share: growth > 0 && Number.isFinite(perRequest) ? Math.min(1, (perRequest * r.requests) / growth) : 0,
     };
@@ -135,6 +134,7 @@ export function attributeRoutes(
       route: r.route,
       requests: r.requests,
       bytesPerRequest: Number.NaN,
+      unique: Number.NaN,
       stderr: Number.POSITIVE_INFINITY,
       share: 0,
     });

@@ -766,6 +766,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         route: c.route,
         requests: c.count,
         bytesPerRequest: Number.NaN,
+        unique: Number.NaN,
         stderr: Number.POSITIVE_INFINITY,
         share: 0,
       }));

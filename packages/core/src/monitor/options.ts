@@ -262,7 +262,8 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
   let collectGarbage: number;
   if (gc === true) collectGarbage = Math.min(maxPause, 0.05 * interval);
   else if (gc === false) collectGarbage = 0;
-  else if (typeof gc === 'number' || typeof gc === 'string') collectGarbage = duration('collectGarbage', gc, 0);
+  else if (typeof gc === 'number' || typeof gc === 'string')
+    collectGarbage = duration('collectGarbage', gc, 0);
   else throw invalidOption('collectGarbage', 'a boolean or a duration', gc);
   const near = options.heapSnapshotNearLimit ?? false;
   if (typeof near !== 'boolean' && (typeof near !== 'string' || near === '')) {

@@ -7,20 +7,23 @@
  * not requests, goes to γ). Levels, not differences: the noise of a reading (garbage that was still
  * in flight when the collection ran) does not accumulate, so differencing would only double it.
  * What tells routes apart is that their traffic mix varies over time. ε is heavy-tailed, so the fit
- * is iteratively reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals).
- * Negative coefficients leave the active set one at a time, the most negative first.
+ * is iteratively reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals),
+ * each step a Lawson–Hanson non-negative least squares.
  */
 
 /** The fit: one coefficient per column, in the columns' units. */
 export interface GrowthRegression {
   /** Bytes per request, one per route column. */
   perRequest: number[];
-  /** Standard errors of `perRequest` (Infinity where a column was dropped or undetermined). */
+  /**
+   * Bytes per request of each route fitted on that route and time alone: what its own departures
+   * from a steady rate explain.
+   */
+  unique: number[];
+  /** Standard errors of `unique` (Infinity where undetermined). */
   stderr: number[];
   /** Bytes per ms of growth that follows time, not requests. */
   perMs: number;
-  /** Standard error of `perMs`. */
-  perMsStderr: number;
   /** Readings used. */
   n: number;
   /** Robust scale of the residuals, bytes. */
@@ -84,70 +87,82 @@ function solve(
 }
 
 /**
- * Weighted least squares on the active columns, non-negative by elimination. `cols` are already
- * scaled. Returns coefficients for every column (0 for inactive) and the inverse diagonal.
+ * Lawson–Hanson non-negative least squares on the normal equations `G = XᵀWX`, `h = XᵀWy` (columns
+ * already centred, so the intercept is out of the problem): columns enter the solution one at a
+ * time, the one the residual points to most first, and leave when their coefficient would turn
+ * negative. A column that adds nothing the chosen ones do not already explain never enters, so
+ * collinear columns (under a steady total rate, time and the sum of the routes' requests) do not
+ * share the growth between them at random. Returns the coefficients and the passive set.
  */
-function fitNonNegative(
-  y: Float64Array,
-  cols: Float64Array[],
-  weights: Float64Array,
-  usable: boolean[],
-  free: boolean[],
-): { coef: Float64Array; invDiag: Float64Array; active: boolean[] } {
-  const p = cols.length;
-  const n = y.length;
-  const active = usable.slice();
-  const coef = new Float64Array(p);
-  const invDiag = new Float64Array(p).fill(Number.POSITIVE_INFINITY);
-  for (;;) {
+function nnls(g: Float64Array, h: Float64Array, p: number): { x: Float64Array; passive: boolean[] } {
+  const x = new Float64Array(p);
+  const passive = new Array<boolean>(p).fill(false);
+  const excluded = new Array<boolean>(p).fill(false);
+  let scale = 0;
+  for (let j = 0; j < p; j++) scale = Math.max(scale, Math.abs(h[j]!));
+  const tol = 1e-10 * Math.max(1, scale);
+  const gradient = (j: number) => {
+    let v = h[j]!;
+    for (let k = 0; k < p; k++) v -= g[j * p + k]! * x[k]!;
+    return v;
+  };
+  const solvePassive = (): Float64Array | null => {
     const idx: number[] = [];
-    for (let j = 0; j < p; j++) if (active[j]) idx.push(j);
-    coef.fill(0);
-    invDiag.fill(Number.POSITIVE_INFINITY);
+    for (let j = 0; j < p; j++) if (passive[j]) idx.push(j);
     const k = idx.length;
-    if (k === 0) return { coef, invDiag, active };
     const a = new Float64Array(k * k);
     const b = new Float64Array(k);
     for (let u = 0; u < k; u++) {
-      const cu = cols[idx[u]!]!;
-      let sb = 0;
-      for (let i = 0; i < n; i++) sb += weights[i]! * cu[i]! * y[i]!;
-      b[u] = sb;
-      for (let v = u; v < k; v++) {
-        const cv = cols[idx[v]!]!;
-        let s = 0;
-        for (let i = 0; i < n; i++) s += weights[i]! * cu[i]! * cv[i]!;
-        a[u * k + v] = s;
-        a[v * k + u] = s;
-      }
+      b[u] = h[idx[u]!]!;
+      for (let v = 0; v < k; v++) a[u * k + v] = g[idx[u]! * p + idx[v]!]!;
     }
     const solved = solve(a, b, k);
-    if (solved === null) {
-      // Collinear columns: drop the last constrained one (the time column, or the smallest route).
-      let drop = -1;
-      for (let u = k - 1; u >= 0 && drop === -1; u--) if (!free[idx[u]!]) drop = idx[u]!;
-      if (drop === -1) return { coef, invDiag, active };
-      active[drop] = false;
-      continue;
-    }
-    let worst = -1;
-    let worstValue = 0;
-    for (let u = 0; u < k; u++) {
-      if (!free[idx[u]!] && solved.x[u]! < worstValue) {
-        worstValue = solved.x[u]!;
-        worst = idx[u]!;
+    if (solved === null) return null;
+    const out = new Float64Array(p);
+    for (let u = 0; u < k; u++) out[idx[u]!] = solved.x[u]!;
+    return out;
+  };
+  for (let outer = 0; outer < 3 * p + 3; outer++) {
+    let best = -1;
+    let bestW = tol;
+    for (let j = 0; j < p; j++) {
+      if (passive[j] || excluded[j]) continue;
+      const w = gradient(j);
+      if (w > bestW) {
+        bestW = w;
+        best = j;
       }
     }
-    if (worst !== -1) {
-      active[worst] = false;
-      continue;
+    if (best === -1) break;
+    passive[best] = true;
+    for (let inner = 0; inner < 3 * p + 3; inner++) {
+      const z = solvePassive();
+      if (z === null) {
+        // What it brings is already explained by the columns in the solution.
+        passive[best] = false;
+        excluded[best] = true;
+        break;
+      }
+      let feasible = true;
+      for (let j = 0; j < p; j++) if (passive[j] && z[j]! <= 0) feasible = false;
+      if (feasible) {
+        x.set(z);
+        break;
+      }
+      let alpha = 1;
+      for (let j = 0; j < p; j++) {
+        if (passive[j] && z[j]! <= 0) alpha = Math.min(alpha, x[j]! / (x[j]! - z[j]!));
+      }
+      for (let j = 0; j < p; j++) {
+        x[j] = x[j]! + alpha * (z[j]! - x[j]!);
+        if (passive[j] && x[j]! <= tol) {
+          passive[j] = false;
+          x[j] = 0;
+        }
+      }
     }
-    for (let u = 0; u < k; u++) {
-      coef[idx[u]!] = solved.x[u]!;
-      invDiag[idx[u]!] = solved.invDiag[u]!;
-    }
-    return { coef, invDiag, active };
   }
+  return { x, passive };
 }
 
 /**
@@ -164,47 +179,67 @@ export function regressGrowth(
   t?: ArrayLike<number>,
 ): GrowthRegression | undefined {
   const n = y.length;
-  const ones = new Float64Array(n).fill(1);
-  const raw: ArrayLike<number>[] = t === undefined ? [ones, ...routes] : [ones, ...routes, t];
+  const raw: ArrayLike<number>[] = t === undefined ? [...routes] : [...routes, t];
   const p = raw.length;
-  if (routes.length === 0 || n < p + 2) return undefined;
-  // Centre the regressors (the intercept takes the mean) and scale them to unit RMS: counts
-  // (thousands) and ms (tens of thousands) then sit in one range and the normal equations stay sound.
+  if (routes.length === 0 || n < p + 3) return undefined;
+  // Scale the columns to unit RMS: counts (thousands) and ms (tens of thousands) then sit in one range.
   const scales = new Float64Array(p);
   const cols: Float64Array[] = [];
-  const usable: boolean[] = [];
-  const free: boolean[] = [];
   for (let j = 0; j < p; j++) {
     const c = raw[j]!;
-    const col = new Float64Array(n);
-    let mean = 0;
-    if (j > 0) {
-      for (let i = 0; i < n; i++) mean += c[i]!;
-      mean /= n;
-    }
     let ss = 0;
-    for (let i = 0; i < n; i++) {
-      col[i] = c[i]! - mean;
-      ss += col[i]! * col[i]!;
-    }
+    for (let i = 0; i < n; i++) ss += c[i]! * c[i]!;
     const rms = Math.sqrt(ss / n);
     scales[j] = rms > 0 ? rms : 1;
-    usable.push(rms > 0);
-    free.push(j === 0);
-    for (let i = 0; i < n; i++) col[i]! /= scales[j]!;
+    const col = new Float64Array(n);
+    for (let i = 0; i < n; i++) col[i] = c[i]! / scales[j]!;
     cols.push(col);
   }
   const ys = Float64Array.from(y as ArrayLike<number>);
   const weights = new Float64Array(n).fill(1);
   const residuals = new Float64Array(n);
-  let fit = fitNonNegative(ys, cols, weights, usable, free);
-  let scale = 0;
-  for (let iter = 0; iter < ITERATIONS; iter++) {
+  const g = new Float64Array(p * p);
+  const h = new Float64Array(p);
+  const means = new Float64Array(p);
+  let ymean = 0;
+  let fit: { x: Float64Array; passive: boolean[] } = { x: new Float64Array(p), passive: [] };
+  const solveWeighted = () => {
+    // Weighted centring takes the free intercept out of the problem.
+    let wsum = 0;
+    ymean = 0;
+    means.fill(0);
     for (let i = 0; i < n; i++) {
-      let pred = 0;
-      for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
+      wsum += weights[i]!;
+      ymean += weights[i]! * ys[i]!;
+      for (let j = 0; j < p; j++) means[j]! += weights[i]! * cols[j]![i]!;
+    }
+    ymean /= wsum;
+    for (let j = 0; j < p; j++) means[j]! /= wsum;
+    g.fill(0);
+    h.fill(0);
+    for (let i = 0; i < n; i++) {
+      const w = weights[i]!;
+      const yc = ys[i]! - ymean;
+      for (let j = 0; j < p; j++) {
+        const cj = cols[j]![i]! - means[j]!;
+        h[j]! += w * cj * yc;
+        for (let k = j; k < p; k++) g[j * p + k]! += w * cj * (cols[k]![i]! - means[k]!);
+      }
+    }
+    for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) g[j * p + k] = g[k * p + j]!;
+    fit = nnls(g, h, p);
+  };
+  const residualsNow = () => {
+    for (let i = 0; i < n; i++) {
+      let pred = ymean;
+      for (let j = 0; j < p; j++) pred += fit.x[j]! * (cols[j]![i]! - means[j]!);
       residuals[i] = ys[i]! - pred;
     }
+  };
+  solveWeighted();
+  let scale = 0;
+  for (let iter = 0; iter < ITERATIONS; iter++) {
+    residualsNow();
     const abs = residuals.map(Math.abs);
     scale = 1.4826 * medianOf(abs);
     if (!(scale > 0)) break;
@@ -212,46 +247,77 @@ export function regressGrowth(
       const r = Math.abs(residuals[i]!) / scale;
       weights[i] = r <= HUBER ? 1 : HUBER / r;
     }
-    fit = fitNonNegative(ys, cols, weights, usable, free);
+    solveWeighted();
   }
-  // Residual variance with the final weights, on the active columns' degrees of freedom.
-  let k = 0;
-  for (const a of fit.active) if (a) k++;
-  let rss = 0;
-  let wsum = 0;
-  for (let i = 0; i < n; i++) {
-    let pred = 0;
-    for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
-    const r = ys[i]! - pred;
-    rss += weights[i]! * r * r;
-    wsum += weights[i]!;
-  }
-  const dof = Math.max(1, wsum - k);
-  // Readings close in time share their noise (garbage in flight, a hash table between two resizes):
-  // residuals are autocorrelated, and with them the plain standard errors too small. Inflate them by
-  // the AR(1) factor sqrt((1 + ρ) / (1 − ρ)), ρ the lag-1 autocorrelation of the residuals.
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    let pred = 0;
-    for (let j = 0; j < p; j++) pred += fit.coef[j]! * cols[j]![i]!;
-    residuals[i] = ys[i]! - pred;
-    den += residuals[i]! * residuals[i]!;
-    if (i > 0) num += residuals[i]! * residuals[i - 1]!;
-  }
-  const rho = den > 0 ? Math.min(0.9, Math.max(0, num / den)) : 0;
-  const sigma2 = (rss / dof) * ((1 + rho) / (1 - rho));
-  const coef = Array.from(fit.coef, (c, j) => c / scales[j]!);
-  const se = Array.from(fit.invDiag, (d, j) =>
-    Number.isFinite(d) ? Math.sqrt(Math.max(0, sigma2 * d)) / scales[j]! : Number.POSITIVE_INFINITY,
-  );
+  residualsNow();
+  // How well each route's own rate is pinned: the same data fitted on that route and time alone
+  // (with the final robust weights). Only the route's departures from its steady rate tell it apart
+  // from time and from the other routes, so a route whose traffic only ever rose in step with the
+  // rest gets a large error here, whatever share the joint fit gave it.
   const routeCount = routes.length;
+  const unique = new Array<number>(routeCount).fill(0);
+  const stderr = new Array<number>(routeCount).fill(Number.POSITIVE_INFINITY);
+  const timeCol = t === undefined ? undefined : cols[routeCount]!;
+  for (let r = 0; r < routeCount; r++) {
+    const one = single(ys, cols[r]!, timeCol, weights);
+    if (one === undefined) continue;
+    unique[r] = one.coef / scales[r]!;
+    stderr[r] = one.se / scales[r]!;
+  }
+  const coef = Array.from(fit.x, (c, j) => c / scales[j]!);
   return {
-    perRequest: coef.slice(1, 1 + routeCount),
-    stderr: se.slice(1, 1 + routeCount),
-    perMs: t === undefined ? 0 : coef[1 + routeCount]!,
-    perMsStderr: t === undefined ? 0 : se[1 + routeCount]!,
+    perRequest: coef.slice(0, routeCount),
+    unique,
+    stderr,
+    perMs: t === undefined ? 0 : coef[routeCount]!,
     n,
     scale,
   };
+}
+
+/**
+ * Weighted least squares of `y` on an intercept, one column and (when given) time: the column's
+ * coefficient and its standard error, inflated for autocorrelated residuals.
+ */
+function single(
+  y: Float64Array,
+  col: Float64Array,
+  time: Float64Array | undefined,
+  weights: Float64Array,
+): { coef: number; se: number } | undefined {
+  const n = y.length;
+  const k = time === undefined ? 2 : 3;
+  const a = new Float64Array(k * k);
+  const b = new Float64Array(k);
+  const row = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    row[0] = 1;
+    row[1] = col[i]!;
+    if (time !== undefined) row[2] = time[i]!;
+    const w = weights[i]!;
+    for (let u = 0; u < k; u++) {
+      b[u]! += w * row[u]! * y[i]!;
+      for (let v = 0; v < k; v++) a[u * k + v]! += w * row[u]! * row[v]!;
+    }
+  }
+  const solved = solve(a, b, k);
+  if (solved === null) return undefined;
+  let rss = 0;
+  let wsum = 0;
+  let num = 0;
+  let den = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    let pred = solved.x[0]! + solved.x[1]! * col[i]!;
+    if (time !== undefined) pred += solved.x[2]! * time[i]!;
+    const r = y[i]! - pred;
+    rss += weights[i]! * r * r;
+    wsum += weights[i]!;
+    den += r * r;
+    if (i > 0) num += r * previous;
+    previous = r;
+  }
+  const rho = den > 0 ? Math.min(0.9, Math.max(0, num / den)) : 0;
+  const sigma2 = (rss / Math.max(1, wsum - k)) * ((1 + rho) / (1 - rho));
+  return { coef: solved.x[1]!, se: Math.sqrt(Math.max(0, sigma2 * solved.invDiag[1]!)) };
 }

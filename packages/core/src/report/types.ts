@@ -109,7 +109,12 @@ export interface RouteAttribution {
   requests: number;
   /** Bytes the heap keeps per request of this route (robust regression of growth on per-route counts). */
   bytesPerRequest: number;
-  /** Standard error of `bytesPerRequest`. */
+  /**
+   * Bytes per request from this route's own departures from its steady rate (fitted on it and time
+   * alone): what tells it apart from the other routes and from time.
+   */
+  unique: number;
+  /** Standard error of `unique`; a route explains growth when `unique` is three of them above zero. */
   stderr: number;
   /** Part of the heap's growth in the window this route explains, 0..1. */
   share: number;

@@ -3,10 +3,12 @@
  * compared by V8 object id.
  *
  * 1. Every object of the last graph gets its birth round: the first graph that holds its id.
- * 2. Objects born during the measured rounds that the program allocated (by their allocation
- *    stacks: not leakkit's, not Node's or a library's own event handling) are the survivors.
- * 3. Survivors are grouped by what holds them: the nearest object that already existed before the
- *    rounds (an array, a Map, a scope), found from where survivors are entered from old objects.
+ * 2. Objects born during the measured rounds and still alive are the survivors. They are grouped
+ *    by what holds them: the nearest object that already existed before the rounds (an array, a
+ *    Map, a scope's variable), found where old objects point into the survivors.
+ * 3. A group is the program's when most of its allocation stacks run through the program's code
+ *    (not leakkit's, not only Node's or a library's own event handling); V8 keeps the stack of
+ *    most objects, not all, so stacks vote rather than decide one by one.
  * 4. A group is growth, not a cache filling up or a value being replaced, when the objects born in
  *    each early round are still alive at the end and what holds them (or one of its dominators)
  *    retains more objects, or more bytes, after every round. Collections whose growth only shows
@@ -269,8 +271,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     return { reader: readerOf(g), trace: series[g]!.data.nodeTraceId?.[birthIndex[n]!] ?? 0 };
   };
 
-  // Survivors: born in a round, the program's, data. Without allocation stacks every new data
-  // object counts (groups held by leakkit's own objects are dropped below, by their path).
+  // Survivors: born in a round, data (not V8's code, maps and feedback).
   const inS = new Uint8Array(last.nodeCount);
   const survivors = new Array<number>(k).fill(0);
   // V8's allocation stacks are not reliable object by object: it drops the stack of some objects

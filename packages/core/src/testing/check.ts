@@ -255,7 +255,8 @@ function matchesIgnore(finding: Finding, patterns: readonly IgnorePattern[]): Ig
  *
  * Needs no flags (`--expose-gc` is set at run time); V8's flags it changes for the measurement
  * (bytecode flushing, inlining) are restored, and so is garbage-collection speed (object-id
- * tracking is reset).
+ * tracking is reset). Checks in one thread run one after the other: one started while another
+ * runs waits for it.
  *
  * @param fn - Called once per iteration with the iteration's index; may return a promise.
  * @param options - See {@link CheckBoundedOptions}.
@@ -280,8 +281,17 @@ export async function checkBounded(
 ): Promise<BoundedResult> {
   checkFunction(fn);
   const o = resolveCheckOptions(options);
-  return check(fn, o);
+  // One check at a time per thread: two at once would measure each other's garbage, share the
+  // allocation tracking and restore each other's timers. A second check waits for the first.
+  const run = running.then(
+    () => check(fn, o),
+    () => check(fn, o),
+  );
+  running = run.catch(() => undefined);
+  return run;
 }
+
+let running: Promise<unknown> = Promise.resolve();
 
 async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<BoundedResult> {
   const started = performance.now();

@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module';
+import { createMonitor } from '@leakkit/core';
+import { it } from 'vitest';
+import type * as AppModule from './fixtures/monitor/app.cjs';
+const { drive, startApp } = createRequire(import.meta.url)('./fixtures/monitor/app.cjs') as typeof AppModule;
+it('debug', async () => {
+  const app = await startApp({ leak: false });
+  const warm = Date.now() + Number(process.env.WARM ?? 0);
+  await drive(app.port, () => Date.now() > warm);
+  const m = createMonitor({ interval: '100ms', heapSnapshots: 'off', collectGarbage: '500ms', tracing: process.env.TR !== 'off' });
+  const samples: number[] = [];
+  m.on('sample', (s) => samples.push(Math.round(s.heapAfterGC / 1000)));
+  m.start();
+  const stopAt = Date.now() + 12000;
+  if (process.env.LOAD !== 'off') await drive(app.port, () => Date.now() > stopAt);
+  else await new Promise((r) => setTimeout(r, 12000));
+  const r = m.report();
+  console.log(samples.join(' '));
+  console.log(JSON.stringify({ trend: r.heap.trend, findings: r.findings.map((f) => f.title) }));
+  await m.stop(); await app.close();
+}, 60000);
