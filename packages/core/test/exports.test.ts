@@ -12,16 +12,19 @@ describe('@leakkit/core', () => {
     expect(Object.keys(core).sort()).toEqual([
       'FindingStore',
       'GaugeHistory',
+      'JSON_REPORT_SCHEMA',
       'LeakkitError',
       'Snapshot',
       'Statistic',
       'StatisticDiff',
       'classifyTrend',
       'createDetectorContext',
+      'createMonitor',
       'evidenceNeeded',
       'getTracedMemory',
       'isSaturating',
       'isTracing',
+      'jsonReporter',
       'mad',
       'median',
       'monotonicTrend',
@@ -94,5 +97,18 @@ describe('@leakkit/core/testing', () => {
   it('shares one LeakkitError class with @leakkit/core', () => {
     expect(testing.LeakkitError).toBe(core.LeakkitError);
     expect(testing.LeakError.prototype).toBeInstanceOf(core.LeakkitError);
+  });
+});
+
+describe('@leakkit/core/register', () => {
+  it('exports the monitor it attached (none in a test run: LEAKKIT_DISABLE)', async () => {
+    process.env.LEAKKIT_DISABLE = '1';
+    try {
+      const register = await import('@leakkit/core/register');
+      expect(Object.keys(register).sort()).toEqual(['monitor']);
+      expect(register.monitor).toBeUndefined();
+    } finally {
+      delete process.env.LEAKKIT_DISABLE;
+    }
   });
 });

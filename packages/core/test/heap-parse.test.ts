@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HeapGraph, HeapSnapshotParser, LeakkitError, parseHeapSnapshot } from '@leakkit/core/heap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeapGraphData } from '../src/heap/data.js';
+import { backgroundSearchStatus } from '../src/heap/paths.js';
 import type { HeapSnapshotJson } from '../src/heap/reference.js';
 import { graphDataFromJson } from '../src/heap/reference.js';
 import {
@@ -150,6 +151,31 @@ describe('HeapGraph.fromFile()', () => {
     const alone = await HeapGraph.fromFile(realFile, { parallel: false });
     expect(alone.data.edgeTo.buffer).toBeInstanceOf(ArrayBuffer);
     expectSameData(alone.data, realReference);
+  });
+
+  it('lets the worker search the retainer tree, with the same paths as one thread', async () => {
+    const alone = await HeapGraph.fromFile(realFile, { parallel: false });
+    expect(backgroundSearchStatus(alone.data)).toBeUndefined();
+    const paths = (graph: HeapGraph) => {
+      const out: string[] = [];
+      for (let n = 0; n < graph.nodeCount; n += 7) {
+        const path = graph.pathTo(graph.nodeId(n), { raw: true });
+        out.push(path === undefined ? 'none' : path.steps.map((s) => s.nodeId).join(','));
+      }
+      return out;
+    };
+    const expected = paths(alone);
+    // Asked after the worker finished: its tree is taken.
+    const later = await HeapGraph.fromFile(realFile, { parallel: true });
+    for (let wait = 0; backgroundSearchStatus(later.data) === 'running' && wait < 200; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(backgroundSearchStatus(later.data)).toBe('finished');
+    expect(paths(later)).toEqual(expected);
+    expect(backgroundSearchStatus(later.data)).toBeUndefined();
+    // Asked at once: this thread searches (the worker's result, if it comes, is dropped).
+    const now = await HeapGraph.fromFile(realFile, { parallel: true });
+    expect(paths(now)).toEqual(expected);
   });
 
   it('finishes the edges itself wherever the worker stops (edges it cannot fast-parse)', async () => {

@@ -52,7 +52,14 @@ describe('createMonitor() memory', () => {
       collectGarbage: false,
       history: 64,
       detectors: [
-        { name: 'hoarder', check: (ctx) => (kept.push({ at: ctx.now(), gauges: ctx.gauges.names() }), []) },
+        {
+          name: 'hoarder',
+          check: (ctx) => {
+            // About a kilobyte a tick.
+            kept.push({ at: ctx.now(), gauges: ctx.gauges.names(), notes: new Array(100).fill(ctx.now()) });
+            return [];
+          },
+        },
       ],
     }).start();
     try {

@@ -83,7 +83,13 @@ const report: MonitorReport = {
 
 function capture(options: { isTTY?: boolean; color?: boolean | 'auto' } = {}) {
   let text = '';
-  const stream = { write: (t: string) => void (text += t), isTTY: options.isTTY ?? false, columns: 120 };
+  const stream = {
+    write: (t: string) => {
+      text += t;
+    },
+    isTTY: options.isTTY ?? false,
+    columns: 120,
+  };
   const reporter = consoleReporter({
     stream,
     ...(options.color === undefined ? {} : { color: options.color }),

@@ -25,8 +25,9 @@ export interface HeapGraphFromFileOptions {
   onProgress?: (progress: HeapParseProgress) => void;
   /**
    * Parse the snapshot's edges (more than half of the file) on a worker thread while this thread
-   * parses the rest; the result is the same either way. Off for files under 16 MiB, where starting
-   * a thread costs more than it saves, and on a single CPU.
+   * parses the rest; the worker then searches the retainer tree behind `pathTo` while this thread
+   * goes on. The results are the same either way. Off for files under 16 MiB, where starting a
+   * thread costs more than it saves, and on a single CPU.
    * @default true for files of 16 MiB or more when `os.availableParallelism()` is above 1
    */
   parallel?: boolean;

@@ -341,6 +341,21 @@ export function backgroundSearch(data: HeapGraphData): BackgroundSearch | undefi
   return search;
 }
 
+/**
+ * Where the worker's search of `data` stands: 'running', 'finished', 'abandoned' (a path was asked
+ * first and searched here), or undefined when it has none (or it was taken). For tests.
+ *
+ * @internal
+ */
+export function backgroundSearchStatus(
+  data: HeapGraphData,
+): 'running' | 'finished' | 'abandoned' | undefined {
+  const search = background.get(data);
+  if (search === undefined) return undefined;
+  const status = Atomics.load(search.status, 0);
+  return status === FINISHED ? 'finished' : status === ABANDONED ? 'abandoned' : 'running';
+}
+
 /** The worker's finished search of `data`, as a done search; undefined when it is not finished. */
 function adoptBackgroundSearch(data: HeapGraphData): SearchState | undefined {
   const search = background.get(data);

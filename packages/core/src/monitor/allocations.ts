@@ -15,7 +15,10 @@ export interface GrowingSite {
 
 // Snapshots kept besides the baseline and the latest (spaced `spacing` ms apart): a chain long enough
 // to see a site rise step after step, bounded.
-const KEEP = 4;
+const KEEP = 5;
+// Snapshots in a row a site must be chosen in before it is named: at least this many, and enough to
+// span two kept snapshots.
+const SITE_STREAK = 3;
 
 /**
  * Allocation tracing for the monitor: V8's sampling heap profiler at a production interval (512 KiB
@@ -40,14 +43,22 @@ export class AllocationTracker {
   #latest: Snapshot | undefined;
   // The site named last time, so that sampling noise does not make the answer flip.
   #site: string | undefined;
+  #siteStreak = 0;
 
   /** Least time between two kept snapshots, ms: far enough apart for a slow leak to add samples. */
   readonly spacing: number;
 
-  constructor(samplingInterval: number, escalatedInterval: number, spacing: number) {
+  readonly #streakNeeded: number;
+
+  /**
+   * @param spacing - least time between two kept snapshots, ms.
+   * @param interval - the monitor's tick, ms: a site is named once chosen over two spacings' worth of ticks.
+   */
+  constructor(samplingInterval: number, escalatedInterval: number, spacing: number, interval: number) {
     this.samplingInterval = samplingInterval;
     this.escalatedInterval = escalatedInterval;
     this.spacing = spacing;
+    this.#streakNeeded = Math.max(SITE_STREAK, Math.ceil((2 * spacing) / interval));
   }
 
   /** Whether allocations are being traced (by us or by the app). */
@@ -164,13 +175,13 @@ export class AllocationTracker {
    * it pushes to moves to a bigger backing store, freeing the old one), while a line whose objects
    * come and go (responses in flight, a cache that evicts) goes up and down as much: among the lines
    * whose falls over the chain (baseline, the kept snapshots, the latest; at least four) add up to
-   * at most a quarter of their rises and that gained at least two samples' worth, the one that grew
-   * most. A site that allocated once after the baseline (an exporter's registry, a cache that
-   * filled) rises once and then stays, and is outgrown. Once named, a site stays named while its
+   * at most a quarter of their rises, that gained at least two samples' worth and still gained in
+   * the later half of the chain, the one that grew most. A site that allocated once after the
+   * baseline (an exporter's registry, a cache that filled) rises once and then stays: it is out. Once named, a site stays named while its
    * falls stay under half its rises, so the answer does not flip when a slow leak happens not to be
    * sampled for a few snapshots.
    */
-  growingSite(): GrowingSite | undefined {
+  growingSite(heapSlope: number): GrowingSite | undefined {
     const current = this.#latest;
     const baseline = this.#baseline;
     if (current === undefined || baseline === undefined) return undefined;
@@ -185,6 +196,7 @@ export class AllocationTracker {
       return m;
     });
     const enough = 2 * (current.meta.samplingInterval || this.interval || 1);
+    const span = current.meta.timestamp - chain[0]!.meta.timestamp;
     let best: { key: string; grew: number; diff: StatisticDiff } | undefined;
     let previous: { key: string; grew: number; diff: StatisticDiff } | undefined;
     for (const d of current.compareTo(baseline, 'lineno')) {
@@ -193,19 +205,39 @@ export class AllocationTracker {
       const key = `${top.file}:${top.line}`;
       let rose = 0;
       let fell = 0;
+      let rises = 0;
+      let lately = 0;
+      const half = Math.floor(sizes.length / 2);
       for (let i = 1; i < sizes.length; i++) {
         const step = (sizes[i]!.get(key) ?? 0) - (sizes[i - 1]!.get(key) ?? 0);
-        if (step > 0) rose += step;
-        else fell -= step;
+        if (step > 0) {
+          rose += step;
+          rises++;
+        } else fell -= step;
+        if (i > half) lately += step;
       }
       const entry = { key, grew: d.sizeDiff, diff: d };
-      if (key === this.#site && fell <= 0.5 * rose) previous = entry;
-      if (fell <= 0.25 * rose && d.sizeDiff >= enough && (best === undefined || entry.grew > best.grew))
-        best = entry;
+      if (key === this.#site && this.#siteStreak >= this.#streakNeeded && fell <= 0.5 * rose)
+        previous = entry;
+      // Rising at most steps and still in the later half of the chain: a cache that filled after the
+      // baseline has stopped, and one that churns goes down about as often as up. And no faster than
+      // the heap itself grew meanwhile (three times, plus a sample): sampling noise on a churning
+      // line can add a few samples at once; a line that leaks is part of the heap's growth.
+      const plausible = rose - fell <= 3 * Math.max(0, heapSlope) * span + enough / 2;
+      const growing =
+        fell <= 0.25 * rose && rose >= enough && lately > 0 && 2 * rises >= sizes.length - 1 && plausible;
+      if (growing && (best === undefined || entry.grew > best.grew)) best = entry;
     }
     const chosen = previous ?? best;
-    if (chosen === undefined) return undefined;
+    if (chosen === undefined) {
+      this.#siteStreak = 0;
+      return undefined;
+    }
+    // Named only once chosen in SITE_STREAK snapshots in a row: sampling noise picks a churning line
+    // now and then, never several times running.
+    this.#siteStreak = chosen.key === this.#site ? this.#siteStreak + 1 : 1;
     this.#site = chosen.key;
+    if (this.#siteStreak < this.#streakNeeded) return undefined;
     const top = chosen.diff.traceback[0]!;
     return { site: { file: top.file, line: top.line }, diff: chosen.diff, recent: chosen.grew };
   }

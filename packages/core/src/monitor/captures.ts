@@ -42,7 +42,7 @@ async function quietly<T>(capture: () => Promise<T>): Promise<T> {
   try {
     return await capture();
   } finally {
-    // Only if nobody replaced it meanwhile: then theirs stays, and ours is already out of the way.
+    // Unless someone replaced it meanwhile: theirs then stays (ours, under it, only holds back that one warning).
     if (process.emitWarning === filtered) process.emitWarning = original;
   }
 }

@@ -181,6 +181,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
           options.tracing.samplingInterval,
           options.tracing.escalatedInterval,
           Math.min(5 * options.interval, 5000),
+          options.interval,
         )
       : undefined;
     this.#captures = new HeapCaptures(options.heapSnapshots, options.maxPause, options.captures);
@@ -504,7 +505,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     }
     this.#level =
       this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
-    const site = allocs?.growingSite();
+    const site = allocs?.growingSite(t?.slope ?? 0);
     const route = this.#followRoute(sustained);
     this.#generic = {
       analysis: this.#analysis,

@@ -463,6 +463,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   for (const { group, names, sites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
     // Judged by its stacks' majority; without any, by who holds it (below).
     const user = mine > theirs;
+    if (process.env.LEAKKIT_DEBUG && sum(group.objects) >= 100) console.log('vote', group.kind, group.objects, 'mine', mine, 'theirs', theirs);
     if (traced && theirs > mine) continue;
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// bench/monitor-overhead: the cost of the live monitor on an HTTP server, in one run.
+// The same server (tracing-overhead/server.mjs, a node:http JSON endpoint) runs without the monitor
+// and with it attached the zero-code way (`node --import @leakkit/core/register`, default options:
+// ticks every minute, allocation tracing at 512 KiB, GC profiler, route counting, heap snapshots
+// 'auto'), optionally also with a short interval. Load comes from a separate process on 127.0.0.1
+// (tracing-overhead/loadgen.mjs); rounds alternate between the servers, order rotated each round.
+//
+//   node monitor-overhead/run.mjs [--rounds 12] [--seconds 4] [--concurrency 32]
+//        [--modes off,default,5s] [--out out/monitor-overhead.json]
+//
+// Modes: `off` (no monitor), `default` (the monitor's defaults), or an interval (`5s`: the same
+// with LEAKKIT_INTERVAL, so that ticks, with their forced GCs and snapshots, fall inside the runs).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pinLeakkit } from '../pin-leakkit.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const benchDir = path.resolve(here, '..');
+const loadgen = path.join(benchDir, 'tracing-overhead', 'loadgen.mjs');
+const serverScript = path.join(benchDir, 'tracing-overhead', 'server.mjs');
+const args = process.argv.slice(2);
+const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
+const rounds = Number(opt('rounds', '12'));
+const seconds = opt('seconds', '4');
+const concurrency = opt('concurrency', '32');
+const modes = opt('modes', 'off,default,5s').split(',');
+const outFile = path.resolve(benchDir, opt('out', 'out/monitor-overhead.json'));
+const build = pinLeakkit();
+const register = pathToFileURL(path.join(build.dist, 'register.js')).href;
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+function startServer(mode) {
+  const env = { ...process.env, LEAKKIT_REPORT: 'none' };
+  if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
+  const argv = mode === 'off' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve({ mode, child, port: Number(m[1]) });
+    });
+    child.on('exit', (code) => reject(new Error(`server ${mode} exited ${code}`)));
+  });
+}
+
+function load(server, secs, warm) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        loadgen,
+        '--port',
+        String(server.port),
+        '--concurrency',
+        concurrency,
+        '--seconds',
+        secs,
+        '--warmup',
+        warm,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()))
+        : reject(new Error(`loadgen exited ${code}`)),
+    );
+  });
+}
+
+const servers = [];
+for (const m of modes) servers.push(await startServer(m));
+log(`servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
+for (const s of servers) await load(s, '3', '1');
+const runs = Object.fromEntries(modes.map((m) => [m, []]));
+const ratios = Object.fromEntries(modes.map((m) => [m, { rps: [], p99: [], cpu: [] }]));
+for (let r = 0; r < rounds; r++) {
+  const order = servers.map((_, i) => servers[(i + r) % servers.length]);
+  const got = {};
+  for (const s of order) {
+    got[s.mode] = await load(s, seconds, '0.5');
+    runs[s.mode].push(got[s.mode]);
+  }
+  for (const m of modes) {
+    ratios[m].rps.push(got[m].rps / got.off.rps);
+    ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
+    ratios[m].cpu.push(got[m].cpuUsPerRequest / got.off.cpuUsPerRequest);
+  }
+  log(
+    `round ${r + 1}/${rounds}: ${modes.map((m) => `${m} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`,
+  );
+}
+for (const s of servers) s.child.stdin.end();
+
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cores: (await import('node:os')).cpus().length,
+  leakkitBuild: build,
+  rounds,
+  seconds: Number(seconds),
+  concurrency: Number(concurrency),
+  modes: modes.map((m) => ({
+    mode: m,
+    rps: median(runs[m].map((x) => x.rps)),
+    p50Ms: median(runs[m].map((x) => x.p50Ms)),
+    p99Ms: median(runs[m].map((x) => x.p99Ms)),
+    cpuUsPerRequest: median(runs[m].map((x) => x.cpuUsPerRequest)),
+    errors: runs[m].reduce((a, x) => a + x.errors, 0),
+    rpsRatio: +median(ratios[m].rps).toFixed(4),
+    p99Ratio: +median(ratios[m].p99).toFixed(4),
+    cpuRatio: +median(ratios[m].cpu).toFixed(4),
+  })),
+  raw: runs,
+};
+const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
+const name = (m) =>
+  m === 'off' ? 'no monitor' : m === 'default' ? 'monitor, defaults (1m ticks)' : `monitor, ${m} ticks`;
+const lines = [
+  `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
+  '',
+  '| server | throughput (req/s) | p50 (ms) | p99 (ms) | CPU per request (µs) | throughput ratio | p99 ratio | CPU per request ratio |',
+  '|---|---|---|---|---|---|---|---|',
+  ...result.modes.map(
+    (m) =>
+      `| ${name(m.mode)} | ${m.rps.toFixed(0)} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${m.cpuUsPerRequest.toFixed(1)} | ${pct(m.rpsRatio)} | ${m.p99Ratio.toFixed(3)}× | ${pct(m.cpuRatio)} |`,
+  ),
+];
+result.table = lines.join('\n');
+console.log(result.table);
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
+fs.writeFileSync(outFile, JSON.stringify(result, null, 2));
+log(`wrote ${outFile}`);
+process.exit(0);
