@@ -134,7 +134,8 @@ describe('checkBounded() results', () => {
 
   it('stays quiet on the bounded twin, decided on flat heap sizes', async () => {
     const result = await checkBounded(twin, quick);
-    expect(result).toMatchObject({ bounded: true, findings: [], evidence: 'heap-sizes' });
+    const steps = result.rounds.map((r) => r.heapBytes).join(' ');
+    expect(result, steps).toMatchObject({ bounded: true, findings: [], evidence: 'heap-sizes' });
     expect(result.rounds.filter((r) => r.stage === 'heap-size')).toHaveLength(6);
   });
 
@@ -263,8 +264,9 @@ describe('checkBounded() with detectors', () => {
     const result = await checkBounded(leak, { ...quick, detectors: [registry] });
     expect(seen?.graphs).toBe(4);
     expect(seen?.growth).toBeGreaterThan(0);
-    // One sample per round: the baseline, 6 heap-size rounds of 300, 3 heap-graph rounds of 150.
-    expect(seen?.iterations.slice(-4)).toEqual([2700, 2850, 3000, 3150]);
+    // One sample per round: warm-up (900 calls, two more rounds of 100), 6 heap-size rounds of
+    // 300, 3 heap-graph rounds of 150.
+    expect(seen?.iterations.slice(-4)).toEqual([2900, 3050, 3200, 3350]);
     const finding = result.findings.find((f) => f.path === 'testing.test.ts › kept');
     expect(finding?.detector).toBe('registry');
     expect(finding?.evidence?.alsoReportedBy).toEqual([

@@ -68,9 +68,10 @@ function fullGc(): void {
  * a short unref'd timer in between, which bounds what it holds on a server scavenging many times a
  * second.
  *
- * On a small heap V8 may not run a major GC for minutes; `read({ collect })` then runs one itself
- * when its expected pause (from the measured cost of earlier major GCs per byte of heap) fits the
- * budget given, so the gauge never goes dry on the heaps where a collection is cheap.
+ * `read(collect)` also runs a full collection itself when its expected pause (from the measured cost
+ * of earlier ones per byte of heap) fits the budget given: on a small heap V8 may not run a major
+ * GC for minutes, and its incremental ones keep the garbage allocated while they mark. Where a
+ * collection is too dear for the budget, the reading is the latest of V8's own.
  */
 export class GcWatcher {
   #profiler: GCProfiler | undefined;
@@ -125,7 +126,7 @@ export class GcWatcher {
 
   /**
    * Major GCs since the last read and the heap after the latest. With `collect` (a pause budget in
-   * ms), runs a full GC when V8 ran none and the expected pause fits the budget.
+   * ms), runs a full GC when the expected pause fits the budget and reads the heap after it.
    */
   read(collect: number, heapUsed: number): GcReading {
     this.#rotate();
@@ -135,12 +136,16 @@ export class GcWatcher {
     this.#majors = 0;
     this.#afterGC = Number.NaN;
     const fits = this.expectedPause(heapUsed) <= collect;
-    if (majors === 0 && collect > 0 && !fits) {
+    if (collect > 0 && !fits) {
       // Forget slowly: one slow collection (the machine busy elsewhere) must not rule them out for
       // good, and a new measurement is the only way to learn they became cheap again.
       this.#discount *= 0.85;
     }
-    if (majors === 0 && collect > 0 && fits) {
+    // A collection of our own whenever it fits the budget, even after one of V8's: V8's major GCs
+    // mark incrementally, and what the program allocates meanwhile survives them (floating garbage),
+    // so their readings move with the allocation rate of the moment, and with the traffic mix; a
+    // full collection at the tick reads what is really held, at the same moment as the gauges.
+    if (collect > 0 && fits) {
       const t0 = performance.now();
       try {
         fullGc();

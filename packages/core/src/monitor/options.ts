@@ -95,10 +95,11 @@ export interface MonitorOptions {
    */
   watch?: Record<string, WatchedCollection>;
   /**
-   * Run a full garbage collection at a tick where V8 ran none (small heaps go minutes without one),
-   * when its expected pause fits a budget, so the heap-after-GC gauge keeps a value per tick. `true`:
-   * the budget is 5% of the interval, at most `maxPause`; a duration: that budget; `false` waits for
-   * V8's own collections.
+   * Run a full garbage collection at each tick when its expected pause (measured on earlier ones)
+   * fits a budget, and read the heap after it: small heaps go minutes without a major GC, and V8's
+   * own (incremental) ones keep what was allocated while they marked, so their readings follow the
+   * traffic of the moment. Where it does not fit, the reading is V8's latest. `true`: the budget is
+   * 5% of the interval, at most `maxPause`; a duration: that budget; `false`: V8's own collections only.
    * @defaultValue true
    */
   collectGarbage?: boolean | number | string;

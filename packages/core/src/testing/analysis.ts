@@ -461,10 +461,6 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const other: SurvivorGroup[] = [];
   const probes: ProbeRequest[] = [];
   for (const { group, names, sites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
-    // Judged by its stacks' majority; without any, by who holds it (below).
-    const user = mine > theirs;
-    if (process.env.LEAKKIT_DEBUG && sum(group.objects) >= 100) console.log('vote', group.kind, group.objects, 'mine', mine, 'theirs', theirs);
-    if (traced && theirs > mine) continue;
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);
     if (total === 0 && totalBytes === 0) continue;
@@ -474,7 +470,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     const candidate = pattern(group) !== undefined || probe;
     if (!candidate) {
       // Saturating, replaced or one-off: kept for the record when it is surely the program's.
-      if (!traced || user) other.push(group);
+      if (!traced || mine > theirs) other.push(group);
       continue;
     }
     group.names = [...names].sort((a, b) => b[1] - a[1]);
@@ -501,11 +497,14 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
         group.definition = { url: loc.file, line: loc.line, column: loc.column ?? 1 };
     }
     group.path = renderPath(lastGraph, named, options.strings);
-    // leakkit's own graphs and bookkeeping are told apart by the file that holds them, too.
+    // Whose growth it is. leakkit's own graphs and bookkeeping are told apart by the file that
+    // holds them. Held by the program's own file (a module's variable, a class's static), it is
+    // the program's whatever the stacks say; otherwise the program's stacks must be there, and not
+    // be outnumbered ten to one (V8 drops stacks, and lends a dead object's stack to a new one).
     const file = group.path?.file;
     if (file !== undefined && isOwnFile(file)) continue;
-    // No survivor with the program's stack: the program's only when its own file holds them.
-    if (traced && !user && (file === undefined || !isProgramFile(file))) continue;
+    const programFile = file !== undefined && isProgramFile(file);
+    if (traced && !programFile && !(mine > 0 && mine * 10 >= theirs)) continue;
     if (!probe && confirm(series, group, retained, options.iterations)) growing.push(group);
     else {
       other.push(group);
