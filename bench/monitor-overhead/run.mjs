@@ -9,8 +9,9 @@
 //   node monitor-overhead/run.mjs [--rounds 12] [--seconds 4] [--concurrency 32]
 //        [--modes off,default,5s] [--out out/monitor-overhead.json]
 //
-// Modes: `off` (no monitor), `default` (the monitor's defaults), or an interval (`5s`: the same
-// with LEAKKIT_INTERVAL, so that ticks, with their forced GCs and snapshots, fall inside the runs).
+// Modes: `off` (no monitor), `default` (the monitor's defaults), `notracing` (the defaults with
+// LEAKKIT_TRACING=off: gauges and route counting alone), or an interval (`5s`: the defaults with
+// LEAKKIT_INTERVAL, so that ticks, with their GCs and snapshots, fall inside the runs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,9 @@ const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${
 
 function startServer(mode) {
   const env = { ...process.env, LEAKKIT_REPORT: 'none' };
-  if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
+  // `notracing`: the defaults without allocation tracing (what the gauges and routes cost alone).
+  if (mode === 'notracing') env.LEAKKIT_TRACING = 'off';
+  else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
   const argv = mode === 'off' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
