@@ -494,10 +494,15 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     const settleUntil = performance.now() + SETTLE_MS;
     await turn();
     watch?.compact();
-    while (
-      performance.now() < settleUntil &&
-      programTimers(watch).some((t) => t.kind === 'setTimeout' && t.ref)
-    ) {
+    // Requests in flight (a file read, a DNS lookup) are handles too, for a moment.
+    const busy = () => {
+      if (programTimers(watch).some((t) => t.kind === 'setTimeout' && t.ref)) return true;
+      for (const [type, count] of activeResources()) {
+        if (type !== 'Timeout' && type !== 'Immediate' && count > (baseline.get(type) ?? 0)) return true;
+      }
+      return false;
+    };
+    while (performance.now() < settleUntil && busy()) {
       await sleep(10);
       watch?.compact();
     }
