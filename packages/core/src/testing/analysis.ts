@@ -581,6 +581,54 @@ function collapse(path: RetainingPath | undefined): RetainingPath | undefined {
   return text === path.text ? path : { ...path, text };
 }
 
+/** Backing stores from this size up are worth a probe when heap sizes grew in steps. */
+const LARGE_STORE_BYTES = 16 * 1024;
+
+/**
+ * Collections that existed before the heap-graph rounds and own a large backing store: the
+ * candidates when heap sizes grew in steps and no object survived to say what grows. Numbers
+ * appended to an array grow only its backing store, by half its size at a time; when no step
+ * falls inside the heap-graph rounds, nothing in the graphs changes, and only its live size
+ * (read by a probe over more rounds) shows the growth.
+ */
+export function largeCollections(series: readonly HeapGraph[], strings: boolean): ProbeRequest[] {
+  const k = series.length - 1;
+  const lastGraph = series[k]!;
+  const last = lastGraph.data;
+  const first = series[0]!;
+  const v = vocabulary(last);
+  const out: ProbeRequest[] = [];
+  for (let n = 0; n < last.nodeCount && out.length < 32; n++) {
+    const kind = nodeKind(last, n);
+    if (!PROBED_KINDS.has(kind)) continue;
+    let store = 0;
+    for (const name of [v.name.elements, v.name.table, v.name.properties]) {
+      const e = findEdge(last, n, v.edge.internal, name);
+      if (e >= 0) store += last.nodeSelfSize[last.edgeTo[e]!]!;
+    }
+    if (store < LARGE_STORE_BYTES) continue;
+    if (first.nodeIndexOf(last.nodeId[n]!) < 0) continue;
+    const path = renderPath(lastGraph, n, strings);
+    // Only the program's: not leakkit's, not Node's or a dependency's own tables.
+    if (path?.file === undefined || !isProgramFile(path.file)) continue;
+    const group: SurvivorGroup = {
+      anchor: n,
+      anchorId: last.nodeId[n]!,
+      path,
+      kind,
+      objects: new Array<number>(k).fill(0),
+      bytes: new Array<number>(k).fill(0),
+      objectBytes: new Array<number>(k).fill(0),
+      names: [],
+      sites: [],
+      sample: [],
+    };
+    group.bytes[k - 1] = store;
+    out.push({ group, id: group.anchorId });
+  }
+  return out;
+}
+
 /** Holders whose live size a probe can read: `length`, `size` or their own keys. */
 const PROBED_KINDS: ReadonlySet<string> = new Set(['array', 'map', 'set', 'object']);
 

@@ -3,7 +3,7 @@ import { getHeapSnapshot } from 'node:v8';
 import { LeakkitError } from '../errors.js';
 import { HeapGraph } from '../heap/graph.js';
 import { HeapSnapshotParser } from '../heap/parse.js';
-import { isTracing } from '../tracing/session.js';
+import { keepObjectsInPlace, isTracing } from '../tracing/session.js';
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -53,10 +53,16 @@ export function inspectorSession(): Session {
 export async function startTracking(): Promise<Tracking> {
   let session: Session | undefined;
   const external = isTracing();
+  // V8's allocation tracker loses the stacks of objects a compacting GC moves (each heap snapshot
+  // runs one): without this, 0-100% of a round's survivors had no site; see tracing/session.ts.
+  let restoreCompaction: (() => void) | undefined;
   try {
     session = inspectorSession();
     await post(session, 'HeapProfiler.enable');
-    if (!external) await post(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    if (!external) {
+      restoreCompaction = keepObjectsInPlace();
+      await post(session, 'HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    }
   } catch {
     session = undefined;
   }
@@ -95,6 +101,7 @@ export async function startTracking(): Promise<Tracking> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      restoreCompaction?.();
       if (session === undefined || external) return;
       // Not stopTrackingHeapObjects: it would take one more snapshot. disable() stops tracking and
       // clears the id map, which otherwise keeps every later GC of the process 3-7x slower.

@@ -8,7 +8,7 @@ import { findGrowth } from '../heap/growth.js';
 import { median } from '../stats/robust.js';
 import { robustSlope } from '../stats/slope.js';
 import type { Analysis, SurvivorGroup } from './analysis.js';
-import { analyse, isLinear, renderPath } from './analysis.js';
+import { analyse, isLinear, largeCollections, renderPath } from './analysis.js';
 import type { Tracking } from './capture.js';
 import { functionFrame, snapshot, startTracking } from './capture.js';
 import { allocationSnapshot } from './evidence.js';
@@ -412,7 +412,8 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     // vectors of code warming up) do neither.
     const total = heap[heap.length - 1]! - heap[0]!;
     const flat = flatBytesPerRound(perRound);
-    const heapMoves = trend.median > flat || (trend.slope > flat && total > STEPS_BYTES);
+    const steps = trend.slope > flat && total > STEPS_BYTES;
+    const heapMoves = trend.median > flat || steps;
     const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
 
     let analysis: Analysis | undefined;
@@ -441,6 +442,12 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       analysis.survivors.forEach((count, i) => {
         log.survivors[o.rounds + 1 + i] = count;
       });
+      // Heap sizes grew in steps, yet no survivor says what grows: a collection of numbers whose
+      // backing store did not grow within the heap-graph rounds. The program's large collections
+      // are probed.
+      if (steps && analysis.growing.length === 0 && analysis.probes.length === 0) {
+        analysis.probes.push(...largeCollections(graphs, o.strings));
+      }
       if (analysis.probes.length > 0 && tracking.traces) {
         // Collections whose growth only shows in their backing store (numbers, small integers as
         // keys): read their live size over two more rounds.

@@ -1,0 +1,1 @@
+import { startTracking, snapshot } from './dist/testing/capture.js';
