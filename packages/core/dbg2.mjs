@@ -1,1 +1,0 @@
-import { startTracking, snapshot } from './dist/testing/capture.js';
