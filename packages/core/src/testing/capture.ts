@@ -3,7 +3,7 @@ import { getHeapSnapshot } from 'node:v8';
 import { LeakkitError } from '../errors.js';
 import { HeapGraph } from '../heap/graph.js';
 import { HeapSnapshotParser } from '../heap/parse.js';
-import { keepObjectsInPlace, isTracing } from '../tracing/session.js';
+import { isTracing, keepObjectsInPlace } from '../tracing/session.js';
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
   return new Promise((resolve, reject) => {
