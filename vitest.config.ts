@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@leakkit\/detector-caches$/, replacement: src('detector-caches/src/index.ts') },
       { find: /^@leakkit\/cli$/, replacement: src('cli/src/index.ts') },
       { find: /^@leakkit\/reporter-console$/, replacement: src('reporter-console/src/index.ts') },
+      { find: /^@leakkit\/reporter-prometheus$/, replacement: src('reporter-prometheus/src/index.ts') },
       { find: /^@leakkit\/vitest\/setup$/, replacement: src('vitest/src/setup.ts') },
       { find: /^@leakkit\/vitest$/, replacement: src('vitest/src/index.ts') },
     ],

@@ -5,7 +5,7 @@
 //   node examples/leaky-server/demo.mjs [--seconds 60]
 //
 // The load stops as soon as the monitor has named the route, the path that keeps the memory and the
-// line that allocates it (usually 30-50 s), or after --seconds; then the server is stopped and the
+// line that allocates it (usually 25-40 s), or after --seconds; then the server is stopped and the
 // monitor prints its report.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,22 +16,26 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const args = process.argv.slice(2);
-const maxSeconds = Number(args.includes('--seconds') ? args[args.indexOf('--seconds') + 1] : 75);
+const maxSeconds = Number(args.includes('--seconds') ? args[args.indexOf('--seconds') + 1] : 60);
 const work = mkdtempSync(join(tmpdir(), 'leakkit-demo-'));
 const events = join(work, 'monitor.jsonl');
 const started = Date.now();
 const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const say = (text) => process.stdout.write(color ? `\n\u001b[1m▸ ${text}\u001b[22m\n` : `\n▸ ${text}\n`);
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+// Two ticks a second, so that half a minute of load gives the trend and the route regression 60
+// readings (production keeps the default, a tick a minute: the same readings over an hour).
+const interval = process.env.LEAKKIT_INTERVAL ?? '500ms';
 
 say('Starting examples/leaky-server/server.mjs with the leak monitor attached (no code changes):');
-console.log('  LEAKKIT_INTERVAL=1s node --import @leakkit/core/register examples/leaky-server/server.mjs');
+console.log(
+  `  LEAKKIT_INTERVAL=${interval} node --import @leakkit/core/register examples/leaky-server/server.mjs`,
+);
 const server = spawn(process.execPath, ['--import', '@leakkit/core/register', join(here, 'server.mjs')], {
   cwd: root,
   env: {
     ...process.env,
-    // A tick a second so a minute of load gives the trend 60 points; production keeps the default 1m.
-    LEAKKIT_INTERVAL: '1s',
+    LEAKKIT_INTERVAL: interval,
     // A demo box can afford a longer pause per heap capture than the production default (500ms).
     LEAKKIT_MAX_PAUSE: process.env.LEAKKIT_MAX_PAUSE ?? '5s',
     LEAKKIT_REPORT: `console,json:${events}`,
@@ -70,7 +74,11 @@ load.stdout.on('data', (chunk) => {
   }
 });
 
-/** Whether the monitor has named the route, the path and the site (from its JSON lines). */
+/**
+ * Whether the monitor has named the route, the path, the site and the line allocation tracing found
+ * (from its JSON lines). Without the traced line for 15 s after the rest, the rest is enough.
+ */
+let namedAt;
 function named() {
   let text = '';
   try {
@@ -81,7 +89,9 @@ function named() {
   for (const line of text.split('\n')) {
     if (!line.includes('"event":"finding"')) continue;
     const { finding } = JSON.parse(line);
-    if (finding.path && finding.site && finding.route) return true;
+    if (!(finding.path && finding.site && finding.route)) continue;
+    namedAt ??= Date.now();
+    if (finding.evidence?.allocation || Date.now() - namedAt > 15_000) return true;
   }
   return false;
 }

@@ -238,9 +238,12 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
   };
   if (o.live) {
     reporter.onFinding = (f, change) => {
-      const where = [f.route, f.path, f.site ? `${displayFile(f.site.file)}:${f.site.line}` : undefined]
-        .filter(Boolean)
-        .join(', ');
+      const site = f.site ? `${displayFile(f.site.file)}:${f.site.line}` : undefined;
+      // The line allocation tracing found (a tracemalloc diff line: `file:line: size=…`), when it is
+      // not the site itself.
+      const traced = typeof f.evidence?.allocation === 'string' ? f.evidence.allocation.split(': ')[0] : '';
+      const allocated = traced !== '' && traced !== site ? `allocated at ${traced}` : undefined;
+      const where = [f.route, f.path, site, allocated].filter(Boolean).join(', ');
       out(
         `leakkit: ${change === 'escalated' ? 'now ' : change === 'updated' ? 'more evidence: ' : ''}${severity(f.severity)} ${f.title.replace(/`/g, '')}${where ? paint('dim', ` (${where})`) : ''}`,
       );

@@ -136,7 +136,10 @@ function edgeWorkerMain(
       edgeTypeCount: job.edgeTypeCount,
       edgeIsIndex: job.edgeIsIndex,
     };
-    const chunk = 8 * 1024 * 1024;
+    // Small reads: the file's bytes pass through, nothing needs more (see READ_CHUNK in graph.ts).
+    const chunk = 2 * 1024 * 1024;
+    // EDGE_CLAIM_BLOCK (parse.ts): edges taken at a time.
+    const block = 1 << 15;
     // The fast path's margin: a record starts only this far from the end of what was read.
     const margin = 256;
     let fd = -1;
@@ -145,6 +148,22 @@ function edgeWorkerMain(
       fd = fs.openSync(workerData.file, 'r');
       const buf = Buffer.allocUnsafeSlow(chunk);
       const start = findEdges(fd, buf, job.searchFrom);
+      // Sharing the array with the calling thread (which takes edges from the end): this thread
+      // takes a block at a time from the front, and stops where the two meet.
+      const claims = job.claims;
+      const claim = (): number => {
+        if (claims === undefined) return job.edgeCount;
+        while (Atomics.compareExchange(claims, 0, 0, 1) !== 0) {
+          // The other side holds the lock for a few instructions.
+        }
+        const low = Atomics.load(claims, 1);
+        const end = Math.min(Atomics.load(claims, 2), low + block);
+        Atomics.store(claims, 1, Math.max(low, end));
+        Atomics.store(claims, 0, 0);
+        return Math.max(low, end);
+      };
+      run.edgeCapacity = start < 0 ? 0 : claim();
+      let met = false;
       // File offset of buf[0]; bytes in buf; the next record's first byte in buf.
       let base = start;
       let length = 0;
@@ -159,9 +178,19 @@ function edgeWorkerMain(
           q = read(buf, q, Math.min(length, q + 4096), run);
           first = false;
         }
-        q = read(buf, q, length, run);
+        for (;;) {
+          q = read(buf, q, length, run);
+          if (claims === undefined || run.edge !== run.edgeCapacity) break;
+          // Its block is done: the next, unless the calling thread has taken the rest.
+          const next = claim();
+          if (next === run.edge) {
+            met = true;
+            break;
+          }
+          run.edgeCapacity = next;
+        }
         // Stopped with room to spare: a record it doubts (normally the last, before `]`).
-        if (q < length - margin || run.edge === run.edgeCapacity || n === 0) break;
+        if (met || q < length - margin || run.edge === run.edgeCapacity || n === 0) break;
         buf.copyWithin(0, q, length);
         base += q;
         length -= q;

@@ -216,6 +216,12 @@ export interface EdgesJob {
   edgeType: Uint8Array;
   edgeNameOrIndex: Uint32Array;
   edgeTo: Uint32Array;
+  /**
+   * When the calling thread takes the edges from the end while the worker takes them from the
+   * front (see {@link claimEdges}): `[lock, low, high]` on a SharedArrayBuffer, the edges
+   * `low .. high - 1` being the ones nobody has taken yet. Absent: the worker takes them all.
+   */
+  claims?: Int32Array;
 }
 
 /**
@@ -242,6 +248,7 @@ let parserInternals: {
   delegate(parser: HeapSnapshotParser, onEdges: (job: EdgesJob) => void): void;
   edgesRange(parser: HeapSnapshotParser): { start: number; end: number };
   resume(parser: HeapSnapshotParser, result: EdgesResult): EdgesResume;
+  complete(parser: HeapSnapshotParser, maxEdgeName: number): void;
 };
 
 /**
@@ -258,6 +265,15 @@ export function delegateEdges(parser: HeapSnapshotParser, onEdges: (job: EdgesJo
 /** Where the delegated edges are: `start` after `[`, `end` at `]` (-1 until the parser saw them). */
 export function delegatedEdges(parser: HeapSnapshotParser): { start: number; end: number } {
   return parserInternals.edgesRange(parser);
+}
+
+/**
+ * See {@link delegateEdges}: every delegated edge is stored and checked (the worker's from the front,
+ * the calling thread's from the end, meeting at one record and ending at the array's `]`):
+ * nothing to resume. `maxEdgeName` is the largest string-named edge name of both.
+ */
+export function completeEdges(parser: HeapSnapshotParser, maxEdgeName: number): void {
+  parserInternals.complete(parser, maxEdgeName);
 }
 
 /** See {@link delegateEdges}: checks and completes the edges from the worker's result. */
@@ -330,6 +346,107 @@ export function readEdgeRecords(buf: Uint8Array, start: number, end: number, run
   run.edge = edge;
   run.maxEdgeName = maxEdgeName;
   return q;
+}
+
+/** How many edges the worker takes at a time when it shares the array (see {@link claimEdges}). */
+export const EDGE_CLAIM_BLOCK = 1 << 15;
+
+/**
+ * A new `claims` array for {@link EdgesJob.claims}: nothing taken yet of `edgeCount` edges.
+ * Undefined when the count does not fit an Int32 (the worker then takes every edge).
+ */
+export function edgeClaims(edgeCount: number): Int32Array | undefined {
+  if (!(Number.isSafeInteger(edgeCount) && edgeCount >= 0 && edgeCount < 0x7fff_ffff)) return undefined;
+  const claims = new Int32Array(new SharedArrayBuffer(12));
+  claims[2] = edgeCount;
+  return claims;
+}
+
+/**
+ * Takes up to `most` edges off the end of what is left of `claims` (see {@link EdgesJob.claims})
+ * and returns how many it took: the edges `high - taken .. high - 1`, `high` as it was. The
+ * worker's side, the front, is the same lock in its own source text (edge-worker.ts).
+ */
+export function claimEdges(claims: Int32Array, most: number): number {
+  while (Atomics.compareExchange(claims, 0, 0, 1) !== 0) {
+    // The other side holds the lock for a few instructions.
+  }
+  const low = Atomics.load(claims, 1);
+  const high = Atomics.load(claims, 2);
+  const taken = Math.max(0, Math.min(most, high - low));
+  Atomics.store(claims, 2, high - taken);
+  Atomics.store(claims, 0, 0);
+  return taken;
+}
+
+/** Where {@link readEdgeLines} puts what it reads: record by record, and where each started. */
+export interface EdgeLines {
+  type: Uint8Array;
+  name: Uint32Array;
+  to: Uint32Array;
+  start: Uint32Array;
+}
+
+/**
+ * Reads V8's edge records in `buf[start .. end - 1]`: `type,name,to` records separated by `\n,`,
+ * the last one ending exactly at `end`. Node index instead of field offset in `to`, as stored.
+ * Returns the number of records, or -1 at any doubt (another layout, a value to reject): the
+ * parser's careful loop then reads these bytes again and says what is wrong. The same checks as
+ * {@link readEdgeRecords}, for the calling thread's share of the edges taken from the end.
+ */
+export function readEdgeLines(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  run: Pick<EdgeRun, 'nf' | 'toLimit' | 'edgeTypeCount'>,
+  out: EdgeLines,
+): number {
+  const MAX_U32 = 0xffff_ffff;
+  const { nf, toLimit, edgeTypeCount } = run;
+  const inverseNf = 1 / nf;
+  const { type: outType, name: outName, to: outTo, start: outStart } = out;
+  const capacity = outType.length;
+  let k = 0;
+  let r = start;
+  while (r < end) {
+    if (k === capacity) return -1;
+    outStart[k] = r;
+    let type = buf[r]! - 48;
+    if (type < 0 || type > 9) return -1;
+    let d = buf[++r]! - 48;
+    while (d >= 0 && d <= 9 && r < end) {
+      type = type * 10 + d;
+      d = buf[++r]! - 48;
+    }
+    if (r >= end || d !== 0x2c - 48 || type >= edgeTypeCount) return -1;
+    let name = buf[++r]! - 48;
+    if (name < 0 || name > 9) return -1;
+    d = buf[++r]! - 48;
+    while (d >= 0 && d <= 9 && r < end) {
+      name = name * 10 + d;
+      d = buf[++r]! - 48;
+    }
+    if (r >= end || d !== 0x2c - 48 || name > MAX_U32) return -1;
+    let to = buf[++r]! - 48;
+    if (to < 0 || to > 9) return -1;
+    ++r;
+    while (r < end) {
+      d = buf[r]! - 48;
+      if (d < 0 || d > 9) break;
+      to = to * 10 + d;
+      r++;
+    }
+    const target = (to * inverseNf + 0.5) >>> 0;
+    if (to >= toLimit || target * nf !== to) return -1;
+    outType[k] = type;
+    outName[k] = name;
+    outTo[k++] = target;
+    if (r === end) break;
+    // `\n,` before the next record.
+    if (buf[r] !== 0x0a || buf[r + 1] !== 0x2c || r + 2 >= end) return -1;
+    r += 2;
+  }
+  return k;
 }
 
 interface HeaderInfo {
@@ -621,6 +738,14 @@ export class HeapSnapshotParser {
       },
       edgesRange: (parser) => ({ start: parser.#edgesStart, end: parser.#edgesEnd }),
       resume: (parser, result) => parser.#resumeEdges(result),
+      complete: (parser, maxEdgeName) => {
+        if (parser.#edgesStart < 0 || parser.#edgesEnd < 0 || parser.#edgesDone) {
+          throw new LeakkitError('ERR_LEAKKIT_INVALID_ARGUMENT', 'no delegated edges to complete');
+        }
+        parser.#edge = parser.#info!.edgeCount;
+        parser.#maxEdgeName = Math.max(parser.#maxEdgeName, maxEdgeName);
+        parser.#edgesDone = true;
+      },
     };
   }
 

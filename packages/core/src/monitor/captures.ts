@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { writeHeapSnapshot } from 'node:v8';
 import type { HeapEvidence } from '../detect/types.js';
 import { captureHeap, HEAP_TRACKING_WARNING_CODE, resetHeapTracking } from '../heap/capture.js';
 import type { HeapGraph } from '../heap/graph.js';
@@ -7,6 +7,7 @@ import type { Growth } from '../heap/growth.js';
 import { findGrowth } from '../heap/growth.js';
 import type { CaptureSummary } from '../report/types.js';
 import { formatBytes } from './format.js';
+import type { MemoryLimits } from './limits.js';
 import { availableMemory } from './limits.js';
 import { isLeakkitFile } from './own.js';
 
@@ -94,15 +95,17 @@ export class HeapCaptures {
   /**
    * Why a capture must not be taken now, or undefined when it may.
    * @param force - ignore the pause budget (policy `'on'`, `captureNow()`); headroom is always checked.
+   * @param limits - the heap's usable limit (the old generation's maximum, not `heap_size_limit`,
+   *   which the live heap never reaches) and the cgroup's.
    */
-  unsafe(force: boolean, cgroupLimit: number | null): string | undefined {
+  unsafe(force: boolean, limits: Pick<MemoryLimits, 'usable' | 'cgroup'>): string | undefined {
     const { heapUsed, rss } = process.memoryUsage();
-    const heapLimit = getHeapStatistics().heap_size_limit;
+    const cgroupLimit = limits.cgroup;
     // The snapshot streams through JS strings and the parser's arrays are allocated as it goes.
-    const heapRoom = heapLimit - heapUsed;
+    const heapRoom = limits.usable - heapUsed;
     const heapNeeded = Math.max(32 * MB, 0.1 * heapUsed);
     if (heapRoom < heapNeeded) {
-      return `only ${formatBytes(heapRoom)} left below the heap limit (${formatBytes(heapLimit)}); a capture needs ${formatBytes(heapNeeded)}`;
+      return `only ${formatBytes(Math.max(0, heapRoom))} left below the heap limit (${formatBytes(limits.usable)}); a capture needs ${formatBytes(heapNeeded)}`;
     }
     const need =
       CAPTURE_MEMORY_FACTOR * heapUsed + GRAPH_MEMORY_FACTOR * heapUsed * (this.#graphs.length + 1);
@@ -189,10 +192,13 @@ export class HeapCaptures {
    * `heapSnapshotNearLimit`: once per process life of the monitor, a snapshot written to `dir` when
    * the heap nears its limit, if a capture is safe then. Returns the file, or a reason it was skipped.
    */
-  async nearLimit(dir: string, cgroupLimit: number | null): Promise<{ file?: string; skipped?: string }> {
+  async nearLimit(
+    dir: string,
+    limits: Pick<MemoryLimits, 'usable' | 'cgroup'>,
+  ): Promise<{ file?: string; skipped?: string }> {
     if (this.#nearLimitDone) return {};
     this.#nearLimitDone = true;
-    const reason = this.unsafe(true, cgroupLimit);
+    const reason = this.unsafe(true, limits);
     if (reason !== undefined) return { skipped: reason };
     const file = join(
       dir,

@@ -33,7 +33,10 @@ import { RouteCounter } from './routes.js';
 export interface MonitorEvents {
   /** One tick's gauges. */
   sample: (sample: MonitorSample) => void;
-  /** A finding appeared (`'new'`), its severity rose (`'escalated'`) or it learnt its path, site or route (`'updated'`). */
+  /**
+   * A finding appeared (`'new'`), its severity rose (`'escalated'`) or it learnt its path, site, route
+   * or allocating line (`'updated'`).
+   */
   finding: (finding: Finding, change: FindingChange) => void;
   /** A finding is no longer seen. */
   resolve: (finding: Finding) => void;
@@ -64,7 +67,8 @@ export interface Monitor extends EventEmitter<MonitorEvents> {
   check(): Promise<MonitorSample>;
   /**
    * Starts a series of heap captures now, whatever the gauges say and whatever the pause (memory
-   * headroom is still checked), and resolves when it is complete or skipped.
+   * headroom is still checked), and resolves when it is complete or skipped. The first capture is
+   * taken now, the others one per tick (object growth needs time between them).
    */
   captureNow(): Promise<CaptureSummary>;
   /** Follows a collection's size (or a reader's value) as gauge `name`. */
@@ -134,7 +138,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   readonly #errorKinds = new Map<string, number>();
   readonly #errorMessages: string[] = [];
   readonly #watchers: Disposer[] = [];
-  #limits: MemoryLimits = { heap: 0, cgroup: null };
+  #limits: MemoryLimits = { heap: 0, usable: 0, cgroup: null };
   #running = false;
   #stopped = false;
   #startedAt = 0;
@@ -384,6 +388,10 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       majorGCs: gc.majors,
       level: this.#level,
     };
+    // The tick's analysis too, so that reporters exporting live metrics (Prometheus) need no report.
+    const trend = this.#analysis.trend;
+    if (trend !== undefined) sample.trend = trendSummary(trend);
+    if (this.#analysis.forecast !== undefined) sample.forecast = this.#analysis.forecast;
     this.#lastSample = sample;
     if (this.#running) {
       this.#safeEmit('sample', sample);
@@ -421,11 +429,12 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const dir = this.#o.nearLimitDir;
     if (dir === undefined) return;
     const heap = this.#history.latest(GAUGE.heapAfterGC);
-    const nearHeap = heap >= 0.85 * this.#limits.heap;
+    // The usable limit: a heap dies near the old generation's maximum, well below heap_size_limit.
+    const nearHeap = heap >= 0.85 * this.#limits.usable;
     const nearCgroup = this.#limits.cgroup !== null && rss >= 0.85 * this.#limits.cgroup;
     if (!nearHeap && !nearCgroup) return;
     try {
-      const r = await this.#captures.nearLimit(dir, this.#limits.cgroup);
+      const r = await this.#captures.nearLimit(dir, this.#limits);
       if (r.skipped !== undefined)
         this.#fail('near-limit', undefined, `Skipped the heap snapshot near the limit: ${r.skipped}`);
       else if (r.file !== undefined)
@@ -464,7 +473,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       (policy !== 'off' && sustained && this.#analysis.tied && this.#ticks >= this.#nextSeriesTick);
     let completed = false;
     if (wanted && this.#running) {
-      const reason = this.#captures.unsafe(forced || policy === 'on', this.#limits.cgroup);
+      const reason = this.#captures.unsafe(forced || policy === 'on', this.#limits);
       if (reason !== undefined) {
         this.#captures.skip(reason);
         this.#fail(
@@ -599,8 +608,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   }
 
   /**
-   * `'updated'` for findings that learnt a path, a site or a route since they were last announced
-   * (the generic finding names the site first, then the path once a heap series completes).
+   * `'updated'` for findings that learnt a path, a site, a route or the line that allocates them
+   * (`evidence.allocation`, from allocation tracing) since they were last announced (the generic
+   * finding names the site first, then the path once a heap series completes).
    */
   #announceUpdates(): void {
     const known = this.#known;
@@ -610,15 +620,17 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     for (const stored of this.#store.findings('active')) {
       const f = this.#enrich(stored);
       seen.add(f.id);
-      const key = `${f.path ?? ''}\u0000${f.site ? `${f.site.file}:${f.site.line}` : ''}\u0000${f.route ?? ''}`;
+      const allocation = typeof f.evidence?.allocation === 'string' ? f.evidence.allocation : '';
+      const key = `${f.path ?? ''}\u0000${f.site ? `${f.site.file}:${f.site.line}` : ''}\u0000${f.route ?? ''}\u0000${allocation === '' ? '' : '1'}`;
       const before = known.get(f.id);
       known.set(f.id, key);
       if (before === undefined || before === key) continue;
-      const [path, site, route] = before.split('\u0000');
+      const [path, site, route, allocated] = before.split('\u0000');
       const learnt =
         (path === '' && f.path !== undefined) ||
         (site === '' && f.site !== undefined) ||
-        (route === '' && f.route !== undefined);
+        (route === '' && f.route !== undefined) ||
+        (allocated === '' && allocation !== '');
       if (learnt) this.#emitFinding(f, 'updated');
     }
     // Only what is still reported: the map stays as small as the active findings.

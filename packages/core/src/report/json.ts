@@ -28,7 +28,8 @@ export interface JsonReporterOptions {
 /**
  * A reporter for machines and CI: one JSON object per line (JSON Lines), each with
  * `schema: 'leakkit.monitor/1'`, an `event` (`start`, `sample`, `finding`, `resolve`, `error`,
- * `report`, `stop`), the ISO `time` and the `pid`; see docs/monitor.md for every field. Writes are
+ * `report`, `stop`), the ISO `time` and the `pid`; docs/json-schema.md documents every field, and
+ * `@leakkit/core/schema/report-v1.json` is the JSON Schema of a line. Writes are
  * synchronous, so the final report reaches the file even from a `process.on('exit')` handler. `NaN`
  * and infinite numbers are written as `null`.
  *

@@ -68,6 +68,13 @@ export interface MonitorSample {
   majorGCs: number;
   /** The evidence level after this tick. */
   level: EvidenceLevel;
+  /**
+   * The heap's trend after this tick (as `report().heap.trend`), once there are readings: what a
+   * reporter exporting live metrics needs without waiting for a report.
+   */
+  trend?: MonitorTrend;
+  /** When the heap reaches its limit at the current rate (as `report().heap.forecast`); absent when it does not grow. */
+  forecast?: MonitorForecast;
 }
 
 /** A trend over a gauge: robust slope and the three-way verdict. */

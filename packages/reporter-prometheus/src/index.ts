@@ -1,0 +1,2 @@
+export type { PrometheusRegistry, PrometheusReporter, PrometheusReporterOptions } from './prometheus.js';
+export { prometheusReporter } from './prometheus.js';
