@@ -10,6 +10,7 @@
 // Prints a markdown table of medians and writes the raw runs as JSON.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pinLeakkit } from '../pin-leakkit.mjs';
@@ -40,6 +41,8 @@ const oldSpaceFor = (mb) => (mb <= 200 ? 4096 : 8192);
 
 function runOnce(tool, mb) {
   const file = path.join(snapDir, `s${mb}.heapsnapshot`);
+  // The machine may be shared: the 1-minute load average as the run starts goes with every run.
+  const loadAverage = os.loadavg()[0];
   const argv = [
     '-v',
     process.execPath,
@@ -94,6 +97,7 @@ function runOnce(tool, mb) {
         seconds,
         cpuSeconds: cpu,
         peakRssGB: rssKB / 1048576,
+        loadAverage,
         result,
         tail,
       });
@@ -170,6 +174,14 @@ const rows = [];
 rows.push(
   `Node ${process.version}, ${started.toISOString().slice(0, 10)}, ${(await import('node:os')).cpus().length} cores (shared: wall time is noisy, CPU time less so); medians of successful runs; peak RSS = /usr/bin/time -v "Maximum resident set size".`,
 );
+{
+  const loads = all.map((r) => r.loadAverage).filter(Number.isFinite);
+  if (loads.length > 0) {
+    rows.push(
+      `Load average (1 min) as the runs started: median ${median(loads).toFixed(1)}, ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}.`,
+    );
+  }
+}
 rows.push('');
 rows.push(
   '| live heap | file | nodes / edges | tool | runs ok | time (s) | CPU user+sys (s) | peak RSS (GiB) | RSS / file | time vs leakkit | CPU vs leakkit | RSS vs leakkit | retainer path to the target |',

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -199,7 +198,7 @@ async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const SAMPLE_TIMEOUT = 30_000;
+const SAMPLE_TIMEOUT = 60_000;
 const slug = (doc: string) => doc.replace(/\.md$/, '').replace(/[^\w-]+/g, '-');
 
 /** Writes the blocks of `doc` marked `file=` into `dir`, TypeScript as the `.js` its imports name. */

@@ -1,7 +1,8 @@
+import { createHook } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import type { Detector, LeakkitError, Monitor, MonitorSample, Reporter } from '@leakkit/core';
 import { createMonitor, isTracing } from '@leakkit/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 
 // The monitor never hurts its host: detectors and reporters that throw or hang are isolated and
 // reported once; stop() leaves nothing behind.
@@ -151,6 +152,22 @@ describe('monitor.stop()', () => {
   };
 
   it('leaves no handles, timers, subscriptions, signal listeners or tracing behind', async () => {
+    // Every timer leakkit's own code creates, from its creation to its end (cleared, or fired for a
+    // timeout): unref'd timers are missing from getActiveResourcesInfo(), async_hooks sees them all.
+    const timers = new Map<number, string>();
+    const hook = createHook({
+      init(id, type) {
+        if (type !== 'Timeout') return;
+        const stack = new Error().stack ?? '';
+        if (/packages[\\/]core[\\/]src[\\/]/.test(stack)) timers.set(id, stack);
+      },
+      destroy(id) {
+        timers.delete(id);
+      },
+    }).enable();
+    onTestFinished(() => {
+      hook.disable();
+    });
     const before = resources();
     const signals = process.listenerCount('SIGUSR2');
     const sizes = new Map([[1, 1]]);
@@ -166,6 +183,8 @@ describe('monitor.stop()', () => {
     expect(isTracing()).toBe(true);
     await new Promise((r) => setTimeout(r, 150));
     const stopping = monitor;
+    // The tick timer and the GC profiler's rotation, at least.
+    expect(timers.size).toBeGreaterThanOrEqual(2);
     const report = await monitor.stop();
     const ticksAtStop = () => stopping.report().ticks;
     monitor = undefined;
@@ -181,6 +200,9 @@ describe('monitor.stop()', () => {
     // Its unref'd tick timer is gone too: no tick runs after stop().
     await new Promise((r) => setTimeout(r, 100));
     expect(ticksAtStop()).toBe(report.ticks);
+    hook.disable();
+    // No timer of leakkit's is left, running or waiting (the stacks say where any was made).
+    expect([...timers.values()]).toEqual([]);
   });
 
   it('never keeps the process alive: its timers are unref’d', async () => {

@@ -171,15 +171,16 @@ export class AllocationTracker {
 
   /**
    * The site whose live memory keeps growing. A sampled object that leaks never dies, so the sampled
-   * size of a leaking line hardly ever goes down from one snapshot to the next (only when an array
-   * it pushes to moves to a bigger backing store, freeing the old one), while a line whose objects
-   * come and go (responses in flight, a cache that evicts) goes up and down as much: among the lines
-   * whose falls over the chain (baseline, the kept snapshots, the latest; at least four) add up to
-   * at most a quarter of their rises, that gained at least two samples' worth and still gained in
-   * the later half of the chain, the one that grew most. A site that allocated once after the
-   * baseline (an exporter's registry, a cache that filled) rises once and then stays: it is out. Once named, a site stays named while its
-   * falls stay under half its rises, so the answer does not flip when a slow leak happens not to be
-   * sampled for a few snapshots.
+   * objects of a leaking line hardly ever go down from one snapshot to the next (by one, when an
+   * array it pushes to moves to a bigger backing store and frees the old one: counted in objects,
+   * not bytes, that big object weighs as one), while a line whose objects come and go (responses in
+   * flight, a cache that evicts) goes up and down as much: among the lines whose falls in objects
+   * over the chain (baseline, the kept snapshots, the latest; at least four) add up to at most a
+   * quarter of their rises, that gained at least two samples' worth of bytes and still gained in the
+   * later half of the chain, the one that grew most. A site that allocated once after the baseline
+   * (an exporter's registry, a cache that filled) rises once and then stays: it is out. Once named, a
+   * site stays named while its falls stay under half its rises, so the answer does not flip when a
+   * slow leak happens not to be sampled for a few snapshots.
    */
   growingSite(heapSlope: number): GrowingSite | undefined {
     const current = this.#latest;
@@ -188,10 +189,10 @@ export class AllocationTracker {
     const chain = [baseline, ...this.#chain(), current];
     if (chain.length < 4) return undefined;
     const sizes = chain.map((s) => {
-      const m = new Map<string, number>();
+      const m = new Map<string, { size: number; count: number }>();
       for (const st of s.statistics('lineno')) {
         const f = st.traceback[0];
-        if (f !== undefined) m.set(`${f.file}:${f.line}`, st.size);
+        if (f !== undefined) m.set(`${f.file}:${f.line}`, { size: st.size, count: st.count });
       }
       return m;
     });
@@ -203,13 +204,23 @@ export class AllocationTracker {
       const top = d.traceback[0];
       if (top === undefined || top.line === 0 || d.sizeDiff <= 0 || isLeakkitFile(top.file)) continue;
       const key = `${top.file}:${top.line}`;
+      // Rises and falls in objects, not bytes: the one big object a leaking line frees now and then
+      // (the old backing store of the array it pushes to) weighs as much as hundreds of the small
+      // ones it keeps, but it is one object.
       let rose = 0;
       let fell = 0;
+      let roseBytes = 0;
+      let netBytes = 0;
       let rises = 0;
       let lately = 0;
       const half = Math.floor(sizes.length / 2);
       for (let i = 1; i < sizes.length; i++) {
-        const step = (sizes[i]!.get(key) ?? 0) - (sizes[i - 1]!.get(key) ?? 0);
+        const now = sizes[i]!.get(key);
+        const before = sizes[i - 1]!.get(key);
+        const step = (now?.count ?? 0) - (before?.count ?? 0);
+        const bytes = (now?.size ?? 0) - (before?.size ?? 0);
+        netBytes += bytes;
+        if (bytes > 0) roseBytes += bytes;
         if (step > 0) {
           rose += step;
           rises++;
@@ -223,9 +234,13 @@ export class AllocationTracker {
       // baseline has stopped, and one that churns goes down about as often as up. And no faster than
       // the heap itself grew meanwhile (three times, plus a sample): sampling noise on a churning
       // line can add a few samples at once; a line that leaks is part of the heap's growth.
-      const plausible = rose - fell <= 3 * Math.max(0, heapSlope) * span + enough / 2;
+      const plausible = netBytes <= 3 * Math.max(0, heapSlope) * span + enough / 2;
       const growing =
-        fell <= 0.25 * rose && rose >= enough && lately > 0 && 2 * rises >= sizes.length - 1 && plausible;
+        fell <= 0.25 * rose &&
+        roseBytes >= enough &&
+        lately > 0 &&
+        2 * rises >= sizes.length - 1 &&
+        plausible;
       if (growing && (best === undefined || entry.grew > best.grew)) best = entry;
     }
     const chosen = previous ?? best;

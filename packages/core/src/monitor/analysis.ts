@@ -73,6 +73,7 @@ function pearson(xs: number[], ys: number[]): number {
  * Which routes explain the heap's growth over `[from, to)` of the history: the heap-after-GC readings
  * regressed on the requests each route had served by then (see `regressGrowth`). Routes with under
  * 5% of the requests are summed into one column: a rarely hit route cannot be told apart from noise.
+ * `breaks` are the times of the monitor's own heap series, each fitted as a level shift.
  * Exported for the tests. @internal
  */
 export function attributeRoutes(
@@ -82,6 +83,7 @@ export function attributeRoutes(
   from: number,
   to: number,
   totalGrowth?: number,
+  breaks: readonly number[] = [],
 ): RouteAttribution[] {
   const at: number[] = [];
   for (let i = from; i < to; i++) if (Number.isFinite(heap[i]!)) at.push(i);
@@ -112,10 +114,22 @@ export function attributeRoutes(
     for (const r of rest) other[k]! += value(r.counts, i) - value(r.counts, first);
   }
   const columns = rest.length > 0 ? [...cols, other] : cols;
+  // The monitor's own heap series leave a step of unknown size in the heap after GC (whatever the
+  // correction for it guessed): a level shift of its own at each, with readings on both sides, so
+  // the step goes to no route (not to the one that happened to be busy during the series).
+  const shifts: Float64Array[] = [];
+  for (const time of breaks) {
+    let k = 0;
+    while (k < n && times[at[k]!]! <= time) k++;
+    if (k < 3 || n - k < 3) continue;
+    const step = new Float64Array(n);
+    step.fill(1, k);
+    shifts.push(step);
+  }
   // Time always has its column: growth that follows time, not requests, goes there. Under a steady
   // total rate time and the sum of the routes' requests are the same column; non-negative least
   // squares then gives a route only what its own variations in traffic explain.
-  const fit = regressGrowth(y, columns, t);
+  const fit = regressGrowth(y, columns, t, shifts);
   // The trend's robust rise over the window when given: the end points alone are noisy.
   const growth = totalGrowth ?? heap[last]! - heap[first]!;
   const out: RouteAttribution[] = own.map((r, c) => {
@@ -142,11 +156,15 @@ export function attributeRoutes(
   return out.sort((a, b) => b.share - a.share || b.requests - a.requests);
 }
 
-/** The analysis of one tick: trend, routes, whether growth is tied to the work, forecast. */
+/**
+ * The analysis of one tick: trend, routes, whether growth is tied to the work, forecast. `breaks`:
+ * the times the monitor's heap series started (level shifts for the route regression).
+ */
 export function analyse(
   history: GaugeHistory,
   limits: { heap: number; cgroup: number | null },
   rss: number,
+  breaks: readonly number[] = [],
 ): Analysis {
   const times = history.times();
   const heap = history.series(GAUGE.heapAfterGC);
@@ -178,7 +196,7 @@ export function analyse(
     }
   }
   const rise = xs.length >= 3 ? robustSlope(xs, ys).slope * (xs[xs.length - 1]! - xs[0]!) : undefined;
-  const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise);
+  const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise, breaks);
   // A route explains the growth when its rate is three standard errors from zero, on enough readings
   // that the traffic mix had time to vary (a few readings fit anything).
   const explaining =

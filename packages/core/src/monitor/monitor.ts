@@ -151,6 +151,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #calm = 0;
   #nextSeriesTick = 0;
   #seriesStart = 0;
+  // When the latest heap series started (a few; the history's window holds no more than that).
+  readonly #seriesTimes: number[] = [];
   #seriesSpacing = 0;
   #captureWaiters: ((s: CaptureSummary) => void)[] = [];
   #captureRequested = false;
@@ -360,7 +362,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#history.record(time, values);
 
     try {
-      this.#analysis = analyse(this.#history, this.#limits, mem.rss);
+      this.#analysis = analyse(this.#history, this.#limits, mem.rss, this.#seriesTimes);
     } catch (error) {
       this.#fail('analysis', error);
     }
@@ -489,6 +491,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         try {
           if (!this.#captures.inProgress) {
             this.#seriesStart = Date.now();
+            if (this.#seriesTimes.length >= 8) this.#seriesTimes.shift();
+            // The last reading before the series is on the near side of its step.
+            this.#seriesTimes.push(this.#history.times().at(-1) ?? this.#seriesStart);
             const value = this.#history.latest(GAUGE.heapAfterGC);
             if (Number.isFinite(value)) {
               this.#beforeSeries = {
@@ -537,7 +542,13 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
    * `ROUTE_STREAK` ticks in a row with a leak verdict; kept while it still explains some of it.
    */
   #followRoute(sustained: boolean): Analysis['routes'][number] | undefined {
-    const top = this.#analysis.explaining.find((r) => r.share >= 0.5);
+    // Only a route that stands out: two that each seem to explain most of the growth (shares adding
+    // up to well over all of it) are traffic still too alike to tell apart.
+    const [first, second] = this.#analysis.explaining;
+    const top =
+      first !== undefined && first.share >= 0.5 && (second === undefined || 1.5 * second.share <= first.share)
+        ? first
+        : undefined;
     if (sustained && top !== undefined) {
       this.#routeStreak = top.route === this.#routeCandidate ? this.#routeStreak + 1 : 1;
       this.#routeCandidate = top.route;

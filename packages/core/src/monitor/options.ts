@@ -99,7 +99,8 @@ export interface MonitorOptions {
    * fits a budget, and read the heap after it: small heaps go minutes without a major GC, and V8's
    * own (incremental) ones keep what was allocated while they marked, so their readings follow the
    * traffic of the moment. Where it does not fit, the reading is V8's latest. `true`: the budget is
-   * 5% of the interval, at most `maxPause`; a duration: that budget; `false`: V8's own collections only.
+   * 5% of the interval (at least 50 ms), at most `maxPause`; a duration: that budget; `false`: V8's
+   * own collections only.
    * @defaultValue true
    */
   collectGarbage?: boolean | number | string;
@@ -261,7 +262,9 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
   const maxPause = duration('maxPause', options.maxPause, '500ms');
   const gc = options.collectGarbage ?? true;
   let collectGarbage: number;
-  if (gc === true) collectGarbage = Math.min(maxPause, 0.05 * interval);
+  // At least 50 ms (a small heap's full GC, on a busy machine): below that, short intervals would
+  // refuse the collections they most need and fall back to V8's traffic-following readings.
+  if (gc === true) collectGarbage = Math.min(maxPause, Math.max(0.05 * interval, 50));
   else if (gc === false) collectGarbage = 0;
   else if (typeof gc === 'number' || typeof gc === 'string')
     collectGarbage = duration('collectGarbage', gc, 0);

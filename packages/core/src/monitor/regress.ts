@@ -9,6 +9,11 @@
  * What tells routes apart is that their traffic mix varies over time. ε is heavy-tailed, so the fit
  * is iteratively reweighted with Huber weights on a robust scale (1.4826 × MAD of the residuals),
  * each step a Lawson–Hanson non-negative least squares.
+ *
+ * Level shifts the program did not make (the monitor's own heap captures leave a step in the heap
+ * after GC, never known exactly) can be given as `shifts` columns (0 before, 1 after): each gets a
+ * coefficient of its own, of either sign, so a step is not blamed on the route that happened to be
+ * busy while it was taken.
  */
 
 /** The fit: one coefficient per column, in the columns' units. */
@@ -166,20 +171,24 @@ function nnls(g: Float64Array, h: Float64Array, p: number): { x: Float64Array; p
 }
 
 /**
- * Fits `y ≈ α + Σ β_r · routes[r] + γ · t` robustly with β, γ ≥ 0 (α free).
+ * Fits `y ≈ α + Σ β_r · routes[r] + γ · t + Σ δ_s · shifts[s]` robustly with β, γ ≥ 0 (α and δ free).
  *
  * @param y - heap after GC per reading, bytes.
  * @param routes - cumulative requests per reading, one array per route (same length as `y`).
  * @param t - time of each reading in ms; omit to fit on requests only.
+ * @param shifts - level-shift columns (0 before a step, 1 after), fitted with either sign.
  * @returns coefficients and standard errors, or undefined with too few readings (fewer than columns + 3).
  */
 export function regressGrowth(
   y: ArrayLike<number>,
   routes: readonly ArrayLike<number>[],
   t?: ArrayLike<number>,
+  shifts: readonly ArrayLike<number>[] = [],
 ): GrowthRegression | undefined {
   const n = y.length;
-  const raw: ArrayLike<number>[] = t === undefined ? [...routes] : [...routes, t];
+  // A shift of either sign under non-negative least squares: a column and its negation.
+  const negated = shifts.map((c) => Float64Array.from(c as ArrayLike<number>, (v) => -v));
+  const raw: ArrayLike<number>[] = [...routes, ...(t === undefined ? [] : [t]), ...shifts, ...negated];
   const p = raw.length;
   if (routes.length === 0 || n < p + 3) return undefined;
   // Scale the columns to unit RMS: counts (thousands) and ms (tens of thousands) then sit in one range.
@@ -258,8 +267,12 @@ export function regressGrowth(
   const unique = new Array<number>(routeCount).fill(0);
   const stderr = new Array<number>(routeCount).fill(Number.POSITIVE_INFINITY);
   const timeCol = t === undefined ? undefined : cols[routeCount]!;
+  const shiftCols = cols.slice(
+    routeCount + (t === undefined ? 0 : 1),
+    routeCount + (t === undefined ? 0 : 1) + shifts.length,
+  );
   for (let r = 0; r < routeCount; r++) {
-    const one = single(ys, cols[r]!, timeCol, weights);
+    const one = single(ys, cols[r]!, timeCol, weights, shiftCols);
     if (one === undefined) continue;
     unique[r] = one.coef / scales[r]!;
     stderr[r] = one.se / scales[r]!;
@@ -276,17 +289,19 @@ export function regressGrowth(
 }
 
 /**
- * Weighted least squares of `y` on an intercept, one column and (when given) time: the column's
- * coefficient and its standard error, inflated for autocorrelated residuals.
+ * Weighted least squares of `y` on an intercept, one column, (when given) time and level shifts: the
+ * column's coefficient and its standard error, inflated for autocorrelated residuals.
  */
 function single(
   y: Float64Array,
   col: Float64Array,
   time: Float64Array | undefined,
   weights: Float64Array,
+  shifts: readonly Float64Array[],
 ): { coef: number; se: number } | undefined {
   const n = y.length;
-  const k = time === undefined ? 2 : 3;
+  const first = time === undefined ? 2 : 3;
+  const k = first + shifts.length;
   const a = new Float64Array(k * k);
   const b = new Float64Array(k);
   const row = new Float64Array(k);
@@ -294,6 +309,7 @@ function single(
     row[0] = 1;
     row[1] = col[i]!;
     if (time !== undefined) row[2] = time[i]!;
+    for (let s = 0; s < shifts.length; s++) row[first + s] = shifts[s]![i]!;
     const w = weights[i]!;
     for (let u = 0; u < k; u++) {
       b[u]! += w * row[u]! * y[i]!;
@@ -310,6 +326,7 @@ function single(
   for (let i = 0; i < n; i++) {
     let pred = solved.x[0]! + solved.x[1]! * col[i]!;
     if (time !== undefined) pred += solved.x[2]! * time[i]!;
+    for (let s = 0; s < shifts.length; s++) pred += solved.x[first + s]! * shifts[s]![i]!;
     const r = y[i]! - pred;
     rss += weights[i]! * r * r;
     wsum += weights[i]!;

@@ -8,17 +8,50 @@ export type RouteResolver = (request: IncomingMessage, response: ServerResponse)
 const ROUTE = Symbol('leakkit.route');
 const OTHER = '(other)';
 
-const NUMBER = /^\d+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HEX = /^[0-9a-f]{8,}$/i;
-const TOKEN = /^[\w-]{16,}$/;
-const HAS_DIGIT = /\d/;
+// Character classes of a path segment, as bits: what an id is made of.
+const DIGIT = 1;
+const HEX = 2;
+const WORD = 4;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/\d/.test(ch)) CLASS[c]! |= DIGIT | HEX | WORD;
+  else if (/[a-f]/i.test(ch)) CLASS[c]! |= HEX | WORD;
+  else if (/[\w-]/.test(ch)) CLASS[c]! |= WORD;
+}
 
-/** Whether a path segment is an id rather than a name: numbers, UUIDs, hashes, long tokens with digits. */
-function isId(segment: string): boolean {
-  if (NUMBER.test(segment) || UUID.test(segment)) return true;
-  if (!HAS_DIGIT.test(segment)) return false;
-  return HEX.test(segment) || TOKEN.test(segment);
+/**
+ * Whether `s[start, end)` is an id rather than a name: a number, a UUID, a hex hash (8+ characters)
+ * or a long token with digits (16+ of `[\w-]`). Scans character codes: this runs for every request,
+ * and allocates nothing.
+ */
+function isIdAt(s: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length <= 0) return false;
+  let all = DIGIT | HEX | WORD;
+  let digits = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const k = c < 128 ? CLASS[c]! : 0;
+    if ((k & DIGIT) !== 0) digits = true;
+    all &= k;
+    if (all === 0 && length !== 36) return false;
+  }
+  if ((all & DIGIT) !== 0) return true;
+  if (length === 36 && isUuidAt(s, start)) return true;
+  if (!digits) return false;
+  return ((all & HEX) !== 0 && length >= 8) || ((all & WORD) !== 0 && length >= 16);
+}
+
+/** Whether the 36 characters at `start` are a UUID (8-4-4-4-12 hex digits). */
+function isUuidAt(s: string, start: number): boolean {
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(start + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (c >= 128 || (CLASS[c]! & HEX) === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -37,21 +70,25 @@ export function foldPath(url: string): string {
   if (q !== -1) end = q;
   const h = url.indexOf('#');
   if (h !== -1 && h < end) end = h;
-  const path = end === url.length ? url : url.slice(0, end);
-  if (path === '' || path === '/') return '/';
-  // Most paths have no id: check before allocating the split.
-  const segments = path.split('/');
-  let changed = false;
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s !== '' && isId(s)) {
-      segments[i] = ':id';
-      changed = true;
+  if (end === 0 || (end === 1 && url.charCodeAt(0) === 47)) return '/';
+  // Most paths have no id: scanned in place, and sliced (or rebuilt) only when they must be.
+  let folded: string | undefined;
+  let copied = 0;
+  let start = 0;
+  while (start <= end) {
+    let stop = url.indexOf('/', start);
+    if (stop === -1 || stop > end) stop = end;
+    if (isIdAt(url, start, stop)) {
+      folded = `${folded ?? ''}${url.slice(copied, start)}:id`;
+      copied = stop;
     }
+    start = stop + 1;
   }
+  let path: string;
+  if (folded === undefined) path = end === url.length ? url : url.slice(0, end);
+  else path = `${folded}${url.slice(copied, end)}`;
   // Long paths are cut: route names are gauge names and must stay short.
-  const folded = changed ? segments.join('/') : path;
-  return folded.length > 120 ? `${folded.slice(0, 117)}...` : folded;
+  return path.length > 120 ? `${path.slice(0, 117)}...` : path;
 }
 
 interface ExpressLike {
@@ -90,6 +127,9 @@ export class RouteCounter {
   readonly maxRoutes: number;
   readonly #resolve: RouteResolver | undefined;
   readonly #counters = new Map<string, Counter>();
+  // By method, then route: the request's own strings are the keys, so counting a request known
+  // before builds no string.
+  readonly #byMethod = new Map<string, Map<string, Counter>>();
   #total = 0;
   #subscribed = false;
 
@@ -134,15 +174,33 @@ export class RouteCounter {
   /** Counts one request of `method` on `route` (what the channel handler does). */
   add(method: string, route: string): void {
     this.#total++;
-    const map = this.#counters;
-    const name = `${method} ${route}`;
-    let c = map.get(name);
+    let routes = this.#byMethod.get(method);
+    let c = routes?.get(route);
     if (c === undefined) {
-      const key = map.size < this.maxRoutes ? name : `${method} ${OTHER}`;
-      c = map.get(key);
+      const map = this.#counters;
+      const name = `${method} ${route}`;
+      c = map.get(name);
       if (c === undefined) {
-        c = { key, count: 0 };
-        map.set(key, c);
+        const key = map.size < this.maxRoutes ? name : `${method} ${OTHER}`;
+        c = map.get(key);
+        if (c === undefined) {
+          c = { key, count: 0 };
+          map.set(key, c);
+        }
+      }
+      // Routes past the cap are not remembered one by one (they all count as `(other)`): a scan of
+      // random URLs must not grow the monitor.
+      if (c.key === name) {
+        if (routes === undefined) {
+          // Methods are few, but a client can send any token: capped like the routes.
+          if (this.#byMethod.size >= this.maxRoutes) {
+            c.count++;
+            return;
+          }
+          routes = new Map();
+          this.#byMethod.set(method, routes);
+        }
+        routes.set(route, c);
       }
     }
     c.count++;

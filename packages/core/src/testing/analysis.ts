@@ -366,6 +366,8 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     group: SurvivorGroup;
     names: Map<string, number>;
     sites: Map<string, SiteCount>;
+    /** ArrayBuffers' sites: V8 makes a typed array's buffer when it is first used, not where the array is made. */
+    bufferSites: Map<string, SiteCount>;
     storeSites: Map<string, SiteCount>;
     /** Survivors whose stack is the program's, and whose stack is someone else's. */
     mine: number;
@@ -415,6 +417,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
         },
         names: new Map(),
         sites: new Map(),
+        bufferSites: new Map(),
         storeSites: new Map(),
         mine: 0,
         theirs: 0,
@@ -444,7 +447,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     }
     const name = kind === 'string' ? 'string' : last.strings.get(last.nodeName[n]!) || kind;
     b.names.set(name, (b.names.get(name) ?? 0) + 1);
-    addSite(b.sites, n, size);
+    addSite(name === 'ArrayBuffer' ? b.bufferSites : b.sites, n, size);
   }
 
   // Verdicts. Retained counts per graph are computed once, on first need.
@@ -460,7 +463,7 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const growing: SurvivorGroup[] = [];
   const other: SurvivorGroup[] = [];
   const probes: ProbeRequest[] = [];
-  for (const { group, names, sites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
+  for (const { group, names, sites, bufferSites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);
     if (total === 0 && totalBytes === 0) continue;
@@ -475,10 +478,11 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
     }
     group.names = [...names].sort((a, b) => b[1] - a[1]);
     const bySize = (a: SiteCount, b: SiteCount) => b.count - a.count || b.bytes - a.bytes;
-    group.sites = [...(sites.size > 0 ? sites : storeSites).values()].sort(bySize);
+    const objectSites = sites.size > 0 ? sites : bufferSites;
+    group.sites = [...(objectSites.size > 0 ? objectSites : storeSites).values()].sort(bySize);
     // Only objects whose stack V8 kept are counted per site; every survivor is counted in the
     // group. Site counts are scaled to the group's, so that a site's line adds up with it.
-    if (sites.size > 0) {
+    if (objectSites.size > 0) {
       const tracedCount = group.sites.reduce((t, s) => t + s.count, 0);
       const scale = tracedCount > 0 ? total / tracedCount : 1;
       if (scale !== 1) {

@@ -437,12 +437,14 @@ function scan(tokens: readonly Token[], first: number, end: number): Candidate |
     }
   }
   // A store into what outlives the call (3) beats a store into a local (2) beats a bare allocation;
-  // allocating in the same statement breaks ties between stores. Several statements at the best
-  // score below 3 are ambiguous: V8 cannot tell them apart, so the function's line is the honest answer.
+  // allocating in the same statement breaks ties between stores. A store into a local that
+  // allocates nothing (`copy.set(values)`, `list.push(item)`) only moves what was made elsewhere:
+  // it ranks below the statement that made it. Several statements at the best score below 3 are
+  // ambiguous: V8 cannot tell them apart, so the function's line is the honest answer.
   let best: Candidate | undefined;
   let tied = false;
   for (const [statement, { store, alloc }] of statements) {
-    const score = (store || 1) + (store && alloc ? 0.5 : 0);
+    const score = store === 2 && !alloc ? 0.75 : (store || 1) + (store && alloc ? 0.5 : 0);
     if (!best || score > best.score) {
       best = { statement, score };
       tied = false;
