@@ -10,8 +10,9 @@
 //        [--modes off,default,5s] [--out out/monitor-overhead.json]
 //
 // Modes: `off` (no monitor), `default` (the monitor's defaults), `notracing` (the defaults with
-// LEAKKIT_TRACING=off: gauges and route counting alone), or an interval (`5s`: the defaults with
-// LEAKKIT_INTERVAL, so that ticks, with their GCs and snapshots, fall inside the runs).
+// LEAKKIT_TRACING=off: gauges and route counting alone), `tracing:<size>` (the defaults with another
+// sampling interval, `tracing:2MiB`), or an interval (`5s`: the defaults with LEAKKIT_INTERVAL, so
+// that ticks, with their GCs and snapshots, fall inside the runs).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +44,8 @@ function startServer(mode) {
   const env = { ...process.env, LEAKKIT_REPORT: 'none' };
   // `notracing`: the defaults without allocation tracing (what the gauges and routes cost alone).
   if (mode === 'notracing') env.LEAKKIT_TRACING = 'off';
+  // `tracing:<size>`: the defaults with another sampling interval (what tracing costs by its rate).
+  else if (mode.startsWith('tracing:')) env.LEAKKIT_TRACING = mode.slice('tracing:'.length);
   else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
   const argv = mode === 'off' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
   return new Promise((resolve, reject) => {
@@ -131,7 +134,15 @@ const result = {
 };
 const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
 const name = (m) =>
-  m === 'off' ? 'no monitor' : m === 'default' ? 'monitor, defaults (1m ticks)' : `monitor, ${m} ticks`;
+  m === 'off'
+    ? 'no monitor'
+    : m === 'default'
+      ? 'monitor, defaults (1m ticks)'
+      : m === 'notracing'
+        ? 'monitor, defaults without tracing'
+        : m.startsWith('tracing:')
+          ? `monitor, defaults, sampling at ${m.slice(8)}`
+          : `monitor, ${m} ticks`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',

@@ -51,6 +51,16 @@ await monitor.stop();
 // From the second record on (the first includes the monitor's own warm-up: JIT, buffers filling).
 const base = rows[1];
 const last = rows[rows.length - 1];
+// Theil–Sen: the median of the pairwise slopes, per 1,000 ticks (one noisy record cannot tilt it).
+const slope = (key) => {
+  const pts = rows.slice(1);
+  const slopes = [];
+  for (let i = 0; i < pts.length; i++)
+    for (let j = i + 1; j < pts.length; j++)
+      slopes.push(((pts[j][key] - pts[i][key]) / (pts[j].tick - pts[i].tick)) * 1000);
+  slopes.sort((a, b) => a - b);
+  return slopes.length === 0 ? Number.NaN : slopes[slopes.length >> 1];
+};
 const result = {
   node: process.version,
   leakkitBuild: build,
@@ -61,9 +71,11 @@ const result = {
   heapGrowth: last.heap - base.heap,
   heapGrowthPerKiloTick: ((last.heap - base.heap) / (last.tick - base.tick)) * 1000,
   rssGrowth: last.rss - base.rss,
+  heapSlopePerKiloTick: slope('heap'),
+  rssSlopePerKiloTick: slope('rss'),
   rows,
 };
 console.log(
-  `${result.ticks} ticks in ${result.seconds} s: heap ${(base.heap / 1024).toFixed(0)} KiB at tick ${base.tick} → ${(last.heap / 1024).toFixed(0)} KiB at tick ${last.tick} (${result.heapGrowth >= 0 ? '+' : ''}${(result.heapGrowth / 1024).toFixed(1)} KiB), rss ${(base.rss / 2 ** 20).toFixed(1)} → ${(last.rss / 2 ** 20).toFixed(1)} MiB, monitor errors ${errors}`,
+  `${result.ticks} ticks in ${result.seconds} s: heap ${(base.heap / 1024).toFixed(0)} KiB at tick ${base.tick} → ${(last.heap / 1024).toFixed(0)} KiB at tick ${last.tick} (${result.heapGrowth >= 0 ? '+' : ''}${(result.heapGrowth / 1024).toFixed(1)} KiB; Theil–Sen ${(result.heapSlopePerKiloTick / 1024).toFixed(2)} KiB per 1,000 ticks), rss ${(base.rss / 2 ** 20).toFixed(1)} → ${(last.rss / 2 ** 20).toFixed(1)} MiB, monitor errors ${errors}`,
 );
 console.log(JSON.stringify({ ...result, rows: undefined }));

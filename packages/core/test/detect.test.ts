@@ -556,7 +556,7 @@ describe('the listeners detector of docs/writing-a-detector.md', () => {
       new URL('./fixtures/detectors/listeners-detector.ts', import.meta.url),
       'utf8',
     );
-    const block = /```ts\n([\s\S]*?)```/.exec(doc)?.[1];
+    const block = /```ts[^\n]*\n([\s\S]*?)```/.exec(doc)?.[1];
     expect(block?.trim()).toBe(fixture.trim());
   });
 });

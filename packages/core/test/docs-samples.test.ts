@@ -1,10 +1,18 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Every code sample of the docs runs: docs/*.md, the README and the packages' READMEs. The rules
 // are the ones docs/README.md states under "How the samples are tested":
@@ -18,8 +26,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 //   and unlabelled blocks are commands and output listings: none of these run.
 //
 // Samples import `@leakkit/*` as users do, so they run against the built packages (`pnpm run build`,
-// which `pnpm test` runs first). They run from a folder inside the repository (.tmp/, git-ignored),
-// where the workspace's node_modules resolve those names.
+// which `pnpm test` runs first), copied as npm would publish them into a folder of the run inside
+// the repository (.tmp/, git-ignored); other imports (prom-client, ajv) resolve from the workspace.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 // One folder per run: two runs at once (two Node versions, two people) must not share files.
@@ -107,27 +115,99 @@ const runnable = blocks.flatMap((b) => {
   return p.run ? [{ block: b, plan: p }] : [];
 });
 
-// Samples import the built packages: a sample whose package is not built (a bare `vitest run`
-// before `pnpm run build`) is skipped, not failed.
-const unbuilt = new Set(
-  readdirSync(join(root, 'packages')).flatMap((p) => {
-    const manifest = join(root, 'packages', p, 'package.json');
-    if (!existsSync(manifest)) return [];
-    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+interface Manifest {
+  name: string;
+  dir: string;
+  /** What npm would publish: `files`, then package.json. */
+  files: string[];
+  /** The `exports` targets inside dist/: all present once the package is built. */
+  targets: string[];
+  /** Dependencies from the registry, resolved from the package's own node_modules. */
+  deps: string[];
+}
+
+const manifests: Manifest[] = readdirSync(join(root, 'packages'))
+  .sort()
+  .flatMap((p) => {
+    const dir = join(root, 'packages', p);
+    if (!existsSync(join(dir, 'package.json'))) return [];
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
       name: string;
+      files?: string[];
       exports?: Record<string, unknown>;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
     };
-    const missing = Object.values(pkg.exports ?? {}).some((t) => {
+    const targets = Object.values(pkg.exports ?? {}).flatMap((t) => {
       const file = typeof t === 'string' ? t : (t as { default?: string }).default;
-      return (
-        typeof file === 'string' && file.startsWith('./dist/') && !existsSync(join(root, 'packages', p, file))
-      );
+      return typeof file === 'string' && file.startsWith('./dist/') ? [file] : [];
     });
-    return missing ? [pkg.name] : [];
-  }),
+    const deps = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }).filter(
+      (d) => !d.startsWith('@leakkit/'),
+    );
+    return [{ name: pkg.name, dir, files: pkg.files ?? ['dist'], targets, deps }];
+  });
+
+/** The newest modification time under `path`, ms (0 when it does not exist). */
+function newest(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((t, entry) => Math.max(t, newest(join(path, entry))), stat.mtimeMs);
+}
+
+// Packages without a build (a bare `vitest run` before `pnpm run build`): their samples are skipped.
+let unbuilt = new Set<string>();
+const unbuiltAtLoad = new Set(
+  manifests.filter((m) => !m.targets.every((t) => existsSync(join(m.dir, t)))).map((m) => m.name),
 );
 const needsUnbuilt = (code: string) =>
   [...code.matchAll(/['"](@leakkit\/[\w-]+)/g)].some((m) => unbuilt.has(m[1]!));
+
+/**
+ * Copies what each built package publishes (its `files` and package.json) into the run's own
+ * node_modules, where the samples' imports resolve first, with links to the packages' registry
+ * dependencies. A `pnpm run build` started meanwhile (tsup empties dist/ first) then cannot pull
+ * the files from under a running sample; a build already under way is waited for.
+ */
+async function copyPackages(): Promise<void> {
+  const modules = join(work, 'node_modules');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const before = manifests.map((m) => newest(join(m.dir, 'dist')));
+    const built = manifests.filter((m) => m.targets.every((t) => existsSync(join(m.dir, t))));
+    // A dist/ with some entries missing, or written in the last seconds, is a build under way.
+    const building = manifests.some(
+      (m, i) => (!built.includes(m) && existsSync(join(m.dir, 'dist'))) || Date.now() - before[i]! < 3000,
+    );
+    if (!building) {
+      await rm(modules, { recursive: true, force: true });
+      for (const m of built) {
+        const to = join(modules, m.name);
+        await mkdir(to, { recursive: true });
+        for (const entry of [...m.files, 'package.json']) {
+          if (existsSync(join(m.dir, entry)))
+            await cp(join(m.dir, entry), join(to, entry), { recursive: true });
+        }
+        for (const dep of m.deps) {
+          const from = join(m.dir, 'node_modules', dep);
+          const link = join(modules, dep);
+          if (!existsSync(from) || existsSync(link)) continue;
+          await mkdir(dirname(link), { recursive: true });
+          // 'junction' makes a directory link on Windows without admin rights; elsewhere it is ignored.
+          await symlink(realpathSync(from), link, 'junction');
+        }
+      }
+      const unchanged = manifests.every((m, i) => newest(join(m.dir, 'dist')) === before[i]);
+      if (unchanged) {
+        unbuilt = new Set(manifests.filter((m) => !built.includes(m)).map((m) => m.name));
+        return;
+      }
+    }
+    if (Date.now() > deadline) throw new Error('packages/*/dist kept changing for two minutes');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 function stripTypes(code: string, fileName: string): string {
   return ts.transpileModule(code, {
@@ -257,6 +337,8 @@ function withoutCode(markdown: string): string {
   return withoutFences(markdown).replace(/`[^`\n]*`/g, '');
 }
 
+beforeAll(copyPackages, 150_000);
+
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
@@ -318,6 +400,27 @@ describe('the docs samples', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it.skipIf(unbuiltAtLoad.has('@leakkit/core'))(
+    'runs samples against the copy of the built packages',
+    async () => {
+      const outcome = await withSlot(() =>
+        runSample(
+          {
+            doc: 'self-test.md',
+            line: 2,
+            lang: 'js',
+            attrs: [],
+            code: "console.log(import.meta.resolve('@leakkit/core'));\n",
+          },
+          { run: true, kind: 'mjs', test: false, file: undefined },
+        ),
+      );
+      expect(outcome.stdout.trim()).toBe(
+        pathToFileURL(join(work, 'node_modules', '@leakkit', 'core', 'dist', 'index.js')).href,
+      );
+    },
+  );
 
   it('rejects a sample that fails', async () => {
     const outcome = await withSlot(() =>

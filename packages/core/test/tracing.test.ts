@@ -313,4 +313,28 @@ describe('statement lines', () => {
     expect(at(src, 1, 5)).toBe(3);
     expect(at(src, 6, 12)).toBe(7);
   });
+
+  it('finds the body of an async arrow, whose position V8 gives at `async`', () => {
+    const src = [
+      'const keep = [];',
+      'const main = async () => {', // V8: line 1, column 13
+      '  await null;',
+      '  keep.push({ at: Date.now() });',
+      '};',
+    ].join('\n');
+    expect(at(src, 1, 13)).toBe(3);
+  });
+
+  it('does not take a store into a local that allocates nothing over the allocation', () => {
+    const src = [
+      'let samples = new Float64Array(0);',
+      'function add(x) {', // 1
+      '  const next = new Float64Array(samples.length + 1);',
+      '  next.set(samples);',
+      '  next[samples.length] = x;',
+      '  samples = next;',
+      '}',
+    ].join('\n');
+    expect(at(src, 1, 12)).toBe(2);
+  });
 });

@@ -16,6 +16,13 @@ export const SATURATION_RATIO = 0.5;
 
 /** Iterations of the work per sample of the gauge history: the median step of the `iterations` gauge. */
 export function iterationsPerStep(ctx: DetectorContext): number | undefined {
+  // Under checkBounded the session says how many calls separate the graphs (rounds of heap-size
+  // measurements and of heap graphs differ in size).
+  const between = ctx.heap?.iterations;
+  if (between !== undefined && between.length > 0) {
+    const m = ctx.stats.median([...between]);
+    if (m > 0) return m;
+  }
   const it = ctx.gauges.series('iterations');
   if (it === undefined) return undefined;
   const steps: number[] = [];

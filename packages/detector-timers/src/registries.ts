@@ -485,6 +485,13 @@ function liveGrowth(graphs: readonly HeapGraph[], g: Growth): Growth | undefined
 
 /** Iterations per step of the heap-graph series, from the `iterations` gauge (cumulative calls). */
 export function iterationsPerStep(ctx: DetectorContext): number | undefined {
+  // Under checkBounded the session says how many calls separate the graphs (rounds of heap-size
+  // measurements and of heap graphs differ in size).
+  const between = ctx.heap?.iterations;
+  if (between !== undefined && between.length > 0) {
+    const m = ctx.stats.median([...between]);
+    if (m > 0) return m;
+  }
   const it = ctx.gauges.series('iterations');
   if (it === undefined) return undefined;
   const diffs: number[] = [];

@@ -465,10 +465,22 @@ function mergeBySubject(findings: Finding[], priorities: ReadonlyMap<string, num
     if (losers.length === 0) continue;
     const also = losers.map((f) => ({ detector: f.detector, id: f.id }));
     for (const f of losers) dropped.add(f);
+    // A site read off exact allocation stacks (`evidence.siteFrom: 'allocations'`) beats one a
+    // detector inferred (a collection's declaration): the winner keeps its diagnosis and takes it.
+    const allocated = losers.find((f) => f.site !== undefined && f.evidence?.siteFrom === 'allocations');
     for (const w of winners) {
       const previous = w.evidence?.alsoReportedBy;
       const list = Array.isArray(previous) ? [...previous, ...also] : also;
-      replaced.set(w, { ...w, evidence: { ...w.evidence, alsoReportedBy: list } });
+      const merged: Finding = { ...w, evidence: { ...w.evidence, alsoReportedBy: list } };
+      if (allocated?.site && w.evidence?.siteFrom !== 'allocations') {
+        merged.site = allocated.site;
+        merged.evidence = {
+          ...merged.evidence,
+          siteFrom: 'allocations',
+          ...(w.site ? { detectorSite: w.site } : {}),
+        };
+      }
+      replaced.set(w, merged);
     }
   }
   if (dropped.size === 0) return findings;

@@ -166,6 +166,12 @@ export interface HeapEvidence {
   graphs: readonly HeapGraph[];
   /** `findGrowth(graphs)`, computed once for every detector (empty for fewer than three graphs). */
   growth: readonly Growth[];
+  /**
+   * Under `checkBounded`: the calls of the function under test between each graph and the next
+   * (one fewer than `graphs`), to turn growth per graph into growth per call. Absent in the monitor,
+   * whose graphs are spaced by time.
+   */
+  iterations?: readonly number[];
 }
 
 /**

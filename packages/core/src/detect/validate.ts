@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describeValue } from '../errors.js';
 import type { Finding, FindingGrowth, FindingSite, Severity } from './types.js';
 
@@ -55,7 +56,9 @@ export function validateFinding(value: unknown, label = 'finding'): FindingValid
     if (typeof s.line !== 'number' || !Number.isInteger(s.line) || s.line < 1) {
       return fail('.site.line', 'a 1-based line number', s.line);
     }
-    site = { file: s.file, line: s.line };
+    // A module's URL (`file:///app/x.mjs`, what ESM stacks give) is written as the path it names,
+    // so that every finding's file reads and compares alike.
+    site = { file: filePath(s.file), line: s.line };
     if (s.column !== undefined) {
       if (typeof s.column !== 'number' || !Number.isInteger(s.column) || s.column < 1) {
         return fail('.site.column', 'a 1-based column number', s.column);
@@ -104,4 +107,13 @@ export function severityRank(severity: Severity): number {
 /** The severity of a rank, capped at `'leak'`. @internal */
 export function severityOf(rank: number): Severity {
   return SEVERITIES[Math.max(0, Math.min(SEVERITIES.length - 1, rank))]!;
+}
+
+function filePath(file: string): string {
+  if (!file.startsWith('file://')) return file;
+  try {
+    return fileURLToPath(file);
+  } catch {
+    return file;
+  }
 }

@@ -27,8 +27,8 @@ import { summarize } from './summary.js';
 /** Options of {@link HeapGraph.fromFile}. */
 export interface HeapGraphFromFileOptions {
   /**
-   * Called as the file is parsed (about once per MiB and once at the end) with the bytes read so
-   * far and the file size.
+   * Called as the file is parsed (about once per 2 MiB read, and once at the end) with the bytes
+   * read so far and the file size.
    * @default undefined
    */
   onProgress?: (progress: HeapParseProgress) => void;

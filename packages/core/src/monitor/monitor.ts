@@ -558,12 +558,13 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       this.#routeCandidate = undefined;
     }
     if (this.#route === undefined) return undefined;
-    const current = this.#analysis.explaining.find((r) => r.route === this.#route);
-    if (current === undefined) {
-      // No longer explaining anything: forget it, another route (or none) has to earn its place.
-      if (!this.#analysis.routes.some((r) => r.route === this.#route && r.share > 0)) this.#route = undefined;
-      return undefined;
-    }
+    // Once named, it stays while it still explains some of the growth (one tick's noisier fit is no
+    // reason to take the route off the finding); with none left, another route (or none) has to
+    // earn its place again.
+    const current =
+      this.#analysis.explaining.find((r) => r.route === this.#route) ??
+      this.#analysis.routes.find((r) => r.route === this.#route && r.share > 0);
+    if (current === undefined) this.#route = undefined;
     return current;
   }
 

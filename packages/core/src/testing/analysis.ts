@@ -463,7 +463,18 @@ export function analyse(series: readonly HeapGraph[], options: AnalyseOptions): 
   const growing: SurvivorGroup[] = [];
   const other: SurvivorGroup[] = [];
   const probes: ProbeRequest[] = [];
-  for (const { group, names, sites, bufferSites, storeSites, mine, theirs, named, closures, closure } of groups.values()) {
+  for (const {
+    group,
+    names,
+    sites,
+    bufferSites,
+    storeSites,
+    mine,
+    theirs,
+    named,
+    closures,
+    closure,
+  } of groups.values()) {
     const total = sum(group.objects);
     const totalBytes = sum(group.bytes);
     if (total === 0 && totalBytes === 0) continue;

@@ -485,7 +485,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         } catch {
           // Evidence a detector can do without.
         }
-        context.heap = { graphs, growth };
+        context.heap = { graphs, growth, iterations };
       }
       if (needs.allocations && tracking.traces) {
         const [first, ...rest] = graphs.map(allocationSnapshot);

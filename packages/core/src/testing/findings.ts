@@ -226,6 +226,9 @@ export function growthFindings(
         ...(g.sizes ? { sizes: g.sizes } : {}),
         types: g.names.slice(0, 5).map(([name, count]) => ({ name, count })),
         sites: sites.map((s) => ({ file: s.site.file, line: s.site.line, count: s.count, bytes: s.bytes })),
+        // Where the site comes from: exact allocation stacks (or a function's definition) are the
+        // most exact sites there are; a detector taking the finding over keeps them.
+        ...(site && (g.definition || sites[0]) ? { siteFrom: 'allocations' } : {}),
       },
     };
     if (site) finding.site = site;

@@ -192,7 +192,7 @@ export class SiteResolver {
     let line = Math.max(0, frame.line - 1);
     let column = Math.max(0, frame.column - 1);
     if (info?.source && frame.line > 0) {
-      const found = findStatement(info.source, line, column);
+      const found = findAllocatingStatement(info.source, line, column);
       if (found) ({ line, column } = found);
     }
     return this.#map(info, pathOf(frame.url) ?? frame.url, line, column);
@@ -212,32 +212,6 @@ function originalPath(source: string, base: string): string {
   if (path !== undefined) return path;
   if (base === '') return source;
   return resolve(dirname(base), source);
-}
-
-/**
- * The allocating statement of the function V8 places at (line, column), 0-based. V8's position is
- * the parameter list for most functions; when it lands just before it (a name, `function`,
- * `async`), the next few tokens are tried.
- */
-function findStatement(
-  source: ParsedSource,
-  line: number,
-  column: number,
-): { line: number; column: number } | undefined {
-  const direct = findAllocatingStatement(source, line, column);
-  if (direct) return direct;
-  const start = (source.starts[line] ?? 0) + column;
-  let k = 0;
-  while (k < source.tokens.length && source.tokens[k]!.start < start) k++;
-  for (let tries = 0; tries < 6 && k < source.tokens.length; tries++, k++) {
-    const t = source.tokens[k]!;
-    if (t.value !== '(' && t.kind !== 'id') continue;
-    let l = 0;
-    while (l + 1 < source.starts.length && source.starts[l + 1]! <= t.start) l++;
-    const found = findAllocatingStatement(source, l, t.start - source.starts[l]!);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /**

@@ -493,6 +493,30 @@ export function findAllocatingStatement(
   line: number,
   column: number,
 ): { line: number; column: number } | undefined {
+  const direct = statementAt(parsed, line, column);
+  if (direct) return direct;
+  // V8's position is the parameter list for most functions; for some it lands just before it (an
+  // async arrow's `async`, a name, `function`): the next few tokens are tried.
+  const { tokens, starts } = parsed;
+  if (line < 0 || line >= starts.length) return undefined;
+  const start = (starts[line] ?? 0) + column;
+  let k = 0;
+  while (k < tokens.length && tokens[k]!.start < start) k++;
+  for (let tries = 0; tries < 6 && k < tokens.length; tries++, k++) {
+    const t = tokens[k]!;
+    if (t.value !== '(' && t.kind !== 'id') continue;
+    const at = offsetToPosition(starts, t.start);
+    const found = statementAt(parsed, at.line, at.column);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function statementAt(
+  parsed: ParsedSource,
+  line: number,
+  column: number,
+): { line: number; column: number } | undefined {
   const { tokens, starts } = parsed;
   if (line < 0 || line >= starts.length) return undefined;
   const offset = (starts[line] as number) + column;
