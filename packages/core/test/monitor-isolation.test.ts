@@ -175,7 +175,11 @@ describe('monitor.stop()', () => {
       interval: '20ms',
       captureSignal: 'SIGUSR2',
       watch: { sizes },
-      detectors: [counting('d'), { name: 'setup', setup: () => () => {}, check: () => [] }],
+      // One needs allocation sites at every tick: tracing is on from start() to stop().
+      detectors: [
+        counting('d'),
+        { name: 'setup', needs: { allocations: true }, setup: () => () => {}, check: () => [] },
+      ],
     });
     monitor.start();
     expect(diagnostics.hasSubscribers('http.server.response.finish')).toBe(true);

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Finding, Monitor } from '@leakkit/core';
+import type { Detector, Finding, Monitor } from '@leakkit/core';
 import { createMonitor, isTracing, LeakkitError } from '@leakkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type * as AppModule from './fixtures/monitor/app.cjs';
@@ -74,8 +74,17 @@ describe('createMonitor() on a live server', () => {
     expect(report.findings).toEqual([]);
   });
 
-  it('starts nothing before start() and stops tracing it started', async () => {
+  it('traces allocations only when needed, starts nothing before start() and stops tracing it started', async () => {
+    // Nothing suspected and no detector that needs allocation sites: no tracing (V8's sampling
+    // profiler costs a few percent of an allocation-heavy server's CPU once on).
     monitor = createMonitor({ interval: '50ms' });
+    monitor.start();
+    await monitor.check();
+    await monitor.check();
+    expect(isTracing()).toBe(false);
+    await monitor.stop();
+    const sites: Detector = { name: 'sites', needs: { allocations: true }, check: () => [] };
+    monitor = createMonitor({ interval: '50ms', detectors: [sites] });
     expect(isTracing()).toBe(false);
     monitor.start();
     expect(isTracing()).toBe(true);

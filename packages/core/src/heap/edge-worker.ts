@@ -138,7 +138,8 @@ function edgeWorkerMain(
     };
     // Small reads: the file's bytes pass through, nothing needs more (see READ_CHUNK in graph.ts).
     const chunk = 2 * 1024 * 1024;
-    // EDGE_CLAIM_BLOCK (parse.ts): edges taken at a time.
+    // Edges taken at a time when the calling thread shares the array (EdgesJob.claims): a few
+    // hundred KiB of records, so the lock is taken rarely and the last block is short.
     const block = 1 << 15;
     // The fast path's margin: a record starts only this far from the end of what was read.
     const margin = 256;

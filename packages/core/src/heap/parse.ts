@@ -348,9 +348,6 @@ export function readEdgeRecords(buf: Uint8Array, start: number, end: number, run
   return q;
 }
 
-/** How many edges the worker takes at a time when it shares the array (see {@link claimEdges}). */
-export const EDGE_CLAIM_BLOCK = 1 << 15;
-
 /**
  * A new `claims` array for {@link EdgesJob.claims}: nothing taken yet of `edgeCount` edges.
  * Undefined when the count does not fit an Int32 (the worker then takes every edge).

@@ -35,6 +35,8 @@ export class AllocationTracker {
   readonly escalatedInterval: number;
   #owned = false;
   #escalated = false;
+  // Tracing only while investigating (no detector needs allocation evidence all the time).
+  #lazy = true;
   #baseline: Snapshot | undefined;
   // A fixed-length ring, filled from the start: a monitor's own array growing while heap graphs are
   // captured would be reported as growth.
@@ -69,12 +71,19 @@ export class AllocationTracker {
   /** The interval in effect, bytes (0 when tracing is off or not ours). */
   get interval(): number {
     if (!this.#owned) return 0;
-    return this.#escalated ? this.escalatedInterval : this.samplingInterval;
+    return this.#escalated ? Math.min(this.escalatedInterval, this.samplingInterval) : this.samplingInterval;
   }
 
-  /** Starts tracing unless the app already did. Throws when the inspector is unavailable. */
-  start(): void {
-    if (isTracing()) return;
+  /**
+   * With `always`, starts tracing at the production interval now, unless the app already did.
+   * Without, tracing waits for `escalate()`: V8's sampling profiler, once on, costs a few percent of
+   * an allocation-heavy server's CPU whatever its interval (measured: 512 KiB and 2 MiB alike,
+   * bench/monitor-overhead), which a healthy server should not pay.
+   * Throws when the inspector is unavailable.
+   */
+  start(always: boolean): void {
+    this.#lazy = !always;
+    if (isTracing() || !always) return;
     start({ samplingInterval: this.samplingInterval });
     this.#owned = true;
   }
@@ -95,11 +104,22 @@ export class AllocationTracker {
     return this.#escalated;
   }
 
-  /** Switches to the finer interval (when tracing is ours and it is finer); the baseline starts over. */
+  /**
+   * Starts tracing at the finer interval (or switches to it, when tracing is ours and it is finer);
+   * the baseline starts over. Tracing the app started itself is used as it is. Throws when the
+   * inspector is unavailable.
+   */
   escalate(): void {
-    if (!this.#owned || this.#escalated || !(this.escalatedInterval < this.samplingInterval)) return;
-    stop();
-    start({ samplingInterval: this.escalatedInterval });
+    if (this.#escalated) return;
+    if (!this.#owned) {
+      if (isTracing()) return;
+      start({ samplingInterval: Math.min(this.escalatedInterval, this.samplingInterval) });
+      this.#owned = true;
+    } else {
+      if (!(this.escalatedInterval < this.samplingInterval)) return;
+      stop();
+      start({ samplingInterval: this.escalatedInterval });
+    }
     this.#escalated = true;
     this.#baseline = undefined;
     this.#recent.fill(undefined);
@@ -107,11 +127,12 @@ export class AllocationTracker {
     this.#latest = undefined;
   }
 
-  /** Back to the production interval (the investigation is over). */
+  /** The investigation is over: back to the production interval, or no tracing at all when lazy. */
   relax(): void {
     if (!this.#owned || !this.#escalated) return;
     stop();
-    start({ samplingInterval: this.samplingInterval });
+    if (this.#lazy) this.#owned = false;
+    else start({ samplingInterval: this.samplingInterval });
     this.#escalated = false;
     this.#baseline = undefined;
     this.#recent.fill(undefined);

@@ -232,7 +232,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#routes?.start();
     if (this.#allocs !== undefined) {
       try {
-        this.#allocs.start();
+        // Always on only for a detector that needs allocation evidence at every tick; else from the
+        // first suspicion of growth (escalate).
+        this.#allocs.start(this.#needs.allocations === true);
       } catch (error) {
         this.#tracingFailed = true;
         this.#fail('tracing', error, 'Allocation tracing is off');
@@ -464,7 +466,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         else if (this.#calm >= CALM_TICKS && allocs.escalated && !this.#captures.inProgress) allocs.relax();
         if (allocs.escalated || this.#needs.allocations || suspect) await allocs.snapshot();
       } catch (error) {
-        this.#fail('allocations', error, 'An allocation snapshot failed');
+        if (!allocs.on) {
+          // Tracing could not start (no inspector in this runtime): the gauges go on without it.
+          this.#tracingFailed = true;
+          this.#fail('tracing', error, 'Allocation tracing is off');
+        } else this.#fail('allocations', error, 'An allocation snapshot failed');
       }
     }
     const policy = this.#o.heapSnapshots;
