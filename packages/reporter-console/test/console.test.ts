@@ -143,7 +143,7 @@ describe('consoleReporter()', () => {
     plain.reporter.onFinding!(finding, 'new');
     expect(plain.text()).not.toContain('\u001b[');
     expect(plain.text()).toBe(
-      'leakkit: leak Timing list TimerMetrics.timers grows by 900 elements per step and is never cleared (GET /predict, TimerMetrics.timers, examples/leaky-server/timing.mjs:5)\n',
+      'leakkit: leak Timing list TimerMetrics.timers grows by 900 elements per step and is never cleared (GET /predict, TimerMetrics.timers, examples/leaky-server/timing.mjs:5, allocated at examples/leaky-server/timing.mjs:25)\n',
     );
   });
 

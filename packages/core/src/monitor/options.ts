@@ -11,13 +11,15 @@ import type { RouteResolver } from './routes.js';
 /** Allocation tracing in the monitor. */
 export interface MonitorTracingOptions {
   /**
-   * The sampling interval while nothing is suspected, in bytes or a size string.
-   * @defaultValue '512 KiB' (pprof's production default: ~1% of an HTTP server's CPU)
+   * The sampling interval while nothing is suspected, in bytes or a size string: in effect only when
+   * a detector needs allocation evidence at every tick (`needs: { allocations: true }`); otherwise
+   * tracing is off until the gauges suspect growth.
+   * @defaultValue '512 KiB' (pprof's production default)
    */
   samplingInterval?: number | string;
   /**
-   * The finer interval while the gauges suspect a leak, so a leak of a few MB gets enough samples to
-   * name its line; `false` keeps the production interval throughout.
+   * The interval while the gauges suspect a leak (finer, so a leak of a few MB gets enough samples
+   * to name its line); `false` keeps the production interval throughout.
    * @defaultValue '64 KiB'
    */
   escalatedInterval?: number | string | false;
@@ -60,8 +62,9 @@ export interface MonitorOptions {
    */
   reporters?: Reporter[];
   /**
-   * Allocation tracing: `true` (sampling at the production interval, finer while investigating),
-   * `false`, or options.
+   * Allocation tracing: `true` (V8's sampling heap profiler while the gauges suspect growth, at the
+   * finer interval; always on, at the production interval, for a detector that needs allocation
+   * evidence at every tick), `false`, or options.
    * @defaultValue true
    */
   tracing?: boolean | MonitorTracingOptions;
