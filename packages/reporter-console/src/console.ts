@@ -159,6 +159,15 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
         const line = `  ${pad(cut(x.route, rw), rw)}  ${pad(`${count(x.requests)} req`, 12)}  ${pad(per, 13)}  ${share}`;
         push(x.share >= 0.5 ? paint('bold', line.trimEnd()) : line.trimEnd());
       }
+      // Growth with no route to blame: say why rather than let the zeros read as an answer.
+      if (r.heap.trend?.verdict === 'leak' && r.routes.every((x) => x.share === 0)) {
+        push(
+          paint(
+            'dim',
+            '  no route explains the growth: the requests of each route did not vary apart enough in this window (a steady mix of routes cannot be told apart)',
+          ),
+        );
+      }
     }
     if (o.top > 0 && r.allocations.length > 0) {
       push();

@@ -147,6 +147,15 @@ describe('consoleReporter()', () => {
     );
   });
 
+  it('says why no route is named when the heap grows and no route explains it', () => {
+    const steady = capture();
+    steady.reporter.onReport!({ ...report, routes: report.routes.map((x) => ({ ...x, share: 0 })) });
+    expect(steady.text()).toContain('no route explains the growth');
+    const named = capture();
+    named.reporter.onReport!(report);
+    expect(named.text()).not.toContain('no route explains the growth');
+  });
+
   it('says so when there is nothing to report', () => {
     const { reporter, text } = capture();
     reporter.onReport!({
