@@ -9,7 +9,7 @@
 //   node monitor-overhead/run.mjs [--rounds 12] [--seconds 4] [--concurrency 32]
 //        [--modes off,default,5s] [--out out/monitor-overhead.json]
 //
-// Modes: `off` (no monitor), `default` (the monitor's defaults), `notracing` (the defaults with
+// Modes: `off` (no monitor), `default` (the monitor's defaults), `nodetectors` (LEAKKIT_DETECTORS=none), `notracing` (the defaults with
 // LEAKKIT_TRACING=off: gauges and route counting alone), `tracing:<size>` (the defaults with another
 // sampling interval, `tracing:2MiB`), or an interval (`5s`: the defaults with LEAKKIT_INTERVAL, so
 // that ticks, with their GCs and snapshots, fall inside the runs).
@@ -44,6 +44,8 @@ function startServer(mode) {
   const env = { ...process.env, LEAKKIT_REPORT: 'none' };
   // `notracing`: the defaults without allocation tracing (what the gauges and routes cost alone).
   if (mode === 'notracing') env.LEAKKIT_TRACING = 'off';
+  // `nodetectors`: the defaults without the detectors (LEAKKIT_DETECTORS=none: no timer wrapping).
+  else if (mode === 'nodetectors') env.LEAKKIT_DETECTORS = 'none';
   // `tracing:<size>`: the defaults with another sampling interval (what tracing costs by its rate).
   else if (mode.startsWith('tracing:')) env.LEAKKIT_TRACING = mode.slice('tracing:'.length);
   else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
@@ -140,9 +142,11 @@ const name = (m) =>
       ? 'monitor, defaults (1m ticks)'
       : m === 'notracing'
         ? 'monitor, defaults without tracing'
-        : m.startsWith('tracing:')
-          ? `monitor, defaults, sampling at ${m.slice(8)}`
-          : `monitor, ${m} ticks`;
+        : m === 'nodetectors'
+          ? 'monitor, defaults without detectors'
+          : m.startsWith('tracing:')
+            ? `monitor, defaults, sampling at ${m.slice(8)}`
+            : `monitor, ${m} ticks`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',
