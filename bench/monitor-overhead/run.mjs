@@ -49,7 +49,9 @@ function startServer(mode) {
   // `tracing:<size>`: the defaults with another sampling interval (what tracing costs by its rate).
   else if (mode.startsWith('tracing:')) env.LEAKKIT_TRACING = mode.slice('tracing:'.length);
   else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
-  const argv = mode === 'off' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
+  // `off2`: a second server without the monitor, an A/A control for what two processes differ by.
+  const argv =
+    mode === 'off' || mode === 'off2' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
@@ -138,15 +140,17 @@ const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toF
 const name = (m) =>
   m === 'off'
     ? 'no monitor'
-    : m === 'default'
-      ? 'monitor, defaults (1m ticks)'
-      : m === 'notracing'
-        ? 'monitor, defaults without tracing'
-        : m === 'nodetectors'
-          ? 'monitor, defaults without detectors'
-          : m.startsWith('tracing:')
-            ? `monitor, defaults, sampling at ${m.slice(8)}`
-            : `monitor, ${m} ticks`;
+    : m === 'off2'
+      ? 'no monitor (A/A control)'
+      : m === 'default'
+        ? 'monitor, defaults (1m ticks)'
+        : m === 'notracing'
+          ? 'monitor, defaults without tracing'
+          : m === 'nodetectors'
+            ? 'monitor, defaults without detectors'
+            : m.startsWith('tracing:')
+              ? `monitor, defaults, sampling at ${m.slice(8)}`
+              : `monitor, ${m} ticks`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',
