@@ -46,6 +46,8 @@ function startServer(mode) {
   if (mode === 'notracing') env.LEAKKIT_TRACING = 'off';
   // `nodetectors`: the defaults without the detectors (LEAKKIT_DETECTORS=none: no timer wrapping).
   else if (mode === 'nodetectors') env.LEAKKIT_DETECTORS = 'none';
+  // `preload`: the preload loaded with the monitor turned off (LEAKKIT_DISABLE=1): what loading costs.
+  else if (mode === 'preload') env.LEAKKIT_DISABLE = '1';
   // `tracing:<size>`: the defaults with another sampling interval (what tracing costs by its rate).
   else if (mode.startsWith('tracing:')) env.LEAKKIT_TRACING = mode.slice('tracing:'.length);
   else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
@@ -142,15 +144,17 @@ const name = (m) =>
     ? 'no monitor'
     : m === 'off2'
       ? 'no monitor (A/A control)'
-      : m === 'default'
-        ? 'monitor, defaults (1m ticks)'
-        : m === 'notracing'
-          ? 'monitor, defaults without tracing'
-          : m === 'nodetectors'
-            ? 'monitor, defaults without detectors'
-            : m.startsWith('tracing:')
-              ? `monitor, defaults, sampling at ${m.slice(8)}`
-              : `monitor, ${m} ticks`;
+      : m === 'preload'
+        ? 'preload only (LEAKKIT_DISABLE=1)'
+        : m === 'default'
+          ? 'monitor, defaults (1m ticks)'
+          : m === 'notracing'
+            ? 'monitor, defaults without tracing'
+            : m === 'nodetectors'
+              ? 'monitor, defaults without detectors'
+              : m.startsWith('tracing:')
+                ? `monitor, defaults, sampling at ${m.slice(8)}`
+                : `monitor, ${m} ticks`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',
