@@ -92,7 +92,18 @@ export function describeValue(value: unknown): string {
   return Object.prototype.toString.call(value).slice(8, -1).toLowerCase();
 }
 
-/** Builds the standard invalid-option error: "Expected `option` to be …, got `…`". */
+/**
+ * Builds the standard invalid-option error: "Expected `option` to be …, got `…`", with the option
+ * named in `error.option`. Detectors and reporters validate their options with it, so every leakkit
+ * package words a bad option alike.
+ *
+ * @example
+ * ```ts
+ * import { invalidOption } from '@leakkit/core';
+ * const limit: unknown = 10;
+ * if (typeof limit !== 'number' || limit < 1) throw invalidOption('limit', 'an integer ≥ 1', limit);
+ * ```
+ */
 export function invalidOption(option: string, expected: string, got: unknown): LeakkitError {
   return new LeakkitError(
     'ERR_LEAKKIT_INVALID_OPTION',

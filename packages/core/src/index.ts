@@ -1,5 +1,6 @@
 export type { GaugeHistoryOptions } from './detect/gauges.js';
 export { GaugeHistory } from './detect/gauges.js';
+export { iterationsPerStep } from './detect/iterations.js';
 // detectors
 export type {
   DetectorContextInit,
@@ -35,7 +36,7 @@ export type {
 export type { FindingValidation } from './detect/validate.js';
 export { validateFinding } from './detect/validate.js';
 export type { LeakkitErrorCode, LeakkitErrorDetails } from './errors.js';
-export { LeakkitError } from './errors.js';
+export { invalidOption, LeakkitError } from './errors.js';
 export type { HeapSnapshotPolicy } from './monitor/captures.js';
 export type { Monitor, MonitorEvents } from './monitor/monitor.js';
 export { createMonitor } from './monitor/monitor.js';

@@ -1,4 +1,5 @@
 import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
+import { iterationsPerStep } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData } from '@leakkit/core/heap';
 import { edgeName, nodeKind, vocabulary } from '@leakkit/core/heap';
 import { capRelates, isSettingsName, largestCap } from './caps.js';
@@ -13,30 +14,6 @@ import type { SourceLines } from './source.js';
  * cache filling towards a bound it reaches (a key domain, a cap), not a leak.
  */
 export const SATURATION_RATIO = 0.5;
-
-/** Iterations of the work per sample of the gauge history: the median step of the `iterations` gauge. */
-export function iterationsPerStep(ctx: DetectorContext): number | undefined {
-  // Under checkBounded the session says how many calls separate the graphs (rounds of heap-size
-  // measurements and of heap graphs differ in size).
-  const between = ctx.heap?.iterations;
-  if (between !== undefined && between.length > 0) {
-    const m = ctx.stats.median([...between]);
-    if (m > 0) return m;
-  }
-  const it = ctx.gauges.series('iterations');
-  if (it === undefined) return undefined;
-  const steps: number[] = [];
-  let previous = Number.NaN;
-  for (const x of it) {
-    if (!Number.isFinite(x)) continue;
-    if (Number.isFinite(previous) && x > previous) steps.push(x - previous);
-    previous = x;
-  }
-  if (steps.length === 0) return undefined;
-  steps.sort((a, b) => a - b);
-  const mid = steps.length >>> 1;
-  return steps.length % 2 === 1 ? steps[mid]! : (steps[mid - 1]! + steps[mid]!) / 2;
-}
 
 /**
  * How the counts of a series level off: the growth of the second half over that of the first.

@@ -1,4 +1,4 @@
-import { LeakkitError, parseDuration } from '@leakkit/core';
+import { invalidOption, LeakkitError, parseDuration } from '@leakkit/core';
 
 /**
  * A collection to watch: a Map, Set, array or object (its size is read at every sample through a
@@ -132,26 +132,6 @@ const KNOWN_SCAN = [
   'globals',
   'modules',
 ];
-
-/** "Expected `option` to be …, got `…`", as the rest of leakkit says it. */
-export function invalidOption(option: string, expected: string, got: unknown): LeakkitError {
-  return new LeakkitError(
-    'ERR_LEAKKIT_INVALID_OPTION',
-    `Expected \`${option}\` to be ${expected}, got \`${describe(got)}\``,
-    { option },
-  );
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null || typeof value === 'bigint') {
-    return String(value);
-  }
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return `array(${value.length})`;
-  return Object.prototype.toString.call(value).slice(8, -1).toLowerCase();
-}
 
 function checkKeys(prefix: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {

@@ -1,4 +1,4 @@
-import { LeakkitError, parseDuration } from '@leakkit/core';
+import { invalidOption, parseDuration } from '@leakkit/core';
 
 /** Options of {@link timers}. Every field is optional. */
 export interface TimersOptions {
@@ -76,35 +76,16 @@ export interface ResolvedTimersOptions {
   names: readonly (string | RegExp)[];
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null || typeof value === 'bigint') {
-    return String(value);
-  }
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (Array.isArray(value)) return `array(${value.length})`;
-  return Object.prototype.toString.call(value).slice(8, -1).toLowerCase();
-}
-
-function invalid(option: string, expected: string, got: unknown): LeakkitError {
-  return new LeakkitError(
-    'ERR_LEAKKIT_INVALID_OPTION',
-    `Expected \`${option}\` to be ${expected}, got \`${describe(got)}\``,
-    { option },
-  );
-}
-
 function flag(option: string, value: unknown): boolean {
   if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw invalid(option, 'a boolean', value);
+  if (typeof value !== 'boolean') throw invalidOption(option, 'a boolean', value);
   return value;
 }
 
 function integer(option: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(option, `an integer from ${min} to ${max}`, value);
+    throw invalidOption(option, `an integer from ${min} to ${max}`, value);
   }
   return value;
 }
@@ -115,17 +96,17 @@ function integer(option: string, value: unknown, fallback: number, min: number, 
  */
 export function resolveOptions(options: TimersOptions): ResolvedTimersOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw invalid('options', 'an object', options);
+    throw invalidOption('options', 'an object', options);
   }
   const grace = options.timeoutGrace;
   if (grace !== undefined && typeof grace !== 'number' && typeof grace !== 'string') {
-    throw invalid('timeoutGrace', 'a duration in ms or a string like `"30s"`', grace);
+    throw invalidOption('timeoutGrace', 'a duration in ms or a string like `"30s"`', grace);
   }
   const names = options.names ?? [];
-  if (!Array.isArray(names)) throw invalid('names', 'an array of strings and RegExps', names);
+  if (!Array.isArray(names)) throw invalidOption('names', 'an array of strings and RegExps', names);
   names.forEach((n, i) => {
     if (!(n instanceof RegExp) && (typeof n !== 'string' || n.trim() === '')) {
-      throw invalid(`names[${i}]`, 'a non-empty string or a RegExp', n);
+      throw invalidOption(`names[${i}]`, 'a non-empty string or a RegExp', n);
     }
   });
   return {

@@ -1,4 +1,5 @@
 import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
+import { iterationsPerStep } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData, PathStep } from '@leakkit/core/heap';
 import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from '@leakkit/core/heap';
 import { declarationSite, pathIdentifiers } from './declaration.js';
@@ -481,29 +482,6 @@ function liveGrowth(graphs: readonly HeapGraph[], g: Growth): Growth | undefined
   }
   if (!keepsGrowing(counts, 1)) return undefined;
   return { ...g, counts, countPerStep: (counts[counts.length - 1]! - counts[0]!) / (counts.length - 1) };
-}
-
-/** Iterations per step of the heap-graph series, from the `iterations` gauge (cumulative calls). */
-export function iterationsPerStep(ctx: DetectorContext): number | undefined {
-  // Under checkBounded the session says how many calls separate the graphs (rounds of heap-size
-  // measurements and of heap graphs differ in size).
-  const between = ctx.heap?.iterations;
-  if (between !== undefined && between.length > 0) {
-    const m = ctx.stats.median([...between]);
-    if (m > 0) return m;
-  }
-  const it = ctx.gauges.series('iterations');
-  if (it === undefined) return undefined;
-  const diffs: number[] = [];
-  let previous = Number.NaN;
-  for (const x of it) {
-    if (!Number.isFinite(x)) continue;
-    if (Number.isFinite(previous) && x > previous) diffs.push(x - previous);
-    previous = x;
-  }
-  if (diffs.length === 0) return undefined;
-  const m = ctx.stats.median(diffs);
-  return m > 0 ? m : undefined;
 }
 
 /** What to write to empty it, for advice: `x.clear()` for a Map or Set, `x.length = 0` for a list. */

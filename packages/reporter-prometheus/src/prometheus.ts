@@ -8,10 +8,9 @@ import type {
   Reporter,
   Severity,
 } from '@leakkit/core';
-import { LeakkitError } from '@leakkit/core';
+import { invalidOption, LeakkitError } from '@leakkit/core';
 import type { OpenMetricsContentType, PrometheusContentType, Registry } from 'prom-client';
 import { Gauge, register } from 'prom-client';
-import { invalidOption } from './errors.js';
 
 /** A prom-client registry: the global `register` or one of the app's own (`new Registry()`). */
 export type PrometheusRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
