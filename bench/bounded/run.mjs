@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../ab-rounds.mjs';
 import { pinLeakkit } from '../pin-leakkit.mjs';
 import { programs, samePath } from './programs.mjs';
 
@@ -66,14 +67,6 @@ for (let run = 0; run < runs; run++) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? s[(s.length - 1) / 2]
-      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const summary = methods.map((method) => {
   const mine = rows.filter((r) => r.method === method);
   const leaks = mine.filter((r) => r.kind === 'leaks');

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../ab-rounds.mjs';
 import { pinLeakkit } from '../pin-leakkit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -104,13 +105,6 @@ function runOnce(tool, mb) {
     });
   });
 }
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const files = {};
 for (const mb of sizes) {

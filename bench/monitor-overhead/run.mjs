@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { alternatingRounds, log, pct, summarize } from '../ab-rounds.mjs';
 import { pinLeakkit } from '../pin-leakkit.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,13 +33,6 @@ const modes = opt('modes', 'off,default,5s').split(',');
 const outFile = path.resolve(benchDir, opt('out', 'out/monitor-overhead.json'));
 const build = pinLeakkit();
 const register = pathToFileURL(path.join(build.dist, 'register.js')).href;
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 function startServer(mode) {
   const env = { ...process.env, LEAKKIT_REPORT: 'none' };
@@ -96,25 +90,8 @@ function load(server, secs, warm) {
 const servers = [];
 for (const m of modes) servers.push(await startServer(m));
 log(`servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
-for (const s of servers) await load(s, '3', '1');
-const runs = Object.fromEntries(modes.map((m) => [m, []]));
-const ratios = Object.fromEntries(modes.map((m) => [m, { rps: [], p99: [], cpu: [] }]));
-for (let r = 0; r < rounds; r++) {
-  const order = servers.map((_, i) => servers[(i + r) % servers.length]);
-  const got = {};
-  for (const s of order) {
-    got[s.mode] = await load(s, seconds, '0.5');
-    runs[s.mode].push(got[s.mode]);
-  }
-  for (const m of modes) {
-    ratios[m].rps.push(got[m].rps / got.off.rps);
-    ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
-    ratios[m].cpu.push(got[m].cpuUsPerRequest / got.off.cpuUsPerRequest);
-  }
-  log(
-    `round ${r + 1}/${rounds}: ${modes.map((m) => `${m} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`,
-  );
-}
+const measured = await alternatingRounds({ servers, rounds, seconds, load });
+const { runs } = measured;
 for (const s of servers) s.child.stdin.end();
 
 const result = {
@@ -125,20 +102,9 @@ const result = {
   rounds,
   seconds: Number(seconds),
   concurrency: Number(concurrency),
-  modes: modes.map((m) => ({
-    mode: m,
-    rps: median(runs[m].map((x) => x.rps)),
-    p50Ms: median(runs[m].map((x) => x.p50Ms)),
-    p99Ms: median(runs[m].map((x) => x.p99Ms)),
-    cpuUsPerRequest: median(runs[m].map((x) => x.cpuUsPerRequest)),
-    errors: runs[m].reduce((a, x) => a + x.errors, 0),
-    rpsRatio: +median(ratios[m].rps).toFixed(4),
-    p99Ratio: +median(ratios[m].p99).toFixed(4),
-    cpuRatio: +median(ratios[m].cpu).toFixed(4),
-  })),
+  modes: summarize(modes, measured),
   raw: runs,
 };
-const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
 const name = (m) =>
   m === 'off'
     ? 'no monitor'

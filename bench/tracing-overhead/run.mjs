@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alternatingRounds, log, pct, summarize } from '../ab-rounds.mjs';
 import { pinLeakkit } from '../pin-leakkit.mjs';
 import { label } from './tracer.mjs';
 
@@ -31,13 +32,6 @@ const snapshotEvery = opt('snapshot-every-ms', '0');
 const outFile = path.resolve(benchDir, opt('out', 'out/tracing-results.json'));
 const leakkitBuild = tracer === 'leakkit' ? pinLeakkit() : null; // sets LEAKKIT_DIST for the children
 const env = { ...process.env, BENCH_TRACER: tracer };
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const log = (s) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 function runJson(script, argv) {
   return new Promise((resolve, reject) => {
@@ -100,48 +94,20 @@ if (!flag('skip-http')) {
       warm,
     ]);
   log(`http: servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
-  for (const s of servers) await lg(s, '3', '1');
-  const runs = Object.fromEntries(httpModes.map((m) => [m, []]));
-  const ratios = Object.fromEntries(httpModes.map((m) => [m, { rps: [], p99: [], cpu: [] }]));
-  for (let r = 0; r < rounds; r++) {
-    const order = servers.map((_, i) => servers[(i + r) % servers.length]);
-    const got = {};
-    for (const s of order) {
-      got[s.mode] = await lg(s, seconds, '0.5');
-      runs[s.mode].push(got[s.mode]);
-    }
-    for (const m of httpModes) {
-      ratios[m].rps.push(got[m].rps / got.off.rps);
-      ratios[m].p99.push(got[m].p99Ms / got.off.p99Ms);
-      ratios[m].cpu.push(got[m].cpuUsPerRequest / got.off.cpuUsPerRequest);
-    }
-    log(
-      `round ${r + 1}/${rounds}: ${httpModes.map((m) => `${label(m)} ${got[m].rps} rps p99 ${got[m].p99Ms} ms cpu ${got[m].cpuUsPerRequest} µs/req`).join(' | ')}`,
-    );
-  }
+  const measured = await alternatingRounds({ servers, rounds, seconds, load: lg, name: label });
+  const { runs } = measured;
   for (const s of servers) s.child.stdin.end();
   result.http = {
     rounds,
     seconds: Number(seconds),
     concurrency: Number(concurrency),
     snapshotEveryMs: Number(snapshotEvery),
-    modes: httpModes.map((m) => ({
-      mode: label(m),
-      rps: median(runs[m].map((x) => x.rps)),
-      p50Ms: median(runs[m].map((x) => x.p50Ms)),
-      p99Ms: median(runs[m].map((x) => x.p99Ms)),
-      cpuUsPerRequest: median(runs[m].map((x) => x.cpuUsPerRequest)),
-      errors: runs[m].reduce((a, x) => a + x.errors, 0),
-      rpsRatio: +median(ratios[m].rps).toFixed(4),
-      p99Ratio: +median(ratios[m].p99).toFixed(4),
-      cpuRatio: +median(ratios[m].cpu).toFixed(4),
-    })),
+    modes: summarize(httpModes, measured, label),
     raw: runs,
   };
 }
 
 // ---- markdown
-const pct = (r) => `${r.toFixed(3)}× (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, tracer: ${tracer === 'leakkit' ? 'leakkit start()' : 'raw node:inspector HeapProfiler.startSampling (harness check)'}, ${result.date.slice(0, 16)}Z`,
   '',
