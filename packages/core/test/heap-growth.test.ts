@@ -1,6 +1,7 @@
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { findGrowth, LeakkitError } from '@leakkit/core/heap';
+import { findGrowth } from '@leakkit/core/heap';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { caught } from './caught.js';
 import { snapshotSeries } from './fixtures/growth/series.js';
 
 // Five snapshots per program: four steps of work, enough that one jump (a warm-up) can never pass
@@ -33,16 +34,6 @@ function growthOf(fixture: string, strings = false): Growth[] {
     memo.set(key, growth);
   }
   return growth;
-}
-
-function caught(fn: () => unknown): LeakkitError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LeakkitError) return error;
-    throw error;
-  }
-  throw new Error('expected a LeakkitError');
 }
 
 describe('findGrowth()', () => {

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeapGraph, LeakkitError } from '@leakkit/core/heap';
+import { HeapGraph } from '@leakkit/core/heap';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { caughtAsync } from './caught.js';
 import type { SnapNode } from './fixtures/heap/snapshots.js';
 import { expectSameData, syntheticSnapshot, tempDir } from './fixtures/heap/snapshots.js';
 
@@ -49,16 +50,6 @@ vi.mock('../src/heap/edge-worker.js', async (importOriginal) => {
     },
   };
 });
-
-async function caughtAsync(fn: () => Promise<unknown>): Promise<LeakkitError> {
-  try {
-    await fn();
-  } catch (error) {
-    if (error instanceof LeakkitError) return error;
-    throw error;
-  }
-  throw new Error('expected a LeakkitError');
-}
 
 let dir: string;
 let cleanup: () => void;

@@ -1,11 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeapGraph, HeapSnapshotParser, LeakkitError, parseHeapSnapshot } from '@leakkit/core/heap';
+import { HeapGraph, HeapSnapshotParser, parseHeapSnapshot } from '@leakkit/core/heap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeapGraphData } from '../src/heap/data.js';
 import { backgroundSearchStatus } from '../src/heap/paths.js';
 import type { HeapSnapshotJson } from '../src/heap/reference.js';
 import { graphDataFromJson } from '../src/heap/reference.js';
+import { caught, caughtAsync } from './caught.js';
 import {
   expectSameData,
   flattenTraceTree,
@@ -32,26 +33,6 @@ function parseText(text: string, options = {}): HeapGraphData {
 
 function reference(text: string): HeapGraphData {
   return graphDataFromJson(JSON.parse(text) as HeapSnapshotJson);
-}
-
-function caught(fn: () => unknown): LeakkitError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LeakkitError) return error;
-    throw error;
-  }
-  throw new Error('expected a LeakkitError');
-}
-
-async function caughtAsync(fn: () => Promise<unknown>): Promise<LeakkitError> {
-  try {
-    await fn();
-  } catch (error) {
-    if (error instanceof LeakkitError) return error;
-    throw error;
-  }
-  throw new Error('expected a LeakkitError');
 }
 
 let dir: string;

@@ -1,7 +1,6 @@
 import {
   classifyTrend,
   isSaturating,
-  LeakkitError,
   mad,
   median,
   monotonicTrend,
@@ -10,16 +9,7 @@ import {
   stats,
 } from '@leakkit/core';
 import { describe, expect, it } from 'vitest';
-
-function caught(fn: () => unknown): LeakkitError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LeakkitError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+import { caught } from './caught.js';
 
 describe('median() and mad()', () => {
   it('answers as its examples say', () => {

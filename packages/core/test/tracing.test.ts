@@ -5,7 +5,6 @@ import type { Frame, Trace } from '@leakkit/core';
 import {
   getTracedMemory,
   isTracing,
-  LeakkitError,
   Snapshot,
   Statistic,
   StatisticDiff,
@@ -17,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatSize } from '../src/tracing/format.js';
 import { unscaleSample } from '../src/tracing/sampling.js';
 import { findAllocatingStatement, parseSource } from '../src/tracing/statement.js';
+import { caught } from './caught.js';
 
 const frame = (file: string, line: number, functionName = 'f', functionLine = line): Frame => ({
   file,
@@ -26,16 +26,6 @@ const frame = (file: string, line: number, functionName = 'f', functionLine = li
   functionLine,
 });
 const trace = (frames: Frame[], size: number, count: number): Trace => ({ frames, size, count });
-
-function caught(fn: () => unknown): LeakkitError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof LeakkitError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
 
 describe('String(statistic) and String(diff)', () => {
   it('reads exactly like tracemalloc', () => {
