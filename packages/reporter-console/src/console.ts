@@ -157,10 +157,19 @@ export function consoleReporter(options: ConsoleReporterOptions = {}): Reporter 
         const per = Number.isFinite(x.bytesPerRequest) ? `+${bytes(x.bytesPerRequest)}/req` : '';
         const share = x.share > 0 ? `explains ${Math.round(x.share * 100)}% of growth` : '';
         const line = `  ${pad(cut(x.route, rw), rw)}  ${pad(`${count(x.requests)} req`, 12)}  ${pad(per, 13)}  ${share}`;
-        push(x.share >= 0.5 ? paint('bold', line.trimEnd()) : line.trimEnd());
+        push(x.share >= 0.5 || x.method === 'probe' ? paint('bold', line.trimEnd()) : line.trimEnd());
       }
-      // Growth with no route to blame: say why rather than let the zeros read as an answer.
-      if (r.heap.trend?.verdict === 'leak' && r.routes.every((x) => x.share === 0)) {
+      // Found by the probe (a steady mix the regression cannot separate): say how.
+      const probed = r.routes.find((x) => x.method === 'probe' && x.probe !== undefined);
+      if (probed?.probe !== undefined) {
+        push(
+          `  ${paint('bold', `route ${probed.route}`)}${paint(
+            'dim',
+            ` (executes the growing line in ${count(probed.probe.hits)} of ${count(probed.probe.sampled)} sampled runs)`,
+          )}`,
+        );
+      } else if (r.heap.trend?.verdict === 'leak' && r.routes.every((x) => x.share === 0)) {
+        // Growth with no route to blame: say why rather than let the zeros read as an answer.
         push(
           paint(
             'dim',

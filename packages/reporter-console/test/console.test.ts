@@ -156,6 +156,37 @@ describe('consoleReporter()', () => {
     expect(named.text()).not.toContain('no route explains the growth');
   });
 
+  it('names the route the probe found, and how, instead of saying that no route explains the growth', () => {
+    const probed: MonitorReport = {
+      ...report,
+      routes: [
+        {
+          route: 'GET /predict',
+          requests: 8554,
+          bytesPerRequest: 64,
+          unique: 0,
+          stderr: Number.POSITIVE_INFINITY,
+          share: 0,
+          method: 'probe',
+          probe: { hits: 200, sampled: 200 },
+        },
+        ...report.routes.slice(1),
+      ],
+    };
+    process.env.NO_COLOR = '1';
+    const out = capture({ isTTY: true });
+    out.reporter.onReport!(probed);
+    expect(out.text()).toContain(
+      '  route GET /predict (executes the growing line in 200 of 200 sampled runs)',
+    );
+    expect(out.text()).not.toContain('no route explains the growth');
+    expect(out.text()).not.toContain('\u001b[');
+    delete process.env.NO_COLOR;
+    const tty = capture({ isTTY: true });
+    tty.reporter.onReport!(probed);
+    expect(tty.text()).toContain('route GET /predict');
+  });
+
   it('says so when there is nothing to report', () => {
     const { reporter, text } = capture();
     reporter.onReport!({

@@ -22,8 +22,13 @@ export interface GenericEvidence {
   captureSkip: string | undefined;
   /** Top allocation lines, tracemalloc style. */
   lines: string[];
-  /** The route the growth follows, once it has explained it for a few ticks in a row. */
+  /**
+   * The route the growth follows, once it has explained it for a few ticks in a row, or the route
+   * the probe found executing the growing line.
+   */
   route: RouteAttribution | undefined;
+  /** The regression's route when the probe named another one: kept for the record. */
+  regressionRoute?: RouteAttribution | undefined;
   /** Whether the finding was raised and growth was seen recently: it stays through noisy ticks. */
   sticky: boolean;
 }
@@ -58,8 +63,15 @@ function unitOf(g: Growth, n: number): string {
   return `${rounded} ${n === 1 ? 'entry' : 'entries'}`;
 }
 
-/** `GET /predict: +24 B per request, explains 93% of growth`. */
+/**
+ * `GET /predict: +24 B per request, explains 93% of growth`, or, found by the route probe,
+ * `GET /predict: +24 B per request, executes the growing line in 200 of 200 sampled runs`.
+ */
 export function describeRoute(r: RouteAttribution): string {
+  if (r.method === 'probe' && r.probe !== undefined) {
+    const per = Number.isFinite(r.bytesPerRequest) ? `+${formatBytes(r.bytesPerRequest)} per request, ` : '';
+    return `${r.route}: ${per}executes the growing line in ${r.probe.hits} of ${r.probe.sampled} sampled runs`;
+  }
   return `${r.route}: +${formatBytes(r.bytesPerRequest)} per request, explains ${Math.round(r.share * 100)}% of growth`;
 }
 
@@ -128,7 +140,10 @@ export function genericFindings(e: GenericEvidence): Finding[] {
         bytesPerRequest: r.bytesPerRequest,
         share: r.share,
       })),
-      ...(route ? { route: describeRoute(route) } : {}),
+      ...(route ? { route: describeRoute(route), routeFoundBy: route.method ?? 'regression' } : {}),
+      ...(route && e.regressionRoute && e.regressionRoute.route !== route.route
+        ? { regressionRoute: describeRoute(e.regressionRoute) }
+        : {}),
       ...(e.site ? { allocation: String(e.site.diff) } : {}),
       ...(top
         ? {

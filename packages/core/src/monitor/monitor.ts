@@ -13,8 +13,10 @@ import type {
   MonitorReport,
   MonitorSample,
   Reporter,
+  RouteAttribution,
 } from '../report/types.js';
 import { SEVERITY_ORDER } from '../report/types.js';
+import type { GrowingSite } from './allocations.js';
 import { AllocationTracker } from './allocations.js';
 import type { Analysis } from './analysis.js';
 import { analyse, GAUGE, trendSummary } from './analysis.js';
@@ -27,6 +29,8 @@ import { memoryLimits } from './limits.js';
 import type { MonitorOptions, ResolvedMonitorOptions, WatchedCollection } from './options.js';
 import { resolveMonitorOptions } from './options.js';
 import { isLeakkitFile } from './own.js';
+import type { RouteProbe, RouteProbeResult } from './route-probe.js';
+import { startRouteProbe } from './route-probe.js';
 import { RouteCounter } from './routes.js';
 
 /** Events of a {@link Monitor}. */
@@ -169,6 +173,12 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #routeCandidate: string | undefined;
   #routeStreak = 0;
   #route: string | undefined;
+  // The route probe: the one running, the growing line it was (or is being) run for, what it saw.
+  #probe: RouteProbe | undefined;
+  #probeSite: string | undefined;
+  #probeResult: { site: string; result: RouteProbeResult } | undefined;
+  // The route the findings name this tick, with how it was found (for the report's routes).
+  #findingRoute: RouteAttribution | undefined;
   #stopping: Promise<MonitorReport> | undefined;
 
   constructor(options: ResolvedMonitorOptions) {
@@ -526,7 +536,21 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#level =
       this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
     const site = allocs?.growingSite(t?.slope ?? 0);
-    const route = this.#followRoute(sustained);
+    const regression = this.#followRoute(sustained);
+    this.#maybeProbe(site);
+    const probed = this.#probeRoute(site);
+    let route: RouteAttribution | undefined;
+    let regressionRoute: RouteAttribution | undefined;
+    if (regression !== undefined && (probed === undefined || probed.route === regression.route)) {
+      // The regression's numbers, and the probe's count when it agrees.
+      route = { ...regression, method: 'regression' };
+      if (probed?.probe !== undefined) route.probe = probed.probe;
+    } else if (probed !== undefined) {
+      // The probe saw which routes run the line; a regression that names another is kept for the record.
+      route = probed;
+      regressionRoute = regression;
+    }
+    this.#findingRoute = route;
     this.#generic = {
       analysis: this.#analysis,
       site,
@@ -535,6 +559,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       captureSkip: this.#captures.summary().lastSkip,
       lines: allocs?.topLines(5) ?? [],
       route,
+      regressionRoute,
       sticky:
         this.#store.get(HEAP_FINDING_ID)?.streak !== undefined &&
         this.#store.get(HEAP_FINDING_ID)!.streak > 0 &&
@@ -572,6 +597,87 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       this.#analysis.routes.find((r) => r.route === this.#route && r.share > 0);
     if (current === undefined) this.#route = undefined;
     return current;
+  }
+
+  /**
+   * Starts the route probe when allocation tracing names a growing line: once per growing line, never
+   * two at once, never during a heap capture. Also when the regression names a route: under a mix
+   * that is only nearly steady it can name the wrong one (measured: a POST route with a body, none
+   * of whose requests kept anything, named for a GET route's leak), and the probe says which route
+   * runs the line.
+   */
+  #maybeProbe(site: GrowingSite | undefined): void {
+    const o = this.#o.routes;
+    if (this.#probe !== undefined && this.#captures.inProgress) {
+      // A capture started meanwhile: the probe gives way (and may run again for this line later).
+      this.#probe.stop();
+      return;
+    }
+    if (o === false || !o.probe || this.#routes === undefined || !this.#running) return;
+    if (site === undefined || this.#probe !== undefined) return;
+    if (this.#allocs === undefined || this.#tracingFailed || this.#captures.inProgress) return;
+    const key = `${site.site.file}:${site.site.line}`;
+    if (key === this.#probeSite) return;
+    this.#probeSite = key;
+    this.#probeResult = undefined;
+    try {
+      const probe = startRouteProbe({
+        file: site.site.file,
+        line: site.site.line,
+        maxRoutes: o.maxRoutes,
+        resolve: o.resolve,
+      });
+      this.#probe = probe;
+      void probe.done.then((result) => {
+        if (this.#probe === probe) this.#probe = undefined;
+        if (result.error !== undefined) this.#fail('route-probe', result.error, 'The route probe failed');
+        // Stopped before it could say (a heap capture, stop()): it may run again for this line.
+        if (result.reason === 'stopped' && result.route === undefined) {
+          if (this.#probeSite === key) this.#probeSite = undefined;
+          return;
+        }
+        if (this.#probeSite === key) this.#probeResult = { site: key, result };
+      });
+    } catch (error) {
+      // Reported once, and not tried again for this line.
+      this.#fail('route-probe', error, 'The route probe failed');
+    }
+  }
+
+  /**
+   * The route the probe found running the growing line, while that line is still the one growing;
+   * bytes per request are the heap's growth rate over that route's request rate in the trend's window.
+   */
+  #probeRoute(site: GrowingSite | undefined): RouteAttribution | undefined {
+    const p = this.#probeResult;
+    if (p === undefined || p.result.route === undefined) return undefined;
+    if (site !== undefined && `${site.site.file}:${site.site.line}` !== p.site) return undefined;
+    const route = p.result.route;
+    const row = this.#analysis.routes.find((r) => r.route === route);
+    return {
+      route,
+      requests: row?.requests ?? 0,
+      bytesPerRequest: this.#perRequest(route),
+      unique: row?.unique ?? Number.NaN,
+      stderr: row?.stderr ?? Number.POSITIVE_INFINITY,
+      share: row?.share ?? 0,
+      method: 'probe',
+      probe: { hits: p.result.routeHits, sampled: p.result.sampled },
+    };
+  }
+
+  /** The heap's growth rate over `route`'s request rate, both over the trend's window; NaN when unknown. */
+  #perRequest(route: string): number {
+    const t = this.#analysis.trend;
+    const counts = this.#history.series(`${GAUGE.routePrefix}${route}`);
+    if (t === undefined || !(t.slope > 0) || counts === undefined) return Number.NaN;
+    const times = this.#history.times();
+    const last = counts.length - 1;
+    let first = Math.max(0, t.from);
+    while (first < last && !Number.isFinite(counts[first]!)) first++;
+    if (first >= last || !Number.isFinite(counts[last]!)) return Number.NaN;
+    const rate = (counts[last]! - counts[first]!) / (times[last]! - times[first]!);
+    return rate > 0 ? t.slope / rate : Number.NaN;
   }
 
   #finishCapture(): void {
@@ -759,7 +865,23 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       .map((f) => this.#enrich(f))
       .sort((a, b) => severityRank(a) - severityRank(b) || b.confidence - a.confidence);
     const t = this.#analysis.trend;
-    const routes = this.#analysis.routes.length > 0 ? this.#analysis.routes : this.#plainRoutes();
+    const routes = (this.#analysis.routes.length > 0 ? this.#analysis.routes : this.#plainRoutes()).slice(
+      0,
+      10,
+    );
+    const named = this.#findingRoute;
+    if (named !== undefined && findings.some((f) => f.route === named.route)) {
+      // The route the findings name, with how it was found (and, found by the probe, its estimate).
+      const i = routes.findIndex((r) => r.route === named.route);
+      const row =
+        named.method === 'probe'
+          ? { ...(i >= 0 ? routes[i]! : named), method: named.method, bytesPerRequest: named.bytesPerRequest }
+          : { ...(i >= 0 ? routes[i]! : named), method: named.method ?? 'regression' };
+      if (named.probe !== undefined) row.probe = { ...named.probe };
+      if (i >= 0) routes[i] = row;
+      else if (routes.length < 10) routes.push(row);
+      else routes[routes.length - 1] = row;
+    }
     const report: MonitorReport = {
       time: Date.now(),
       startedAt: this.#startedAt,
@@ -777,7 +899,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         times: seriesTimes,
       },
       requests: this.#routes?.total ?? 0,
-      routes: routes.slice(0, 10),
+      routes,
       allocations: this.#allocs?.topLines(10) ?? [],
       captures: this.#captures.summary(),
       findings,
@@ -821,6 +943,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       this.#signalHandler = undefined;
     }
     this.#routes?.stop();
+    this.#probe?.stop();
     this.#gc.stop();
     for (const dispose of this.#watchers.splice(0)) dispose();
     this.#finishCapture();

@@ -38,6 +38,14 @@ export interface MonitorRoutesOptions {
    * @defaultValue undefined
    */
   resolve?: RouteResolver;
+  /**
+   * When allocation tracing has named a line whose memory keeps growing, find which routes execute
+   * that line (a steady mix of routes cannot be told apart by regression): a conditional breakpoint
+   * on it, through the inspector, that records the route of the request in context and never
+   * pauses. The Debugger domain is on for at most 30 s (or 200 hits), once per growing line.
+   * @defaultValue true
+   */
+  probe?: boolean;
 }
 
 /** A collection to follow: its size is read every tick (held weakly, so watching it does not keep it alive). */
@@ -140,7 +148,7 @@ export interface ResolvedMonitorOptions {
   heapSnapshots: HeapSnapshotPolicy;
   maxPause: number;
   captures: number;
-  routes: { maxRoutes: number; resolve: RouteResolver | undefined } | false;
+  routes: { maxRoutes: number; resolve: RouteResolver | undefined; probe: boolean } | false;
   watch: Record<string, WatchedCollection>;
   /** The pause budget of a garbage collection the monitor runs itself, ms (0: never). */
   collectGarbage: number;
@@ -203,14 +211,20 @@ function resolveTracing(value: unknown): ResolvedMonitorOptions['tracing'] {
 
 function resolveRoutes(value: unknown): ResolvedMonitorOptions['routes'] {
   if (value === false) return false;
-  if (value === undefined || value === true) return { maxRoutes: 100, resolve: undefined };
+  if (value === undefined || value === true) return { maxRoutes: 100, resolve: undefined, probe: true };
   if (value === null || typeof value !== 'object') {
-    throw invalidOption('routes', 'a boolean or `{ maxRoutes, resolve }`', value);
+    throw invalidOption('routes', 'a boolean or `{ maxRoutes, resolve, probe }`', value);
   }
   const r = value as MonitorRoutesOptions;
   if (r.resolve !== undefined && typeof r.resolve !== 'function')
     throw invalidOption('routes.resolve', 'a function', r.resolve);
-  return { maxRoutes: integer('routes.maxRoutes', r.maxRoutes, 100, 1), resolve: r.resolve };
+  if (r.probe !== undefined && typeof r.probe !== 'boolean')
+    throw invalidOption('routes.probe', 'a boolean', r.probe);
+  return {
+    maxRoutes: integer('routes.maxRoutes', r.maxRoutes, 100, 1),
+    resolve: r.resolve,
+    probe: r.probe ?? true,
+  };
 }
 
 function resolveWatch(value: unknown): Record<string, WatchedCollection> {

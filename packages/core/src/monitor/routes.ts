@@ -96,8 +96,8 @@ interface ExpressLike {
   baseUrl?: unknown;
 }
 
-/** The route of a finished request: the framework's pattern when it left one, else the folded path. */
-function routeOf(request: IncomingMessage): string {
+/** The route of a request: the framework's pattern when it left one, else the folded path. */
+export function routeOf(request: IncomingMessage): string {
   const tagged = (request as unknown as { [ROUTE]?: string })[ROUTE];
   if (tagged !== undefined) return tagged;
   // Express puts the matched route on the request (and the router's mount point in baseUrl).
@@ -107,6 +107,26 @@ function routeOf(request: IncomingMessage): string {
     return `${typeof base === 'string' ? base : ''}${r.path}`;
   }
   return foldPath(request.url ?? '/');
+}
+
+/**
+ * `METHOD route` as RouteCounter counts it: the app's `resolve` first (a throw or a non-string falls
+ * back), then the framework's pattern, then the folded path.
+ */
+export function requestRoute(
+  request: IncomingMessage,
+  response: ServerResponse,
+  resolve: RouteResolver | undefined,
+): string {
+  let route: string | undefined;
+  if (resolve !== undefined) {
+    try {
+      route = resolve(request, response);
+    } catch {
+      route = undefined;
+    }
+  }
+  return `${request.method ?? 'GET'} ${typeof route === 'string' ? route : routeOf(request)}`;
 }
 
 /** One route's running count. */

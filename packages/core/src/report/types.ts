@@ -64,7 +64,11 @@ export interface MonitorSample {
   requests: number;
   /** Requests counted since the monitor started, per route (`'GET /users/:id': 1234`). */
   routes: Record<string, number>;
-  /** Major garbage collections since the previous tick (V8's own, not the monitor's). */
+  /**
+   * V8's own major garbage collections since the previous tick (not the monitor's), counted while
+   * the monitor watches them: when its own collection at the tick does not fit the pause budget.
+   * 0 otherwise.
+   */
   majorGCs: number;
   /** The evidence level after this tick. */
   level: EvidenceLevel;
@@ -125,6 +129,18 @@ export interface RouteAttribution {
   stderr: number;
   /** Part of the heap's growth in the window this route explains, 0..1. */
   share: number;
+  /**
+   * On the route the findings name only: how it was found. `'regression'`: its requests explain the
+   * growth. `'probe'`: a steady mix of routes could not be told apart by regression, so the monitor
+   * watched which routes execute the growing allocation line (see `probe`); `bytesPerRequest` is then
+   * the heap's growth rate over this route's request rate.
+   */
+  method?: 'regression' | 'probe';
+  /**
+   * The route probe's count, when one ran for the growing line: `hits` of the `sampled` executions
+   * made inside requests were this route's.
+   */
+  probe?: { hits: number; sampled: number };
 }
 
 /** What the heap captures of the monitor found. */

@@ -51,9 +51,9 @@ const post: Post = (session, method, params) =>
 
 /**
  * In-process inspector commands call back synchronously (V8-NOTES): this runs one and returns its
- * result or throws its error, so `start()` and `stop()` can be synchronous and fail where called.
+ * result or throws its error, so `start()` and `stop()` can be synchronous and fail where called. @internal
  */
-function postSync<T>(session: Session, method: string, params?: object): T {
+export function postSync<T>(session: Session, method: string, params?: object): T {
   let done = false;
   let failure: unknown;
   let value: unknown;
@@ -86,6 +86,14 @@ let connected: Session | undefined;
 function connect(): Session {
   connected ??= openSession();
   return connected;
+}
+
+/**
+ * The thread's inspector session, for other same-thread inspector work (the monitor's route probe):
+ * one session, never disconnected (see above). Throws `ERR_LEAKKIT_INSPECTOR_UNAVAILABLE`. @internal
+ */
+export function inspectorSession(): Session {
+  return connect();
 }
 
 function openSession(): Session {
