@@ -44,10 +44,22 @@ function startServer(mode) {
   else if (mode === 'preload') env.LEAKKIT_DISABLE = '1';
   // `tracing:<size>`: the defaults with another sampling interval (what tracing costs by its rate).
   else if (mode.startsWith('tracing:')) env.LEAKKIT_TRACING = mode.slice('tracing:'.length);
-  else if (mode !== 'off' && mode !== 'default') env.LEAKKIT_INTERVAL = mode;
+  else if (mode !== 'off' && mode !== 'off2' && mode !== 'default' && !mode.startsWith('import:'))
+    env.LEAKKIT_INTERVAL = mode;
   // `off2`: a second server without the monitor, an A/A control for what two processes differ by.
+  // `import:<file>`: no monitor, the file preloaded instead (one of the monitor's parts alone, to
+  // find what costs: monitor-overhead/parts/).
   const argv =
-    mode === 'off' || mode === 'off2' ? [serverScript, 'off'] : ['--import', register, serverScript, 'off'];
+    mode === 'off' || mode === 'off2'
+      ? [serverScript, 'off']
+      : mode.startsWith('import:')
+        ? [
+            '--import',
+            pathToFileURL(path.resolve(here, mode.slice('import:'.length))).href,
+            serverScript,
+            'off',
+          ]
+        : ['--import', register, serverScript, 'off'];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
@@ -118,9 +130,11 @@ const name = (m) =>
             ? 'monitor, defaults without tracing'
             : m === 'nodetectors'
               ? 'monitor, defaults without detectors'
-              : m.startsWith('tracing:')
-                ? `monitor, defaults, sampling at ${m.slice(8)}`
-                : `monitor, ${m} ticks`;
+              : m.startsWith('import:')
+                ? `no monitor, ${m.slice(7)} preloaded`
+                : m.startsWith('tracing:')
+                  ? `monitor, defaults, sampling at ${m.slice(8)}`
+                  : `monitor, ${m} ticks`;
 const lines = [
   `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',

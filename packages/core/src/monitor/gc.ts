@@ -43,6 +43,9 @@ export function ownedHeapNow(): number {
 
 let gcFunction: (() => void) | undefined;
 
+/** Ticks in a row whose own collection fits the budget before V8's collections stop being watched. */
+export const FIT_TICKS = 3;
+
 /**
  * A full garbage collection without `--expose-gc`: turning the flag on at run time makes V8 install
  * `gc` in every context created afterwards, so one fresh context hands it over (kept: a context per
@@ -61,17 +64,23 @@ function fullGc(): void {
 }
 
 /**
- * Heap size after each major garbage collection, from `v8.GCProfiler`: per GC it reports the heap
- * statistics after the collection, which perf_hooks `gc` entries cannot give (they arrive batched
- * and late, so a heap size read in their callback is not the post-GC size). The profiler keeps every
- * GC's record until `stop()`, so it is rotated (stopped and a new one started) on every read and by
- * a short unref'd timer in between, which bounds what it holds on a server scavenging many times a
- * second.
+ * Heap size after garbage collection, read at each tick.
  *
- * `read(collect)` also runs a full collection itself when its expected pause (from the measured cost
- * of earlier ones per byte of heap) fits the budget given: on a small heap V8 may not run a major
- * GC for minutes, and its incremental ones keep the garbage allocated while they mark. Where a
- * collection is too dear for the budget, the reading is the latest of V8's own.
+ * `read(collect)` runs a full collection itself when its expected pause (from the measured cost of
+ * earlier ones per byte of heap) fits the budget given, and reads the heap after it: on a small heap
+ * V8 may not run a major GC for minutes, and its incremental ones keep the garbage allocated while
+ * they mark.
+ *
+ * Where a collection is too dear for the budget (or the budget is 0), the reading is the latest of
+ * V8's own major GCs, from `v8.GCProfiler`: per GC it reports the heap statistics after the
+ * collection, which perf_hooks `gc` entries cannot give (they arrive batched and late, so a heap
+ * size read in their callback is not the post-GC size). The profiler runs only then: V8 calls it on
+ * every collection, scavenges included, and an allocation-heavy server scavenges hundreds of times a
+ * second (measured: ~1.5% of an HTTP server's CPU per request, bench/monitor-overhead `parts/`). It
+ * starts at the first tick whose own collection does not fit, and stops after {@link FIT_TICKS}
+ * ticks in a row whose collections fit again. It keeps every GC's record until stopped, so it is
+ * rotated (stopped and a new one started) on every read and by a short unref'd timer in between,
+ * which bounds what it holds.
  */
 export class GcWatcher {
   #profiler: GCProfiler | undefined;
@@ -86,17 +95,42 @@ export class GcWatcher {
   // Shrinks the estimate at each tick a collection was refused, back to 1 at each measurement.
   #discount = 1;
 
-  /** Starts watching; idempotent. */
-  start(rotateEvery: number): void {
-    if (this.#profiler !== undefined) return;
-    this.#profiler = new GCProfiler();
-    this.#profiler.start();
-    this.#rotation = setInterval(() => this.#rotate(), rotateEvery);
-    this.#rotation.unref();
+  #rotateEvery = 5000;
+  #started = false;
+  // Ticks in a row whose own collection fitted the budget (the profiler stops at FIT_TICKS).
+  #fitted = 0;
+
+  /**
+   * Starts watching; idempotent. With `watchV8` (no collections of its own, a budget of 0), V8's
+   * collections are watched from now on; else from the first tick whose collection is too dear.
+   */
+  start(rotateEvery: number, watchV8 = false): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#rotateEvery = rotateEvery;
+    if (watchV8) this.#watch();
+  }
+
+  /** Whether V8's own collections are being watched (the GC profiler runs). */
+  get watching(): boolean {
+    return this.#profiler !== undefined;
   }
 
   /** Stops watching and lets go of the profiler; idempotent. */
   stop(): void {
+    this.#started = false;
+    this.#unwatch();
+  }
+
+  #watch(): void {
+    if (this.#profiler !== undefined || !this.#started) return;
+    this.#profiler = new GCProfiler();
+    this.#profiler.start();
+    this.#rotation = setInterval(() => this.#rotate(), this.#rotateEvery);
+    this.#rotation.unref();
+  }
+
+  #unwatch(): void {
     if (this.#rotation !== undefined) clearInterval(this.#rotation);
     this.#rotation = undefined;
     const p = this.#profiler;
@@ -159,6 +193,13 @@ export class GcWatcher {
       this.#rotate();
       this.#majors = 0;
       this.#afterGC = Number.NaN;
+    }
+    if (collected) {
+      if (++this.#fitted >= FIT_TICKS) this.#unwatch();
+    } else {
+      // No collection of our own this tick: V8's are the only readings, from now on.
+      this.#fitted = 0;
+      this.#watch();
     }
     return { majors, afterGC, collected };
   }

@@ -238,7 +238,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#running = true;
     this.#startedAt = Date.now();
     this.#limits = memoryLimits();
-    this.#gc.start(Math.min(this.#o.interval, 5000));
+    this.#gc.start(Math.min(this.#o.interval, 5000), this.#o.collectGarbage === 0);
     this.#routes?.start();
     if (this.#allocs !== undefined) {
       try {
