@@ -164,10 +164,28 @@ export function startRouteProbe(options: RouteProbeOptions): RouteProbe {
             : requestRoute(store.request, store.response, resolve),
       );
       total++;
-      // Not from inside the condition: the inspector is not re-entered while V8 evaluates it.
-      if (total >= maxHits) setImmediate(() => finish('hits')).unref();
+      if (total >= maxHits) {
+        // The breakpoint goes now, from inside its condition (measured safe on Node 20, 22 and 24):
+        // every run of a line with a breakpoint costs ~0.1 ms of V8's break handling whatever the
+        // condition, and a loop over the line would pay it at every iteration until the next turn
+        // of the event loop. The rest of the cleanup waits for that turn.
+        removeBreakpoint();
+        setImmediate(() => finish('hits')).unref();
+      }
     } catch {
       // Best effort: a hit that cannot be named is not counted.
+    }
+  };
+
+  let cleanupError: unknown;
+  const removeBreakpoint = () => {
+    if (breakpointId === undefined) return;
+    const id = breakpointId;
+    breakpointId = undefined;
+    try {
+      postSync(session, 'Debugger.removeBreakpoint', { breakpointId: id });
+    } catch (error) {
+      cleanupError ??= error;
     }
   };
 
@@ -198,7 +216,8 @@ export function startRouteProbe(options: RouteProbeOptions): RouteProbe {
   function finish(reason: RouteProbeResult['reason']): RouteProbeResult {
     if (result !== undefined) return result;
     live = false;
-    let error: unknown;
+    removeBreakpoint();
+    let error: unknown = cleanupError;
     const attempt = (fn: () => void) => {
       try {
         fn();
@@ -207,10 +226,6 @@ export function startRouteProbe(options: RouteProbeOptions): RouteProbe {
       }
     };
     if (timer !== undefined) clearTimeout(timer);
-    if (breakpointId !== undefined) {
-      const id = breakpointId;
-      attempt(() => postSync(session, 'Debugger.removeBreakpoint', { breakpointId: id }));
-    }
     if (enabled) attempt(() => postSync(session, 'Debugger.disable'));
     attempt(() => {
       delete (globalThis as unknown as Globals)[key];
