@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Finding, LeakkitError, Monitor } from '@leakkit/core';
@@ -169,6 +170,10 @@ describe('the monitor under a steady mix of routes', () => {
     expect(row.bytesPerRequest).toBeGreaterThan(200);
     expect(row.bytesPerRequest).toBeLessThan(5000);
     expect(errors).toEqual([]);
+    // Stopped: no probe hook, no request context subscription left.
+    await monitor.stop();
+    expect(probeKeys()).toEqual([]);
+    expect(diagnostics.hasSubscribers('http.server.request.start')).toBe(false);
   });
 
   it('names no route and reports nothing for the bounded twin', async () => {
