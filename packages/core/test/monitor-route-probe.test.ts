@@ -33,9 +33,23 @@ function probeKeys(): symbol[] {
 
 describe('startRouteProbe()', () => {
   it('counts the routes in context at each run of the line, and nothing once stopped', async () => {
-    const before = process.getActiveResourcesInfo().sort();
     const als = new AsyncLocalStorage<ProbeStore>();
-    const probe = startRouteProbe({ file: LINE_FILE, line: PROBED_LINE, storage: als, maxHits: 10_000 });
+    // The probe's one timer (its time limit): unref'd, and cleared by stop().
+    const made: NodeJS.Timeout[] = [];
+    const setTimeoutBefore = globalThis.setTimeout;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      const t = setTimeoutBefore(...args);
+      made.push(t);
+      return t;
+    }) as typeof setTimeout;
+    let probe: ReturnType<typeof startRouteProbe>;
+    try {
+      probe = startRouteProbe({ file: LINE_FILE, line: PROBED_LINE, storage: als, maxHits: 10_000 });
+    } finally {
+      globalThis.setTimeout = setTimeoutBefore;
+    }
+    expect(made).toHaveLength(1);
+    expect(made[0]!.hasRef()).toBe(false);
     expect(probe.active).toBe(true);
     // One probe at a time.
     expect(() => startRouteProbe({ file: LINE_FILE, line: PROBED_LINE })).toThrow(
@@ -83,7 +97,7 @@ describe('startRouteProbe()', () => {
     for (let i = 0; i < 10; i++) als.run('GET /a', () => touched(1));
     delete (globalThis as unknown as Record<symbol, unknown>)[key!];
     expect(late).toBe(0);
-    expect(process.getActiveResourcesInfo().sort()).toEqual(before);
+    expect((made[0] as unknown as { _destroyed: boolean })._destroyed).toBe(true);
   });
 
   it('stops by itself after maxHits and names a route with 80% of the hits in requests', async () => {
@@ -134,11 +148,6 @@ describe('startRouteProbe()', () => {
   });
 });
 
-function watchFor(m: Monitor, done: (f: Finding) => boolean, seconds: number): () => boolean {
-  const deadline = Date.now() + seconds * 1000;
-  return () => Date.now() > deadline || m.report().findings.some(done);
-}
-
 const ROUTES = ['GET /predict', 'GET /items', 'POST /upload', 'GET /work'];
 
 describe('the monitor under a steady mix of routes', () => {
@@ -151,9 +160,14 @@ describe('the monitor under a steady mix of routes', () => {
     const errors: LeakkitError[] = [];
     monitor.on('error', (e) => errors.push(e));
     monitor.start();
-    const named = (f: Finding) => f.route !== undefined && f.site !== undefined;
-    await drive(app.port, ROUTES, watchFor(monitor, named, 45));
+    // Until the probe has answered: the regression may name a route first (under load, measured: the
+    // wrong one), and the probe's answer then takes its place.
+    const m = monitor;
+    const deadline = Date.now() + 45_000;
+    const probed = () => m.report().routes.some((r) => r.probe !== undefined);
+    await drive(app.port, ROUTES, () => Date.now() > deadline || probed());
     const report = monitor.report();
+    const named = (f: Finding) => f.route !== undefined && f.site !== undefined;
     await app.close();
 
     const finding = report.findings.find(named);
@@ -161,10 +175,13 @@ describe('the monitor under a steady mix of routes', () => {
     expect(finding!.site!.file).toMatch(/fixtures\/route-probe\/steady-app\.cjs$/);
     expect(finding!.site!.line).toBe(line);
     expect(finding!.route).toBe(route);
-    expect(finding!.evidence?.routeFoundBy).toBe('probe');
-    expect(finding!.evidence?.route).toMatch(/executes the growing line in \d+ of \d+ sampled runs/);
     const row = report.routes.find((r) => r.route === route)!;
-    expect(row.method).toBe('probe');
+    // Found by the probe, or by the regression and confirmed by the probe.
+    expect(row.probe).toBeDefined();
+    if (finding!.evidence?.routeFoundBy === 'probe') {
+      expect(row.method).toBe('probe');
+      expect(finding!.evidence?.route).toMatch(/executes the growing line in \d+ of \d+ sampled runs/);
+    } else expect(row.method).toBe('regression');
     expect(row.probe!.hits).toBeGreaterThanOrEqual(0.8 * row.probe!.sampled);
     // ~900 B per request kept (a record and a 100-element array), give or take the heap's noise.
     expect(row.bytesPerRequest).toBeGreaterThan(200);

@@ -520,6 +520,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
               this.#settle = 2;
             }
           }
+          // No route probe during a heap capture: it gives way (and may run again for its line later).
+          this.#probe?.stop();
           completed = await this.#captures.step();
           if (completed) {
             this.#seriesSpacing = (Date.now() - this.#seriesStart) / Math.max(1, this.#o.captures - 1);
@@ -608,11 +610,6 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
    */
   #maybeProbe(site: GrowingSite | undefined): void {
     const o = this.#o.routes;
-    if (this.#probe !== undefined && this.#captures.inProgress) {
-      // A capture started meanwhile: the probe gives way (and may run again for this line later).
-      this.#probe.stop();
-      return;
-    }
     if (o === false || !o.probe || this.#routes === undefined || !this.#running) return;
     if (site === undefined || this.#probe !== undefined) return;
     if (this.#allocs === undefined || this.#tracingFailed || this.#captures.inProgress) return;
