@@ -156,6 +156,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #nextSeriesTick = 0;
   #seriesStart = 0;
   // When the latest heap series started (a few; the history's window holds no more than that).
+  // Times of the monitor's own steps in the heap (heap series, route probes): level shifts for the route regression.
   readonly #seriesTimes: number[] = [];
   #seriesSpacing = 0;
   #captureWaiters: ((s: CaptureSummary) => void)[] = [];
@@ -507,9 +508,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         try {
           if (!this.#captures.inProgress) {
             this.#seriesStart = Date.now();
-            if (this.#seriesTimes.length >= 8) this.#seriesTimes.shift();
-            // The last reading before the series is on the near side of its step.
-            this.#seriesTimes.push(this.#history.times().at(-1) ?? this.#seriesStart);
+            this.#addBreak(this.#seriesStart);
             const value = this.#history.latest(GAUGE.heapAfterGC);
             if (Number.isFinite(value)) {
               this.#beforeSeries = {
@@ -618,6 +617,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#probeSite = key;
     this.#probeResult = undefined;
     try {
+      // Debugger.enable leaves V8's debug data in the heap (~0.5 MB, measured), a step the route
+      // regression must not give to whichever route was busy: a level shift of its own.
+      this.#addBreak(Date.now());
       const probe = startRouteProbe({
         file: site.site.file,
         line: site.site.line,
@@ -675,6 +677,15 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     if (first >= last || !Number.isFinite(counts[last]!)) return Number.NaN;
     const rate = (counts[last]! - counts[first]!) / (times[last]! - times[first]!);
     return rate > 0 ? t.slope / rate : Number.NaN;
+  }
+
+  /**
+   * Marks a step of the monitor's own in the heap after GC (a heap series, the route probe), fitted
+   * as a level shift by the route regression. The last reading before it is on its near side.
+   */
+  #addBreak(now: number): void {
+    if (this.#seriesTimes.length >= 8) this.#seriesTimes.shift();
+    this.#seriesTimes.push(this.#history.times().at(-1) ?? now);
   }
 
   #finishCapture(): void {
