@@ -174,6 +174,8 @@ describe('monitor.stop()', () => {
     monitor = createMonitor({
       interval: '20ms',
       captureSignal: 'SIGUSR2',
+      // No collections of its own: V8's are watched, with the GC profiler and its rotation timer.
+      collectGarbage: false,
       watch: { sizes },
       // One needs allocation sites at every tick: tracing is on from start() to stop().
       detectors: [
