@@ -150,8 +150,16 @@ export function pathToIndex(
   index: number,
   options: PathOptions = {},
 ): RetainingPath | undefined {
-  const via = retainerTree(data, index);
+  let via = retainerTree(data, index);
   if (via[index] === UNREACHED) return undefined;
+  // A path that starts with one of V8's bookkeeping entries (`(Strong roots) › 41 / IdentityMapBase`:
+  // an object the optimizing compiler or the snapshot writer had open at that instant) wins the
+  // race of the last pass when it is the shortest; a second search without those edges finds the
+  // path a developer can read (a closure on the stack, a suspended module), when there is one.
+  if (startsAtBookkeeping(data, via, index)) {
+    const other = bookkeepingFreeTree(data, index);
+    if (other[index] !== UNREACHED) via = other;
+  }
   const nodes: number[] = [];
   const edges: number[] = [];
   for (let n = index; ; ) {
@@ -190,6 +198,55 @@ function edgeOwner(firstEdge: Uint32Array, nodeCount: number, e: number): number
 }
 
 const searches = new WeakMap<HeapGraphData, SearchState>();
+// The second search of pathToIndex, made only for a graph where a path began at V8's bookkeeping.
+const bookkeepingFree = new WeakMap<HeapGraphData, SearchState>();
+
+const BOOKKEEPING_EDGE = / \/ IdentityMapBase$/;
+// Handles the snapshot's caller (the snapshot writer itself) happened to have open.
+const HANDLE_SCOPE = '(Handle scope)';
+
+/**
+ * Whether the path `via` gives to `index` leaves the root's categories by a bookkeeping entry or
+ * through the handle scopes.
+ */
+function startsAtBookkeeping(data: HeapGraphData, via: Uint32Array, index: number): boolean {
+  let first = -1;
+  for (let n = index, guard = 0; guard <= data.nodeCount; guard++) {
+    const reachedBy = via[n]!;
+    if (reachedBy === START || reachedBy === UNREACHED) break;
+    first = reachedBy - FIRST_EDGE;
+    n = edgeOwner(data.firstEdge, data.nodeCount, first);
+  }
+  if (first < 0) return false;
+  const owner = edgeOwner(data.firstEdge, data.nodeCount, first);
+  if (data.strings.get(data.nodeName[owner]!) === HANDLE_SCOPE) return true;
+  const internal = data.edgeTypeNames.indexOf('internal');
+  return (
+    data.edgeType[first] === internal && BOOKKEEPING_EDGE.test(data.strings.get(data.edgeNameOrIndex[first]!))
+  );
+}
+
+/** The retainer tree of a search that never takes a bookkeeping entry (see startsAtBookkeeping). */
+function bookkeepingFreeTree(data: HeapGraphData, target: number): Uint32Array {
+  let s = bookkeepingFree.get(data);
+  if (s === undefined) {
+    s = startSearch(data, new Uint32Array(data.nodeCount));
+    const skip = new Uint8Array(data.strings.count);
+    for (let i = 0; i < data.strings.count; i++) if (BOOKKEEPING_EDGE.test(data.strings.get(i))) skip[i] = 1;
+    s.skipRootNames = skip;
+    for (let e = data.firstEdge[data.rootIndex]!; e < data.firstEdge[data.rootIndex + 1]!; e++) {
+      // The handle scopes hang under (GC roots), one level down.
+      const category = data.edgeTo[e]!;
+      for (let c = data.firstEdge[category]!; c < data.firstEdge[category + 1]!; c++) {
+        const to = data.edgeTo[c]!;
+        if (data.strings.get(data.nodeName[to]!) === HANDLE_SCOPE) s.skipRootFrom = to;
+      }
+    }
+    bookkeepingFree.set(data, s);
+  }
+  if (s.step < S_DONE && s.via[target] === UNREACHED) advance(s, target);
+  return s.via;
+}
 
 /**
  * One breadth-first search from the roots, shared by every path asked of a graph. Three passes

@@ -92,6 +92,14 @@ export interface SearchState {
    */
   deferredTo: Int32Array;
   deferredRoots: number[];
+  /**
+   * Per string, 1 for the names of root edges this search never takes: V8's bookkeeping entries of
+   * `(Strong roots)` (`41 / IdentityMapBase`), which hold whatever the compiler or the snapshot
+   * writer happened to have open. Absent (the usual search): every root edge is taken, last.
+   */
+  skipRootNames?: Uint8Array | undefined;
+  /** A root category whose edges this search never takes (`(Handle scope)`), or absent. */
+  skipRootFrom?: number | undefined;
 }
 
 /** The working arrays of a new search (its `via` given), the root already reached. */
@@ -237,8 +245,11 @@ export function drainClean(s: SearchState): void {
         via[to] = FIRST_EDGE + e;
         seen[to >>> 5]! |= 1 << (to & 31);
         queue[tail++] = to;
-      } else if (fromType === syntheticType) s.deferredRoots.push(e);
-      else if ((deferredTo[to >>> 5]! & (1 << (to & 31))) === 0) {
+      } else if (fromType === syntheticType) {
+        const skip = s.skipRootNames;
+        if ((skip === undefined || skip[edgeNameOrIndex[e]!] !== 1) && from !== s.skipRootFrom)
+          s.deferredRoots.push(e);
+      } else if ((deferredTo[to >>> 5]! & (1 << (to & 31))) === 0) {
         deferredTo[to >>> 5]! |= 1 << (to & 31);
         defer(s, e);
       }
