@@ -618,8 +618,18 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#probeResult = undefined;
     try {
       // Debugger.enable leaves V8's debug data in the heap (~0.5 MB, measured), a step the route
-      // regression must not give to whichever route was busy: a level shift of its own.
+      // regression must not give to whichever route was busy: a level shift of its own. Nor may the
+      // trend read it as growth (a bounded server whose sampling noise named a line would get a
+      // leak finding from the probe alone): corrected like a heap series' step, at the next reading.
       this.#addBreak(Date.now());
+      const value = this.#history.latest(GAUGE.heapAfterGC);
+      if (this.#beforeSeries === undefined && Number.isFinite(value)) {
+        this.#beforeSeries = {
+          value,
+          time: this.#history.times().at(-1) ?? Date.now(),
+          slope: this.#analysis.trend?.slope ?? 0,
+        };
+      }
       const probe = startRouteProbe({
         file: site.site.file,
         line: site.site.line,
