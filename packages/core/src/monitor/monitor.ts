@@ -508,16 +508,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         try {
           if (!this.#captures.inProgress) {
             this.#seriesStart = Date.now();
-            this.#addBreak(this.#seriesStart);
-            const value = this.#history.latest(GAUGE.heapAfterGC);
-            if (Number.isFinite(value)) {
-              this.#beforeSeries = {
-                value,
-                time: this.#history.times().at(-1) ?? Date.now(),
-                slope: t?.slope ?? 0,
-              };
-              this.#settle = 2;
-            }
+            this.#expectOwnStep('series', this.#seriesStart);
           }
           // No route probe during a heap capture: it gives way (and may run again for its line later).
           this.#probe?.stop();
@@ -618,18 +609,10 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#probeResult = undefined;
     try {
       // Debugger.enable leaves V8's debug data in the heap (~0.5 MB, measured), a step the route
-      // regression must not give to whichever route was busy: a level shift of its own. Nor may the
-      // trend read it as growth (a bounded server whose sampling noise named a line would get a
-      // leak finding from the probe alone): corrected like a heap series' step, at the next reading.
-      this.#addBreak(Date.now());
-      const value = this.#history.latest(GAUGE.heapAfterGC);
-      if (this.#beforeSeries === undefined && Number.isFinite(value)) {
-        this.#beforeSeries = {
-          value,
-          time: this.#history.times().at(-1) ?? Date.now(),
-          slope: this.#analysis.trend?.slope ?? 0,
-        };
-      }
+      // regression must not give to whichever route was busy, and the trend must not read as growth
+      // (a bounded server whose sampling noise named a line would get a leak finding from the probe
+      // alone).
+      this.#expectOwnStep('probe', Date.now());
       const probe = startRouteProbe({
         file: site.site.file,
         line: site.site.line,
@@ -690,12 +673,23 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   }
 
   /**
-   * Marks a step of the monitor's own in the heap after GC (a heap series, the route probe), fitted
-   * as a level shift by the route regression. The last reading before it is on its near side.
+   * Marks a step of the monitor's own in the heap after GC (a heap series, the route probe): a level
+   * shift for the route regression (the last reading before it is on its near side), and corrected
+   * out of the series by {@link #correct} at the next reading, beyond what the trend's slope
+   * explains. A series' first readings still hold its garbage and are left out; a probe does not
+   * replace a correction still awaited.
    */
-  #addBreak(now: number): void {
+  #expectOwnStep(kind: 'series' | 'probe', now: number): void {
     if (this.#seriesTimes.length >= 8) this.#seriesTimes.shift();
     this.#seriesTimes.push(this.#history.times().at(-1) ?? now);
+    const value = this.#history.latest(GAUGE.heapAfterGC);
+    if (!Number.isFinite(value) || (kind === 'probe' && this.#beforeSeries !== undefined)) return;
+    this.#beforeSeries = {
+      value,
+      time: this.#history.times().at(-1) ?? now,
+      slope: this.#analysis.trend?.slope ?? 0,
+    };
+    if (kind === 'series') this.#settle = 2;
   }
 
   #finishCapture(): void {
