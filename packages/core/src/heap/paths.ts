@@ -150,16 +150,22 @@ export function pathToIndex(
   index: number,
   options: PathOptions = {},
 ): RetainingPath | undefined {
-  let via = retainerTree(data, index);
+  const via = retainerTree(data, index);
   if (via[index] === UNREACHED) return undefined;
+  let path = walk(data, via, index);
   // A path that starts with one of V8's bookkeeping entries (`(Strong roots) › 41 / IdentityMapBase`:
   // an object the optimizing compiler or the snapshot writer had open at that instant) wins the
   // race of the last pass when it is the shortest; a second search without those edges finds the
   // path a developer can read (a closure on the stack, a suspended module), when there is one.
-  if (startsAtBookkeeping(data, via, index)) {
+  if (startsAtBookkeeping(data, path)) {
     const other = bookkeepingFreeTree(data, index);
-    if (other[index] !== UNREACHED) via = other;
+    if (other[index] !== UNREACHED) path = walk(data, other, index);
   }
+  return render(data, path.nodes, path.edges, options);
+}
+
+/** The nodes and edges from where the search started to `index`, as `via` reached it. */
+function walk(data: HeapGraphData, via: Uint32Array, index: number): { nodes: number[]; edges: number[] } {
   const nodes: number[] = [];
   const edges: number[] = [];
   for (let n = index; ; ) {
@@ -175,7 +181,7 @@ export function pathToIndex(
   }
   nodes.reverse();
   edges.reverse();
-  return render(data, nodes, edges, options);
+  return { nodes, edges };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,20 +212,13 @@ const BOOKKEEPING_EDGE = / \/ IdentityMapBase$/;
 const HANDLE_SCOPE = '(Handle scope)';
 
 /**
- * Whether the path `via` gives to `index` leaves the root's categories by a bookkeeping entry or
- * through the handle scopes.
+ * Whether a path leaves the root's categories by a bookkeeping entry or through the handle scopes:
+ * its first node is where the search started, its second edge the one it took from there.
  */
-function startsAtBookkeeping(data: HeapGraphData, via: Uint32Array, index: number): boolean {
-  let first = -1;
-  for (let n = index, guard = 0; guard <= data.nodeCount; guard++) {
-    const reachedBy = via[n]!;
-    if (reachedBy === START || reachedBy === UNREACHED) break;
-    first = reachedBy - FIRST_EDGE;
-    n = edgeOwner(data.firstEdge, data.nodeCount, first);
-  }
-  if (first < 0) return false;
-  const owner = edgeOwner(data.firstEdge, data.nodeCount, first);
-  if (data.strings.get(data.nodeName[owner]!) === HANDLE_SCOPE) return true;
+function startsAtBookkeeping(data: HeapGraphData, path: { nodes: number[]; edges: number[] }): boolean {
+  const first = path.edges[1];
+  if (first === undefined) return false;
+  if (data.strings.get(data.nodeName[path.nodes[0]!]!) === HANDLE_SCOPE) return true;
   const internal = data.edgeTypeNames.indexOf('internal');
   return (
     data.edgeType[first] === internal && BOOKKEEPING_EDGE.test(data.strings.get(data.edgeNameOrIndex[first]!))
