@@ -1,6 +1,7 @@
 import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
 import { WEAK_EDGE_TYPE } from './data.js';
+import { lendScratch } from './scratch.js';
 
 /**
  * The dominator tree of a heap graph and the retained size of every node.
@@ -76,7 +77,7 @@ export function retainingEdgeMask(data: HeapGraphData, indexOf?: (id: number) =>
   const byType = rule.byType;
   for (let e = 0; e < edgeCount; e++) mask[e] = byType[edgeType[e]!]!;
   for (let n = 0; n < nodeCount; n++) {
-    if (rule.special[n] === 0) continue;
+    if (!isSpecial(rule.special, n)) continue;
     for (let e = firstEdge[n]!; e < firstEdge[n + 1]!; e++) mask[e] = retainsAt(rule, edgeType, n, e) ? 1 : 0;
   }
   return mask;
@@ -92,8 +93,8 @@ interface RetainRule {
   readonly byType: Uint8Array;
   /** Per edge type: 1 when an edge of that type leaving the root retains. */
   readonly fromRoot: Uint8Array;
-  /** Per node: 1 when its edges need {@link retainsAt}. */
-  readonly special: Uint8Array;
+  /** Per node, one bit (see {@link isSpecial}): set when its edges need {@link retainsAt}. */
+  readonly special: Int32Array;
   readonly rootIndex: number;
   /** Edges that do not retain although their type does: the table side of WeakMap entries. */
   readonly except: Set<number>;
@@ -112,11 +113,20 @@ function retainRule(data: HeapGraphData, indexOf: ((id: number) => number) | und
     else if (name === 'shortcut') byType[t] = 0;
     else if (name === 'internal') internal = t;
   }
-  const special = new Uint8Array(nodeCount);
-  if (nodeCount > 0) special[rootIndex] = 1;
+  // A bit per node, not a byte: it is alive through the dominators' peak.
+  const special = new Int32Array((nodeCount + 31) >>> 5);
+  if (nodeCount > 0) markSpecial(special, rootIndex);
   const except = new Set<number>();
   if (internal >= 0) weakMapTableEdges(data, internal, indexOf, special, except);
   return { byType, fromRoot, special, rootIndex, except };
+}
+
+function markSpecial(special: Int32Array, n: number): void {
+  special[n >>> 5]! |= 1 << (n & 31);
+}
+
+function isSpecial(special: Int32Array, n: number): boolean {
+  return (special[n >>> 5]! & (1 << (n & 31))) !== 0;
 }
 
 /** Whether edge `e`, which leaves node `n`, retains: the rule's answer for any node. */
@@ -135,7 +145,7 @@ function weakMapTableEdges(
   data: HeapGraphData,
   internal: number,
   indexOf: ((id: number) => number) | undefined,
-  special: Uint8Array,
+  special: Int32Array,
   except: Set<number>,
 ): void {
   const { nodeCount, firstEdge, edgeType, edgeNameOrIndex, nodeId, strings } = data;
@@ -162,7 +172,7 @@ function weakMapTableEdges(
     for (let e = firstEdge[n]!; e < end; e++) {
       if (edgeType[e] === internal && tableOf.get(edgeNameOrIndex[e]!) === id) {
         except.add(e);
-        special[n] = 1;
+        markSpecial(special, n);
       }
     }
   };
@@ -224,8 +234,9 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * predecessors, and one more pass lays them out by preorder number (4 bytes per retaining edge
  * instead of 8 per edge, read sequentially later); only back and cross edges need one. Which edges
  * retain is decided by edge type, with an exact check at the few nodes where the type is not enough
- * (see `retainingEdgeMask`), so no byte per edge either. Working memory: seven Uint32Arrays of
- * nodeCount, a byte per node and those predecessors; the result keeps five of the arrays' memory.
+ * (see `retainingEdgeMask`), so no byte per edge either. Working memory: six Uint32Arrays of
+ * nodeCount, a bit per node and those predecessors; the result keeps five of the arrays' memory
+ * and lends the sixth and the predecessors to the next pass over the graph (see scratch.ts).
  *
  * See {@link Dominators} for which edges retain and how unreachable nodes are reported.
  *
@@ -262,7 +273,6 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
   // Preorder numbers are 1-based so 0 can mean "not reached"; arrays indexed by preorder number
   // have nodeCount + 1 (or + 2) slots. Each step is a function of its own: V8 optimises a small
   // function with one hot loop sooner than a big one with many.
-  const vertex = new Uint32Array(nodeCount + 1);
   const parent = new Uint32Array(nodeCount + 1);
   // semi and firstPred share one buffer that becomes the retained sizes at the end, when both are
   // done with: 8 bytes a node less at the peak.
@@ -272,12 +282,11 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
   // The DFS stack (node, next edge); afterwards the forest of the semidominator step.
   const label = new Uint32Array(nodeCount + 1);
   const ancestor = new Uint32Array(nodeCount + 1);
+  const pre = new Uint32Array(nodeCount);
   let count: number;
   let preds: Uint32Array;
-  let pre: Uint32Array;
   {
     const rule = retainRule(data, indexOf);
-    pre = new Uint32Array(nodeCount);
     count = depthFirst(
       data.edgeType,
       firstEdge,
@@ -285,7 +294,6 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
       rule,
       rootIndex,
       pre,
-      vertex,
       parent,
       semi,
       firstPred,
@@ -295,16 +303,24 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
     preds = laterPredecessors(nodeCount, count, data.edgeType, firstEdge, edgeTo, rule, pre, firstPred);
   }
   ancestor.fill(0);
-  // The compression stack of `semidominators` reuses `pre`, not needed any more.
-  semidominators(count, preds, firstPred, semi, label, ancestor, parent, pre);
+  semidominators(count, preds, firstPred, semi, label, ancestor, parent);
+  // The predecessors are done with; usually more than nodeCount of them (a hidden class has a
+  // predecessor per instance): the summary and the retainer search take their memory.
+  lendScratch(data, preds);
   // In place: parent becomes the immediate dominator, by preorder number.
   immediateDominators(count, semi, parent);
 
+  // The preorder (number -> node) is needed only from here on: it takes the memory of `label`,
+  // done with, instead of being a seventh array alive through the steps above.
+  const vertex = label;
+  inversePreorder(pre, vertex);
   const idom = ancestor.subarray(0, nodeCount);
   const reachable = new Uint8Array(nodeCount);
   const retainedSize = new Float64Array(shared, 0, nodeCount);
   results(data, count, vertex, parent, idom, reachable, retainedSize);
-  const dominators: Dominators = {
+  // `pre` is done with too.
+  lendScratch(data, pre);
+  return {
     idom,
     retainedSize,
     reachable,
@@ -312,35 +328,19 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
     reachableCount: count,
     dominatorPosition: parent.subarray(1, count + 1),
   };
-  scratches.set(dominators, [new WeakRef(label), new WeakRef(pre)]);
-  return dominators;
 }
 
-/**
- * Two of the computation's working arrays, nodeCount (+ 1) long, done with once the dominators are:
- * held weakly, so that the collector may take them back, and reused by the next walk of the same
- * tree (the summary, typically right after) instead of two more arrays of the same size at the
- * moment memory peaks.
- */
-const scratches = new WeakMap<Dominators, WeakRef<Uint32Array>[]>();
-
-/**
- * A Uint32Array of at least `length` entries for scratch use: one the computation of `dominators`
- * left (each is given out once), else a new one. Its contents are undefined.
- *
- * @internal
- */
-export function dominatorScratch(dominators: Dominators, length: number): Uint32Array {
-  const refs = scratches.get(dominators);
-  while (refs !== undefined && refs.length > 0) {
-    const array = refs.pop()!.deref();
-    if (array !== undefined && array.length >= length) return array.subarray(0, length);
+/** `vertex[pre[n]] = n` for every node the DFS numbered. */
+function inversePreorder(pre: Uint32Array, vertex: Uint32Array): void {
+  const n = pre.length;
+  for (let node = 0; node < n; node++) {
+    const p = pre[node]!;
+    if (p !== 0) vertex[p] = node;
   }
-  return new Uint32Array(length);
 }
 
 /**
- * 1. Iterative DFS over retaining edges from the root: numbers the nodes (`pre`, `vertex`, `parent`)
+ * 1. Iterative DFS over retaining edges from the root: numbers the nodes (`pre`, `parent`)
  * and sorts every other retaining edge v → w by the numbers. When v comes first (a forward edge) it
  * can only lower w's semidominator to v, and nothing else about it matters: `semi[w]` starts as the
  * smallest such v (the DFS parent included). When w comes first (back and cross edges), v counts as
@@ -353,7 +353,6 @@ function depthFirst(
   rule: RetainRule,
   root: number,
   pre: Uint32Array,
-  vertex: Uint32Array,
   parent: Uint32Array,
   semi: Uint32Array,
   firstPred: Uint32Array,
@@ -364,7 +363,6 @@ function depthFirst(
   let top = 0;
   let count = 1;
   pre[root] = 1;
-  vertex[1] = root;
   semi[1] = 1;
   stackNode[0] = root;
   stackEdge[0] = firstEdge[root]!;
@@ -372,7 +370,7 @@ function depthFirst(
     const v = stackNode[top]!;
     const pv = pre[v]!;
     const end = firstEdge[v + 1]!;
-    const slow = special[v] === 1;
+    const slow = isSpecial(special, v);
     let e = stackEdge[top]!;
     let w = -1;
     for (; e < end; e++) {
@@ -395,7 +393,6 @@ function depthFirst(
     stackEdge[top] = e + 1;
     count++;
     pre[w] = count;
-    vertex[count] = w;
     parent[count] = pv;
     semi[count] = pv;
     top++;
@@ -426,7 +423,7 @@ function laterPredecessors(
     const v = pre[n]!;
     if (v === 0) continue;
     const end = firstEdge[n + 1]!;
-    const slow = special[n] === 1;
+    const slow = isSpecial(special, n);
     for (let e = firstEdge[n]!; e < end; e++) {
       if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
       const pt = pre[edgeTo[e]!]!;
@@ -445,6 +442,12 @@ function prefixSums(counts: Uint32Array, count: number): number {
   }
   counts[count + 1] = total;
   return total;
+}
+
+function grown(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** `a[i] = i` for i in 1 .. count. */
@@ -466,8 +469,9 @@ function semidominators(
   label: Uint32Array,
   ancestor: Uint32Array,
   parent: Uint32Array,
-  stack: Uint32Array,
 ): void {
+  // Compression paths are short once compressed; the stack grows when one is not.
+  let stack: Uint32Array = new Uint32Array(4096);
   identity(label, count);
   for (let w = count; w >= 2; w--) {
     let best = semi[w]!;
@@ -480,6 +484,7 @@ function semidominators(
         let sp = 0;
         let x = v;
         while (ancestor[ancestor[x]!] !== 0) {
+          if (sp === stack.length) stack = grown(stack);
           stack[sp++] = x;
           x = ancestor[x]!;
         }

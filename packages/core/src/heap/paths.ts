@@ -14,6 +14,7 @@ import {
   tableSlot,
   vocabulary,
 } from './names.js';
+import { borrowScratch } from './scratch.js';
 import type { SearchState } from './search.js';
 import {
   advance,
@@ -264,7 +265,8 @@ function bookkeepingFreeTree(data: HeapGraphData, target: number): Uint32Array {
 function retainerTree(data: HeapGraphData, target: number): Uint32Array {
   let s = searches.get(data);
   if (s === undefined) {
-    s = adoptBackgroundSearch(data) ?? startSearch(data, new Uint32Array(data.nodeCount));
+    // The arrays the summary or the dominators left, typically: no new megabytes at the peak.
+    s = adoptBackgroundSearch(data) ?? startSearch(data, borrowScratch(data, data.nodeCount).fill(0), true);
     searches.set(data, s);
   }
   if (s.step < S_DONE && s.via[target] === UNREACHED) advance(s, target);
@@ -272,7 +274,7 @@ function retainerTree(data: HeapGraphData, target: number): Uint32Array {
 }
 
 /** The state of a new search of `data`, with `via` as its result array. */
-function startSearch(data: HeapGraphData, via: Uint32Array): SearchState {
+function startSearch(data: HeapGraphData, via: Uint32Array, borrowQueue = false): SearchState {
   const v = vocabulary(data);
   const { firstEdge, edgeTo, edgeType } = data;
   const edgeClass = new Uint8Array(Math.max(256, data.edgeTypeNames.length)).fill(E_OTHER);
@@ -336,7 +338,7 @@ function startSearch(data: HeapGraphData, via: Uint32Array): SearchState {
     previous: v.name.previous,
     tiers: [globals, embedder, internal, last],
     via,
-    ...searchArrays(data.nodeCount, root, via),
+    ...searchArrays(data.nodeCount, root, via, borrowQueue ? borrowScratch(data, data.nodeCount) : undefined),
     head: 0,
     tail: 0,
     step: 0,

@@ -102,11 +102,12 @@ export interface SearchState {
   skipRootFrom?: number | undefined;
 }
 
-/** The working arrays of a new search (its `via` given), the root already reached. */
+/** The working arrays of a new search (its `via` given, and its queue if the caller has one), the root already reached. */
 export function searchArrays(
   nodeCount: number,
   root: number,
   via: Uint32Array,
+  queue?: Uint32Array,
 ): Pick<SearchState, 'seen' | 'queue' | 'deferred' | 'deferredTo'> {
   const seen = new Int32Array((nodeCount + 31) >>> 5);
   if (nodeCount > 0) {
@@ -115,7 +116,7 @@ export function searchArrays(
   }
   return {
     seen,
-    queue: new Uint32Array(nodeCount),
+    queue: queue ?? new Uint32Array(nodeCount),
     deferred: new Uint32Array(Math.max(1024, nodeCount >>> 2)),
     deferredTo: new Int32Array((nodeCount + 31) >>> 5),
   };

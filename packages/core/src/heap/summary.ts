@@ -1,6 +1,6 @@
 import type { HeapGraphData } from './data.js';
 import type { Dominators } from './dominators.js';
-import { dominatorScratch } from './dominators.js';
+import { borrowScratch, lendScratch } from './scratch.js';
 
 /** One row of {@link summarize}: the objects of one constructor or V8 type. */
 export interface SummaryEntry {
@@ -79,7 +79,11 @@ export function groupName(type: string, name: string): string {
  * ```
  */
 export function groupNodes(data: HeapGraphData): NodeGroups {
-  return assignGroups(data, undefined);
+  const table = groupTable(data, undefined);
+  const { nodeCount, nodeType, nodeName, nodeSelfSize } = data;
+  const groupOf = new Int32Array(nodeCount);
+  for (let n = 0; n < nodeCount; n++) groupOf[n] = groupOfNode(table, nodeType, nodeName, nodeSelfSize, n);
+  return { groupOf, names: table.names, types: table.types };
 }
 
 /** Count and self size per group, by group number. */
@@ -88,19 +92,51 @@ interface GroupTotals {
   self: number[];
 }
 
-/** groupNodes, also summing each group's count and self size into `totals` (one pass, not two). */
-function assignGroups(data: HeapGraphData, totals: GroupTotals | undefined): NodeGroups {
+/**
+ * How nodes map to groups, in tables by type and by name string rather than an entry per node:
+ * the summary looks groups up as it walks the dominator tree, and an Int32Array per node would be
+ * alive at its peak. See {@link groupOfNode}.
+ */
+interface GroupTable {
+  readonly names: string[];
+  readonly types: string[];
+  /** Per node type (all 256): 1 when its nodes group by name (objects, native nodes). */
+  readonly keyedByName: Uint8Array;
+  /** Per node type: the group of its nodes, for types not keyed by name (-1: none seen). */
+  readonly byType: Int32Array;
+  /** Per string: the group of the nodes of a keyed type with that name (-1: none seen). */
+  readonly byName: Int32Array;
+  /** Per node type: the group of its nodes whose name is outside the string table (damaged input). */
+  readonly unnamed: Int32Array;
+}
+
+/** The group of node `n` (-1: none, self size 0), from a table that has seen every node. */
+function groupOfNode(
+  t: GroupTable,
+  nodeType: Uint8Array,
+  nodeName: Uint32Array,
+  nodeSelfSize: Uint32Array,
+  n: number,
+): number {
+  if (nodeSelfSize[n] === 0) return -1;
+  const type = nodeType[n]!;
+  if (t.keyedByName[type] === 0) return t.byType[type]!;
+  const name = nodeName[n]!;
+  return name < t.byName.length ? t.byName[name]! : t.unnamed[type]!;
+}
+
+/** Builds the group table in one pass over the nodes, summing each group's count and self size into `totals`. */
+function groupTable(data: HeapGraphData, totals: GroupTotals | undefined): GroupTable {
   const { nodeCount, nodeType, nodeName, nodeSelfSize, nodeTypeNames, strings } = data;
-  const groupOf = new Int32Array(nodeCount);
   const names: string[] = [];
   const types: string[] = [];
-  // Group of each node type, and of each name string for objects; -1 until first seen. Typed
-  // arrays instead of a Map: this runs once per node on graphs of tens of millions.
-  const byType = new Int32Array(nodeTypeNames.length).fill(-1);
+  // Typed arrays instead of a Map: this runs once per node on graphs of tens of millions.
+  const byType = new Int32Array(256).fill(-1);
+  const unnamed = new Int32Array(256).fill(-1);
   const byName = new Int32Array(strings.count).fill(-1);
-  const keyedByName = new Uint8Array(nodeTypeNames.length);
+  const keyedByName = new Uint8Array(256);
   nodeTypeNames.forEach((t, i) => {
-    keyedByName[i] = t === 'object' || t === 'native' ? 1 : 0;
+    if (i < 256) keyedByName[i] = t === 'object' || t === 'native' ? 1 : 0;
   });
   // Distinct names can still collide after decoding ('(system)' from two types): merge by name.
   const byDisplayName = new Map<string, number>();
@@ -122,33 +158,25 @@ function assignGroups(data: HeapGraphData, totals: GroupTotals | undefined): Nod
   const self = totals?.self;
   for (let n = 0; n < nodeCount; n++) {
     const size = nodeSelfSize[n]!;
-    if (size === 0) {
-      groupOf[n] = -1;
-      continue;
-    }
+    if (size === 0) continue;
     const type = nodeType[n]!;
     let g: number;
     if (keyedByName[type]) {
       const name = nodeName[n]!;
-      g = name < byName.length ? byName[name]! : -1;
-      if (g < 0) {
-        g = groupFor(type, name);
-        if (name < byName.length) byName[name] = g;
-      }
+      const table = name < byName.length ? byName : unnamed;
+      const key = name < byName.length ? name : type;
+      g = table[key]!;
+      if (g < 0) table[key] = g = groupFor(type, name);
     } else {
-      g = byType[type] ?? -1;
-      if (g < 0) {
-        g = groupFor(type, 0);
-        if (type < byType.length) byType[type] = g;
-      }
+      g = byType[type]!;
+      if (g < 0) byType[type] = g = groupFor(type, 0);
     }
-    groupOf[n] = g;
     if (count !== undefined && self !== undefined) {
       count[g]!++;
       self[g]! += size;
     }
   }
-  return { groupOf, names, types };
+  return { names, types, keyedByName, byType, byName, unnamed };
 }
 
 /**
@@ -173,22 +201,30 @@ function assignGroups(data: HeapGraphData, totals: GroupTotals | undefined): Nod
  * ```
  */
 export function summarize(data: HeapGraphData, dominators: Dominators, groups?: NodeGroups): SummaryEntry[] {
-  let totals: GroupTotals | undefined;
+  let names: string[];
+  let types: string[];
+  let count: Float64Array;
+  let self: Float64Array;
+  let groupAt: (node: number) => number;
   if (groups === undefined) {
-    totals = { count: [], self: [] };
-    groups = assignGroups(data, totals);
+    const totals: GroupTotals = { count: [], self: [] };
+    const table = groupTable(data, totals);
+    ({ names, types } = table);
+    count = Float64Array.from(totals.count);
+    self = Float64Array.from(totals.self);
+    const { nodeType, nodeName, nodeSelfSize } = data;
+    groupAt = (node) => groupOfNode(table, nodeType, nodeName, nodeSelfSize, node);
+  } else {
+    ({ names, types } = groups);
+    count = new Float64Array(names.length);
+    self = new Float64Array(names.length);
+    const { groupOf } = groups;
+    countGroups(data, groupOf, count, self);
+    groupAt = (node) => groupOf[node]!;
   }
-  const { names, types } = groups;
   const groupCount = names.length;
-  const count = new Float64Array(groupCount);
-  const self = new Float64Array(groupCount);
   const retained = new Float64Array(groupCount);
-  if (totals === undefined) countGroups(data, groups.groupOf, count, self);
-  else {
-    count.set(totals.count);
-    self.set(totals.self);
-  }
-  if (data.nodeCount > 0) retainedByGroup(data, dominators, groups.groupOf, retained);
+  if (data.nodeCount > 0) retainedByGroup(data, dominators, groupAt, retained);
 
   const out: SummaryEntry[] = [];
   for (let g = 0; g < groupCount; g++) {
@@ -232,28 +268,28 @@ function countGroups(
 function retainedByGroup(
   data: HeapGraphData,
   dominators: Dominators,
-  groupOf: Int32Array,
+  groupAt: (node: number) => number,
   retained: Float64Array,
 ): void {
   const { preorder, reachableCount: n, dominatorPosition: up, retainedSize, reachable } = dominators;
   const { nodeCount, rootIndex } = data;
-  const rootGroup = groupOf[rootIndex]!;
+  const rootGroup = groupAt(rootIndex);
   if (n > 0) {
-    // next[i]: first the size of i's subtree, then the next free slot in i's range. Two of the
-    // three arrays are the dominator computation's, when it left them.
-    const next = dominatorScratch(dominators, n);
+    // next[i]: first the size of i's subtree, then the next free slot in i's range, and at the
+    // end the end of i's range. Both arrays are borrowed (the dominators leave one) and lent on.
+    const next = borrowScratch(data, n);
     subtreeSizes(up, next);
-    const slotNode = dominatorScratch(dominators, n);
-    const slotEnd = new Uint32Array(n);
-    assignSlots(preorder, up, next, slotNode, slotEnd);
-    outermostMembers(groupOf, retainedSize, slotNode, slotEnd, retained);
+    const slotPosition = borrowScratch(data, n);
+    assignSlots(up, next, slotPosition);
+    outermostMembers(groupAt, preorder, retainedSize, slotPosition, next, retained);
+    lendScratch(data, next, slotPosition);
   }
   // Nodes the root does not reach hang under the root and dominate nothing: each counts unless
   // the root itself is of its group.
   if (n === nodeCount) return;
   for (let node = 0; node < nodeCount; node++) {
     if (reachable[node] === 1) continue;
-    const g = groupOf[node]!;
+    const g = groupAt(node);
     if (g >= 0 && g !== rootGroup) retained[g] = retained[g]! + retainedSize[node]!;
   }
 }
@@ -264,44 +300,42 @@ function subtreeSizes(up: Uint32Array, size: Uint32Array): void {
   for (let i = n - 1; i >= 1; i--) size[up[i]!]! += size[i]!;
 }
 
-function assignSlots(
-  preorder: Uint32Array,
-  up: Uint32Array,
-  next: Uint32Array,
-  slotNode: Uint32Array,
-  slotEnd: Uint32Array,
-): void {
+/**
+ * Gives every position in the preorder its slot: the first free one in its dominator's range.
+ * `next` comes in as subtree sizes and ends as each range's end; `slotPosition[slot]` is the
+ * preorder position in that slot.
+ */
+function assignSlots(up: Uint32Array, next: Uint32Array, slotPosition: Uint32Array): void {
   const n = next.length;
-  slotNode[0] = preorder[0]!;
-  slotEnd[0] = n;
+  slotPosition[0] = 0;
   next[0] = 1;
   for (let i = 1; i < n; i++) {
     const p = up[i]!;
     const slot = next[p]!;
-    const size = next[i]!;
-    next[p] = slot + size;
+    next[p] = slot + next[i]!;
     next[i] = slot + 1;
-    slotNode[slot] = preorder[i]!;
-    slotEnd[slot] = slot + size;
+    slotPosition[slot] = i;
   }
 }
 
 function outermostMembers(
-  groupOf: Int32Array,
+  groupAt: (node: number) => number,
+  preorder: Uint32Array,
   retainedSize: Float64Array,
-  slotNode: Uint32Array,
-  slotEnd: Uint32Array,
+  slotPosition: Uint32Array,
+  rangeEnd: Uint32Array,
   retained: Float64Array,
 ): void {
-  const n = slotNode.length;
+  const n = slotPosition.length;
   // Per group: the end of the range of its last outermost member (0: none yet).
   const activeUntil = new Uint32Array(retained.length);
   for (let slot = 0; slot < n; slot++) {
-    const node = slotNode[slot]!;
-    const g = groupOf[node]!;
+    const i = slotPosition[slot]!;
+    const node = preorder[i]!;
+    const g = groupAt(node);
     if (g < 0 || slot < activeUntil[g]!) continue;
     retained[g] = retained[g]! + retainedSize[node]!;
-    activeUntil[g] = slotEnd[slot]!;
+    activeUntil[g] = rangeEnd[i]!;
   }
 }
 
