@@ -7,7 +7,15 @@
 // (tracing-overhead/loadgen.mjs); rounds alternate between the servers, order rotated each round.
 //
 //   node monitor-overhead/run.mjs [--rounds 12] [--seconds 4] [--concurrency 32]
-//        [--modes off,default,5s] [--out out/monitor-overhead.json]
+//        [--modes off,default,5s] [--out out/monitor-overhead.json] [--pin] [--restart-every 4]
+//
+// --restart-every N: new server processes every N rounds (0: one set for the whole run). Two
+// processes of the same server differ by up to ±2% in throughput and CPU per request for their
+// whole life (the A/A control; JIT and heap layout), which more rounds with the same processes do
+// not average out; fresh processes every few rounds do.
+//
+// --pin: the servers on CPU 1 and the load generator on CPU 0 (`taskset`), so that neither takes
+// the other's core: steadier CPU-per-request figures on a 2-core machine.
 //
 // Modes: `off` (no monitor), `default` (the monitor's defaults), `nodetectors` (LEAKKIT_DETECTORS=none), `notracing` (the defaults with
 // LEAKKIT_TRACING=off: gauges and route counting alone), `tracing:<size>` (the defaults with another
@@ -31,6 +39,11 @@ const seconds = opt('seconds', '4');
 const concurrency = opt('concurrency', '32');
 const modes = opt('modes', 'off,default,5s').split(',');
 const outFile = path.resolve(benchDir, opt('out', 'out/monitor-overhead.json'));
+const pin = args.includes('--pin');
+const restartEvery = Number(opt('restart-every', '4')) || rounds;
+// `taskset -c <cpu> node …` when pinning, else `node …`.
+const command = (cpu, argv) =>
+  pin ? ['taskset', ['-c', String(cpu), process.execPath, ...argv]] : [process.execPath, argv];
 const build = pinLeakkit();
 const register = pathToFileURL(path.join(build.dist, 'register.js')).href;
 
@@ -61,7 +74,8 @@ function startServer(mode) {
           ]
         : ['--import', register, serverScript, 'off'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
+    const [file, fullArgv] = command(1, argv);
+    const child = spawn(file, fullArgv, { env, cwd: benchDir, stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -75,8 +89,7 @@ function startServer(mode) {
 function load(server, secs, warm) {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      process.execPath,
-      [
+      ...command(0, [
         loadgen,
         '--port',
         String(server.port),
@@ -86,7 +99,7 @@ function load(server, secs, warm) {
         secs,
         '--warmup',
         warm,
-      ],
+      ]),
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -99,12 +112,31 @@ function load(server, secs, warm) {
   });
 }
 
-const servers = [];
-for (const m of modes) servers.push(await startServer(m));
-log(`servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
-const measured = await alternatingRounds({ servers, rounds, seconds, load });
+// Rounds in sets of `restartEvery`, each set with servers of its own (warmed up afresh).
+const measured = {
+  runs: Object.fromEntries(modes.map((m) => [m, []])),
+  ratios: Object.fromEntries(modes.map((m) => [m, { rps: [], p99: [], cpu: [] }])),
+};
+for (let done = 0; done < rounds; done += restartEvery) {
+  const servers = [];
+  for (const m of modes) servers.push(await startServer(m));
+  log(`servers ${servers.map((s) => `${s.mode}@${s.port}`).join(' ')}; warming up`);
+  const part = await alternatingRounds({
+    servers,
+    rounds: Math.min(restartEvery, rounds - done),
+    seconds,
+    load,
+  });
+  for (const s of servers) {
+    s.child.removeAllListeners('exit');
+    s.child.stdin.end();
+  }
+  for (const m of modes) {
+    measured.runs[m].push(...part.runs[m]);
+    for (const k of ['rps', 'p99', 'cpu']) measured.ratios[m][k].push(...part.ratios[m][k]);
+  }
+}
 const { runs } = measured;
-for (const s of servers) s.child.stdin.end();
 
 const result = {
   date: new Date().toISOString(),
@@ -112,6 +144,7 @@ const result = {
   cores: (await import('node:os')).cpus().length,
   leakkitBuild: build,
   rounds,
+  restartEvery,
   seconds: Number(seconds),
   concurrency: Number(concurrency),
   modes: summarize(modes, measured),
@@ -136,7 +169,7 @@ const name = (m) =>
                   ? `monitor, defaults, sampling at ${m.slice(8)}`
                   : `monitor, ${m} ticks`;
 const lines = [
-  `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s, ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
+  `Node ${result.node}, ${result.cores} cores, ${result.date.slice(0, 16)}Z; ${rounds} alternating rounds of ${seconds} s (new server processes every ${restartEvery} rounds), ${concurrency} keep-alive connections from a second process; medians, ratios = median of per-round ratios to the server without the monitor:`,
   '',
   '| server | throughput (req/s) | p50 (ms) | p99 (ms) | CPU per request (µs) | throughput ratio | p99 ratio | CPU per request ratio |',
   '|---|---|---|---|---|---|---|---|',

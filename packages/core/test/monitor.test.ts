@@ -95,6 +95,55 @@ describe('createMonitor() on a live server', () => {
     expect(isTracing()).toBe(false);
   });
 
+  it('ends an investigation that runs out of time, keeps the line it named, and waits before the next', async () => {
+    // Finer sampling costs an allocation-heavy server a sixth of its CPU: a growth that goes on
+    // gets `maxInvestigation` of it, then tracing stops for as long again (doubling after that).
+    const app = await startApp({ leak: true });
+    const budget = 6000;
+    monitor = createMonitor({
+      interval: '100ms',
+      heapSnapshots: 'off',
+      collectGarbage: '500ms',
+      tracing: { maxInvestigation: budget },
+      // The probe holds an investigation open while it runs (it works from the named line).
+      routes: { probe: false },
+    });
+    const m = monitor;
+    const runs: { on: boolean; from: number; to: number }[] = [];
+    let sitesWhenOff: (number | undefined)[] | undefined;
+    m.on('sample', (s) => {
+      const on = isTracing();
+      const last = runs.at(-1);
+      if (last?.on === on) last.to = s.time;
+      else runs.push({ on, from: s.time, to: s.time });
+      if (!on && runs.length === 3 && sitesWhenOff === undefined)
+        sitesWhenOff = m.report().findings.map((f) => f.site?.line);
+    });
+    m.start();
+    const deadline = Date.now() + 40_000;
+    // Until tracing came back on after its pause: off, on (the investigation), off (the pause), on.
+    await drive(app.port, () => Date.now() > deadline || runs.length >= 4);
+    await app.close();
+    const shape = JSON.stringify(runs.map((r) => ({ on: r.on, ms: r.to - r.from })));
+    expect(runs.length, shape).toBeGreaterThanOrEqual(4);
+    const [, investigation, pause, next] = runs as [
+      unknown,
+      (typeof runs)[0],
+      (typeof runs)[0],
+      (typeof runs)[0],
+    ];
+    expect(investigation.on, shape).toBe(true);
+    // It ran its time. A sample's time is its tick's start and the decision comes after the tick's
+    // own GC (within collectGarbage's 500 ms): that much slack.
+    expect(pause.from - investigation.from, shape).toBeGreaterThanOrEqual(budget - 500);
+    expect(pause.from - investigation.from, shape).toBeLessThan(budget + 3000);
+    // No new investigation during the pause, though the leak goes on.
+    expect(next.from - pause.from, shape).toBeGreaterThanOrEqual(budget - 500);
+    expect(next.on, shape).toBe(true);
+    // The line the investigation named stays on the finding while tracing is off.
+    expect(sitesWhenOff, shape).toContain(14);
+  });
+
   it('rejects bad options with LeakkitError, synchronously', () => {
     expect(() => createMonitor({ interval: 'soon' })).toThrow(
       /Expected `interval` to be a positive duration/,

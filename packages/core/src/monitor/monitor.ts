@@ -89,6 +89,10 @@ interface ReporterState {
 const MAX_ERROR_KINDS = 64;
 // Ticks without suspicion before the investigation (finer tracing) ends.
 const CALM_TICKS = 10;
+// An investigation that runs out of time (tracing.maxInvestigation) lasts at least this many ticks.
+const MIN_INVESTIGATION_TICKS = 10;
+// The longest wait before another investigation, after several ran out of time in a row.
+const MAX_INVESTIGATION_PAUSE = 6 * 3_600_000;
 // Time between two heap series on their own (a series costs pauses and slower GC meanwhile): 30
 // ticks, and at least ten minutes.
 const SERIES_COOLDOWN = 600_000;
@@ -153,6 +157,15 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #level: EvidenceLevel = 'gauges';
   #analysis: Analysis = { trend: undefined, routes: [], explaining: [], tied: false, forecast: undefined };
   #calm = 0;
+  // The investigation (finer tracing): when it started, its ticks, when the next one may start, the
+  // wait after the last one that ran out of time, and the line it named (kept on the finding after
+  // it ran out, while the growth lasts).
+  #investigationStart = 0;
+  #investigationTicks = 0;
+  #investigateAfter = 0;
+  #investigationPause = 0;
+  #namedSite: GrowingSite | undefined;
+  #namedThisInvestigation = false;
   #nextSeriesTick = 0;
   #seriesStart = 0;
   // When the latest heap series started (a few; the history's window holds no more than that).
@@ -473,8 +486,30 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const allocs = this.#allocs;
     if (allocs !== undefined && !this.#tracingFailed) {
       try {
-        if (suspect && !allocs.escalated) allocs.escalate();
-        else if (this.#calm >= CALM_TICKS && allocs.escalated && !this.#captures.inProgress) allocs.relax();
+        const now = Date.now();
+        if (suspect && !allocs.escalated && now >= this.#investigateAfter) {
+          allocs.escalate();
+          this.#investigationStart = now;
+          this.#investigationTicks = 0;
+          this.#namedThisInvestigation = false;
+        } else if (this.#calm >= CALM_TICKS && allocs.escalated && !this.#captures.inProgress) allocs.relax();
+        else if (allocs.escalated && this.#investigationSpent(now)) {
+          // Out of time: back to the production interval, and a longer wait before the next one.
+          allocs.relax();
+          const budget = this.#o.tracing ? this.#o.tracing.maxInvestigation : 0;
+          this.#investigationPause = Math.min(
+            MAX_INVESTIGATION_PAUSE,
+            this.#investigationPause === 0 ? budget : 2 * this.#investigationPause,
+          );
+          this.#investigateAfter = now + this.#investigationPause;
+        }
+        if (this.#calm >= CALM_TICKS) {
+          // The growth is over: the next suspicion gets a full investigation at once.
+          this.#investigationPause = 0;
+          this.#investigateAfter = 0;
+          this.#namedSite = undefined;
+        }
+        if (allocs.escalated) this.#investigationTicks++;
         if (allocs.escalated || this.#needs.allocations || suspect) await allocs.snapshot();
       } catch (error) {
         if (!allocs.on) {
@@ -527,7 +562,16 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     }
     this.#level =
       this.#captures.inProgress || completed ? 'heap-graphs' : allocs?.escalated ? 'allocations' : 'gauges';
-    const site = allocs?.growingSite(t?.slope ?? 0);
+    const live = allocs?.growingSite(t?.slope ?? 0);
+    if (live !== undefined) {
+      this.#namedSite = live;
+      this.#namedThisInvestigation = true;
+    }
+    // After an investigation ran out of time, the line it named stays on the finding while the
+    // growth lasts, through the next investigation too until that one names a line (its baseline
+    // starts over). Within one investigation a line no longer growing is dropped, as before.
+    const site =
+      live ?? (allocs?.escalated === true && this.#namedThisInvestigation ? undefined : this.#namedSite);
     const regression = this.#followRoute(sustained);
     this.#maybeProbe(site);
     const probed = this.#probeRoute(site);
@@ -558,6 +602,21 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         this.#calm < STICKY_TICKS,
     };
     return completed;
+  }
+
+  /**
+   * Whether the investigation running has used its time (`tracing.maxInvestigation`, and at least
+   * MIN_INVESTIGATION_TICKS ticks) and may end: not while a heap series or the route probe, which
+   * work from what it found, are running.
+   */
+  #investigationSpent(now: number): boolean {
+    const budget = this.#o.tracing ? this.#o.tracing.maxInvestigation : Number.POSITIVE_INFINITY;
+    return (
+      now - this.#investigationStart >= budget &&
+      this.#investigationTicks >= MIN_INVESTIGATION_TICKS &&
+      !this.#captures.inProgress &&
+      this.#probe === undefined
+    );
   }
 
   /**
