@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EdgeRun, EdgesJob, EdgesResult } from './parse.js';
 import { readEdgeRecords } from './parse.js';
 import type { BackgroundSearch } from './paths.js';
@@ -40,7 +40,9 @@ export interface EdgeWorker {
 export function startEdgeWorker(file: string): EdgeWorker | undefined {
   let worker: Worker;
   try {
-    worker = new Worker(workerSource(), { eval: true, workerData: { file } });
+    // Loaded on first use: most files are parsed on one thread, and importing the module costs RSS.
+    const { Worker: WorkerThread } = process.getBuiltinModule('node:worker_threads');
+    worker = new WorkerThread(workerSource(), { eval: true, workerData: { file } });
   } catch {
     return undefined;
   }
