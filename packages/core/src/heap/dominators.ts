@@ -370,8 +370,7 @@ function depthFirst(
     const v = stackNode[top]!;
     const pv = pre[v]!;
     const end = firstEdge[v + 1]!;
-    // isSpecial, inlined by hand: these loops run before the optimizing compiler would inline it.
-    const slow = (special[v >>> 5]! & (1 << (v & 31))) !== 0;
+    const slow = isSpecial(special, v);
     let e = stackEdge[top]!;
     let w = -1;
     for (; e < end; e++) {
@@ -424,7 +423,7 @@ function laterPredecessors(
     const v = pre[n]!;
     if (v === 0) continue;
     const end = firstEdge[n + 1]!;
-    const slow = (special[n >>> 5]! & (1 << (n & 31))) !== 0;
+    const slow = isSpecial(special, n);
     for (let e = firstEdge[n]!; e < end; e++) {
       if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
       const pt = pre[edgeTo[e]!]!;

@@ -266,15 +266,17 @@ function retainerTree(data: HeapGraphData, target: number): Uint32Array {
   let s = searches.get(data);
   if (s === undefined) {
     // The arrays the summary or the dominators left, typically: no new megabytes at the peak.
-    s = adoptBackgroundSearch(data) ?? startSearch(data, borrowScratch(data, data.nodeCount).fill(0), true);
+    s =
+      adoptBackgroundSearch(data) ??
+      startSearch(data, borrowScratch(data, data.nodeCount).fill(0), borrowScratch(data, data.nodeCount));
     searches.set(data, s);
   }
   if (s.step < S_DONE && s.via[target] === UNREACHED) advance(s, target);
   return s.via;
 }
 
-/** The state of a new search of `data`, with `via` as its result array. */
-function startSearch(data: HeapGraphData, via: Uint32Array, borrowQueue = false): SearchState {
+/** The state of a new search of `data`, with `via` as its result array (and `queue`, when given, as its queue). */
+function startSearch(data: HeapGraphData, via: Uint32Array, queue?: Uint32Array): SearchState {
   const v = vocabulary(data);
   const { firstEdge, edgeTo, edgeType } = data;
   const edgeClass = new Uint8Array(Math.max(256, data.edgeTypeNames.length)).fill(E_OTHER);
@@ -338,7 +340,7 @@ function startSearch(data: HeapGraphData, via: Uint32Array, borrowQueue = false)
     previous: v.name.previous,
     tiers: [globals, embedder, internal, last],
     via,
-    ...searchArrays(data.nodeCount, root, via, borrowQueue ? borrowScratch(data, data.nodeCount) : undefined),
+    ...searchArrays(data.nodeCount, root, via, queue),
     head: 0,
     tail: 0,
     step: 0,

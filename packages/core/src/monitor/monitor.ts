@@ -166,6 +166,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   #investigationPause = 0;
   #namedSite: GrowingSite | undefined;
   #namedThisInvestigation = false;
+  // tracing.maxInvestigation (never reached without tracing: there is no investigation then).
+  readonly #maxInvestigation: number;
   #nextSeriesTick = 0;
   #seriesStart = 0;
   // When the latest heap series started (a few; the history's window holds no more than that).
@@ -206,6 +208,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#routes = options.routes
       ? new RouteCounter(options.routes.maxRoutes, options.routes.resolve)
       : undefined;
+    this.#maxInvestigation = options.tracing ? options.tracing.maxInvestigation : Number.POSITIVE_INFINITY;
     this.#allocs = options.tracing
       ? new AllocationTracker(
           options.tracing.samplingInterval,
@@ -496,10 +499,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
         else if (allocs.escalated && this.#investigationSpent(now)) {
           // Out of time: back to the production interval, and a longer wait before the next one.
           allocs.relax();
-          const budget = this.#o.tracing ? this.#o.tracing.maxInvestigation : 0;
           this.#investigationPause = Math.min(
             MAX_INVESTIGATION_PAUSE,
-            this.#investigationPause === 0 ? budget : 2 * this.#investigationPause,
+            this.#investigationPause === 0 ? this.#maxInvestigation : 2 * this.#investigationPause,
           );
           this.#investigateAfter = now + this.#investigationPause;
         }
@@ -610,9 +612,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
    * work from what it found, are running.
    */
   #investigationSpent(now: number): boolean {
-    const budget = this.#o.tracing ? this.#o.tracing.maxInvestigation : Number.POSITIVE_INFINITY;
     return (
-      now - this.#investigationStart >= budget &&
+      now - this.#investigationStart >= this.#maxInvestigation &&
       this.#investigationTicks >= MIN_INVESTIGATION_TICKS &&
       !this.#captures.inProgress &&
       this.#probe === undefined
