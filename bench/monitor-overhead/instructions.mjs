@@ -21,6 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pinLeakkit } from '../pin-leakkit.mjs';
+import { productRequest } from '../tracing-overhead/request.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
@@ -47,24 +48,15 @@ function drive(port, n) {
       if (started >= n) return;
       const id = started++;
       http
-        .get(
-          {
-            host: '127.0.0.1',
-            port,
-            path: `/api/products?page=${id % 13}&q=w${id % 7}`,
-            agent,
-            headers: { 'x-request-id': String(id) },
-          },
-          (res) => {
-            res.on('data', () => {});
-            res.on('end', () => {
-              if (++done === n) {
-                agent.destroy();
-                resolve();
-              } else one();
-            });
-          },
-        )
+        .get(productRequest(port, agent, id), (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            if (++done === n) {
+              agent.destroy();
+              resolve();
+            } else one();
+          });
+        })
         .on('error', reject);
     };
     for (let i = 0; i < concurrency; i++) one();

@@ -7,6 +7,7 @@
 // from its /__cpu endpoint read at the start and the end of the measured window).
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { productRequest } from './request.mjs';
 
 const args = process.argv.slice(2);
 const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d);
@@ -28,25 +29,16 @@ function once() {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const id = seq++;
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: `/api/products?page=${id % 13}&q=w${id % 7}`,
-        agent,
-        headers: { 'x-request-id': String(id) },
-      },
-      (res) => {
-        res.on('data', () => {});
-        res.on('end', () => {
-          if (measuring && done < maxRequests) {
-            if (res.statusCode === 200) latencies[done++] = performance.now() - t0;
-            else errors++;
-          }
-          resolve();
-        });
-      },
-    );
+    const req = http.request(productRequest(port, agent, id), (res) => {
+      res.on('data', () => {});
+      res.on('end', () => {
+        if (measuring && done < maxRequests) {
+          if (res.statusCode === 200) latencies[done++] = performance.now() - t0;
+          else errors++;
+        }
+        resolve();
+      });
+    });
     req.on('error', () => {
       if (measuring) errors++;
       resolve();
