@@ -187,9 +187,14 @@ describe('monitor.stop()', () => {
     expect(diagnostics.hasSubscribers('http.server.response.finish')).toBe(true);
     expect(process.listenerCount('SIGUSR2')).toBe(signals + 1);
     expect(isTracing()).toBe(true);
-    await new Promise((r) => setTimeout(r, 150));
+    // Until two ticks have run and the tick timer and the GC profiler's rotation exist, whatever
+    // the machine's load (a fixed wait read one tick on a busy machine); 10 s is the test's limit.
+    const running = monitor;
+    const deadline = Date.now() + 8000;
+    while ((running.report().ticks < 2 || timers.size < 2) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const stopping = monitor;
-    // The tick timer and the GC profiler's rotation, at least.
     expect(timers.size).toBeGreaterThanOrEqual(2);
     const report = await monitor.stop();
     const ticksAtStop = () => stopping.report().ticks;
