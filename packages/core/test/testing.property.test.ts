@@ -1,6 +1,7 @@
 import { checkBounded, formatBoundedReport } from '@leakkit/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { heapSizesMove } from '../src/testing/check.js';
 
 // Random workloads: a mix of bounded work (garbage, capped rings, capped maps, strings that are
 // reset, values replaced in place), and for the leaking ones one leak of a random kind keeping one
@@ -116,6 +117,49 @@ describe('checkBounded() properties', () => {
           report,
         ).toBe(true);
       }),
+    );
+  });
+});
+
+// The heap-size screen alone, on readings shaped like the measured ones: flat to a KB or two after
+// full GCs, and now and then a reading 50-300 KB high that the next one does not keep.
+describe('the heap-size screen', () => {
+  const readings = 7; // the baseline and six rounds
+  const spikes = (max: number, where: number) =>
+    fc.uniqueArray(
+      fc.record({
+        at: fc.integer({ min: 0, max: where - 1 }),
+        bytes: fc.integer({ min: 50_000, max: 300_000 }),
+      }),
+      { maxLength: max, selector: (s) => s.at },
+    );
+  const noise = fc.array(fc.integer({ min: -1024, max: 1024 }), { minLength: readings, maxLength: readings });
+  const series = (perRound: number, noise: number[], high: { at: number; bytes: number }[]) => {
+    const heap = noise.map((n, i) => 6_300_000 + i * perRound + n);
+    for (const h of high) heap[h.at]! += h.bytes;
+    return heap;
+  };
+
+  it('sees growth of 4 KiB a round or more, whichever three readings read high', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4096, max: 64 * 1024 }),
+        noise,
+        spikes(3, readings),
+        (growth, n, high) => {
+          expect(heapSizesMove(series(growth, n, high), 1000).moves).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('calls flat readings flat when the last one is not high', () => {
+    fc.assert(
+      fc.property(noise, spikes(2, readings - 1), (n, high) => {
+        expect(heapSizesMove(series(0, n, high), 1000).moves).toBe(false);
+      }),
+      { numRuns: 500 },
     );
   });
 });

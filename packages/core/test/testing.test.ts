@@ -264,9 +264,9 @@ describe('checkBounded() with detectors', () => {
     const result = await checkBounded(leak, { ...quick, detectors: [registry] });
     expect(seen?.graphs).toBe(4);
     expect(seen?.growth).toBeGreaterThan(0);
-    // One sample per round: warm-up (900 calls, two more rounds of 100), 6 heap-size rounds of
+    // One sample per round: warm-up (900 calls, eight more rounds of 100), 6 heap-size rounds of
     // 300, 3 heap-graph rounds of 150.
-    expect(seen?.iterations.slice(-4)).toEqual([2900, 3050, 3200, 3350]);
+    expect(seen?.iterations.slice(-4)).toEqual([3500, 3650, 3800, 3950]);
     const finding = result.findings.find((f) => f.path === 'testing.test.ts › kept');
     expect(finding?.detector).toBe('registry');
     expect(finding?.evidence?.alsoReportedBy).toEqual([

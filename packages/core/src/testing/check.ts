@@ -41,6 +41,13 @@ function flatBytesPerRound(perRound: number): number {
 }
 /** Growth over all heap-size rounds that counts when it comes in steps (the median step is 0). */
 const STEPS_BYTES = 16 * 1024;
+/**
+ * Rounds whose measurements are thrown away before the heap-size rounds. leakkit's own code between
+ * rounds gets compiled by V8 over the first few (its optimised code's metadata lives in the old
+ * space on Node 20): with 2 of them, a function doing nothing read +13 KB in the third measured
+ * round every time; with 8, steps of a few KB either way.
+ */
+const WARM_ROUNDS = 8;
 /** Time the heap-size rounds of a slow function aim at, with `iterations: 'auto'`. */
 const AUTO_ROUNDS_MS = 500;
 /** How long a check waits for timeouts the function started to fire before calling them left behind. */
@@ -260,6 +267,35 @@ function heapGrowthPerRound(heap: readonly number[]): { median: number; slope: n
   return { median: median(steps), slope: robustSlope(xs, heap).slope };
 }
 
+/**
+ * Whether the heap-size readings (the baseline, then one per round) moved (`moves`): then the
+ * heap-graph rounds say what grows; else the function is bounded on this evidence alone. `steps`:
+ * they grew in steps, which a collection of numbers can do without a survivor to show for it.
+ *
+ * @param heap - The settled heap sizes, in bytes.
+ * @param perRound - Calls per round.
+ */
+export function heapSizesMove(
+  heap: readonly number[],
+  perRound: number,
+  trend = heapGrowthPerRound(heap),
+): { moves: boolean; steps: boolean } {
+  // Steady growth moves the median step; growth in steps (a backing store growing by half its
+  // size now and then) moves the slope and adds up. A few hundred bytes once or twice (feedback
+  // vectors of code warming up) do neither.
+  const total = heap[heap.length - 1]! - heap[0]!;
+  const flat = flatBytesPerRound(perRound);
+  const steps = trend.slope > flat && total > STEPS_BYTES;
+  // A reading now and then is 100-300 KB high even after two full GCs (measured with a Map that
+  // grows: old space differs by ~200 KB between two GCs with nothing run in between), and two or
+  // three such readings in seven drown a slow leak's median step. They only ever read high, so the
+  // last reading above the lowest is growth they cannot hide; a high last reading costs a bounded
+  // function only the heap-graph rounds, which decide. (Over 8 runs each: a Map keeping one entry
+  // per 10 calls rose 37-229 KB; bounded functions 3-11 KB, twice ~30.)
+  const rise = heap[heap.length - 1]! - Math.min(...heap);
+  return { moves: trend.median > flat || steps || rise > STEPS_BYTES, steps };
+}
+
 function matchesIgnore(finding: Finding, patterns: readonly IgnorePattern[]): IgnorePattern | undefined {
   const site = finding.site ? `${finding.site.file}:${finding.site.line}` : undefined;
   for (const p of patterns) {
@@ -390,11 +426,10 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       warmup = Math.max(0, (warmup ?? 3 * perRound) - timed);
     } else warmup ??= 3 * perRound;
     await runner.run(warmup);
-    // Two rounds whose measurements are thrown away: leakkit's own code between rounds is
-    // compiled and its inline caches filled now (on Node 20 bytecode and feedback live in the old
-    // space: a first check would otherwise see a few KB of growth in its first rounds).
-    const scratch = new RoundLog(2);
-    for (let r = 0; r < 2; r++) {
+    // Rounds whose measurements are thrown away: leakkit's own code between rounds is compiled
+    // and its inline caches filled now (see WARM_ROUNDS).
+    const scratch = new RoundLog(WARM_ROUNDS);
+    for (let r = 0; r < WARM_ROUNDS; r++) {
       const ms = await runner.run(Math.min(perRound, 100));
       record(STAGE_BASELINE, 0, ms, await settledHeap(watch), scratch);
     }
@@ -407,13 +442,7 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
     }
     const heap = Array.from(log.heap.subarray(0, o.rounds + 1));
     const trend = heapGrowthPerRound(heap);
-    // Steady growth moves the median step; growth in steps (a backing store growing by half its
-    // size now and then) moves the slope and adds up. A few hundred bytes once or twice (feedback
-    // vectors of code warming up) do neither.
-    const total = heap[heap.length - 1]! - heap[0]!;
-    const flat = flatBytesPerRound(perRound);
-    const steps = trend.slope > flat && total > STEPS_BYTES;
-    const heapMoves = trend.median > flat || steps;
+    const { moves: heapMoves, steps } = heapSizesMove(heap, perRound, trend);
     const wantGraphs = o.heapGraphs === 'always' || needs.heapGraphs || needs.allocations || heapMoves;
 
     let analysis: Analysis | undefined;
