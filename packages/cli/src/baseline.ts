@@ -30,8 +30,9 @@ export const DEFAULT_BASELINE = 'leakkit-baseline.json';
 
 const SHAPE = '`{ "version": 1, "findings": [{ "id": "…" }] }`';
 
-function bad(name: string, detail: string, hint?: string): CliError {
-  return new CliError(exitCodes.input, `${name}: ${detail}`, hint);
+/** A baseline that cannot be used: exit code 3, `ERR_LEAKKIT_BAD_BASELINE` unless the file itself is the problem. */
+function bad(name: string, detail: string, hint?: string, code = 'ERR_LEAKKIT_BAD_BASELINE'): CliError {
+  return new CliError(exitCodes.input, `${name}: ${detail}`, hint, code);
 }
 
 /**
@@ -49,10 +50,18 @@ export async function readBaseline(io: Io, name: string): Promise<Baseline> {
         name,
         'no such baseline file',
         'Create it from the current findings with `--update-baseline`.',
+        'ERR_LEAKKIT_FILE',
       );
     }
-    if (code === 'EISDIR') throw bad(name, 'is a directory, expected a baseline file (JSON)');
-    throw bad(name, `cannot read it (${String(code ?? (error as Error).message)})`);
+    if (code === 'EISDIR') {
+      throw bad(name, 'is a directory, expected a baseline file (JSON)', undefined, 'ERR_LEAKKIT_FILE');
+    }
+    throw bad(
+      name,
+      `cannot read it (${String(code ?? (error as Error).message)})`,
+      undefined,
+      'ERR_LEAKKIT_FILE',
+    );
   }
   let value: unknown;
   try {

@@ -37,11 +37,17 @@ export class CliError extends Error {
   override readonly name = 'CliError';
   readonly exitCode: number;
   readonly hint: string | undefined;
+  /**
+   * The `LeakkitError` code of a bad input (`ERR_LEAKKIT_BAD_SNAPSHOT`, `ERR_LEAKKIT_FILE`…),
+   * printed in the error line so a script can tell a corrupt file from a missing one.
+   */
+  readonly code: string | undefined;
 
-  constructor(exitCode: number, message: string, hint?: string) {
+  constructor(exitCode: number, message: string, hint?: string, code?: string) {
     super(message);
     this.exitCode = exitCode;
     this.hint = hint;
+    this.code = code;
   }
 }
 

@@ -18,9 +18,13 @@ export interface InputFile {
 
 const SNIFF_BYTES = 256;
 
-function inputError(message: string, hint?: string): CliError {
-  return new CliError(exitCodes.input, message, hint);
+function inputError(code: string, message: string, hint?: string): CliError {
+  return new CliError(exitCodes.input, message, hint, code);
 }
+
+const FILE = 'ERR_LEAKKIT_FILE';
+const BAD_SNAPSHOT = 'ERR_LEAKKIT_BAD_SNAPSHOT';
+const BAD_DUMP = 'ERR_LEAKKIT_BAD_DUMP';
 
 function reasonOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -35,23 +39,31 @@ function reasonOf(error: unknown): string {
  * starts: a typo in the last of five multi-GB snapshots fails at once, not after minutes.
  * @throws CliError exit code 3 with a message naming the file.
  */
-export async function checkInput(io: Io, name: string, expected: 'heap' | 'dump'): Promise<InputFile> {
+export async function checkInput(
+  io: Io,
+  name: string,
+  expected: 'heap' | 'dump',
+  command: 'analyze' | 'diff' = 'analyze',
+): Promise<InputFile> {
   const path = resolve(io.cwd, name);
   let size: number;
   try {
     const s = await stat(path);
     if (s.isDirectory()) {
       throw inputError(
+        FILE,
         `${name}: is a directory, expected ${expected === 'heap' ? 'a .heapsnapshot file' : 'an allocation dump (.json)'}`,
-        expected === 'heap'
-          ? `Pass the files themselves, oldest first: \`leakkit analyze ${name}/*.heapsnapshot\`.`
-          : undefined,
+        expected !== 'heap'
+          ? undefined
+          : command === 'diff'
+            ? 'Pass two files, the older first: `leakkit diff old.heapsnapshot new.heapsnapshot`.'
+            : `Pass the files themselves, oldest first: \`leakkit analyze ${name}/*.heapsnapshot\`.`,
       );
     }
     size = s.size;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw inputError(`${name}: ${reasonOf(error)}`);
+    throw inputError(FILE, `${name}: ${reasonOf(error)}`);
   }
   let head = '';
   try {
@@ -64,17 +76,19 @@ export async function checkInput(io: Io, name: string, expected: 'heap' | 'dump'
       await handle.close();
     }
   } catch (error) {
-    throw inputError(`${name}: ${reasonOf(error)}`);
+    throw inputError(FILE, `${name}: ${reasonOf(error)}`);
   }
   const kind = sniff(head);
   if (expected === 'heap' && kind === 'dump') {
     throw inputError(
+      BAD_SNAPSHOT,
       `${name}: is a leakkit allocation dump, not a heap snapshot`,
       'Compare two allocation dumps with `leakkit top old.json new.json`.',
     );
   }
   if (expected === 'dump' && kind === 'heap') {
     throw inputError(
+      BAD_DUMP,
       `${name}: is a V8 heap snapshot, not a leakkit allocation dump`,
       'Compare heap snapshots with `leakkit diff old new`, or a series with `leakkit analyze a b c`.',
     );
@@ -101,7 +115,7 @@ function asInputError(error: unknown, file: InputFile | undefined): unknown {
       error.code === 'ERR_LEAKKIT_FILE')
   ) {
     const message = file === undefined ? error.message : error.message.replaceAll(file.path, file.name);
-    return inputError(message);
+    return inputError(error.code, message);
   }
   return error;
 }

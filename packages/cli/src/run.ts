@@ -107,7 +107,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   } catch (error) {
     const prefix = command === undefined ? 'leakkit' : `leakkit ${command}`;
     if (error instanceof CliError) {
-      println(io.stderr, `${prefix}: error: ${error.message}`);
+      const code = error.code === undefined ? '' : ` [${error.code}]`;
+      println(io.stderr, `${prefix}: error${code}: ${error.message}`);
       if (error.hint !== undefined) println(io.stderr, error.hint);
       return error.exitCode;
     }

@@ -372,22 +372,22 @@ describe('leakkit analyze', () => {
       [
         'a missing file',
         () => 'nope.heapsnapshot',
-        /^leakkit analyze: error: nope\.heapsnapshot: no such file\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_FILE\]: nope\.heapsnapshot: no such file\n$/,
       ],
       [
         'a directory',
         () => 'timer-metrics',
-        /^leakkit analyze: error: timer-metrics: is a directory, expected a \.heapsnapshot file\nPass the files themselves, oldest first: `leakkit analyze timer-metrics\/\*\.heapsnapshot`\.\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_FILE\]: timer-metrics: is a directory, expected a \.heapsnapshot file\nPass the files themselves, oldest first: `leakkit analyze timer-metrics\/\*\.heapsnapshot`\.\n$/,
       ],
       [
         'a snapshot truncated in its header',
         () => cut('head.heapsnapshot', 0.02),
-        /^leakkit analyze: error: Bad heap snapshot: "snapshot" header: node_count \d+ and edge_count \d+ need at least \d+ bytes, the input has \d+ at byte \d+ of head\.heapsnapshot\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_BAD_SNAPSHOT\]: Bad heap snapshot: "snapshot" header: node_count \d+ and edge_count \d+ need at least \d+ bytes, the input has \d+ at byte \d+ of head\.heapsnapshot\n$/,
       ],
       [
         'a snapshot truncated near its end',
         () => cut('tail.heapsnapshot', 0.9),
-        /^leakkit analyze: error: Bad heap snapshot: truncated inside "\w+" \(unexpected end of input\) at byte \d+ of tail\.heapsnapshot\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_BAD_SNAPSHOT\]: Bad heap snapshot: truncated inside "\w+" \(unexpected end of input\) at byte \d+ of tail\.heapsnapshot\n$/,
       ],
       [
         'an empty file',
@@ -395,7 +395,7 @@ describe('leakkit analyze', () => {
           writeFileSync(join(root, 'empty.heapsnapshot'), '');
           return 'empty.heapsnapshot';
         },
-        /^leakkit analyze: error: Bad heap snapshot: empty file at byte 0 of empty\.heapsnapshot\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_BAD_SNAPSHOT\]: Bad heap snapshot: empty file at byte 0 of empty\.heapsnapshot\n$/,
       ],
       [
         'JSON that is not a snapshot',
@@ -403,7 +403,7 @@ describe('leakkit analyze', () => {
           writeFileSync(join(root, 'data.json'), '{"users":[1,2,3]}');
           return 'data.json';
         },
-        /^leakkit analyze: error: Bad heap snapshot: expected "snapshot" as the first key \(not a heap snapshot\?\), got "users" at byte 1 of data\.json\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_BAD_SNAPSHOT\]: Bad heap snapshot: expected "snapshot" as the first key \(not a heap snapshot\?\), got "users" at byte 1 of data\.json\n$/,
       ],
       [
         'an allocation dump',
@@ -414,7 +414,7 @@ describe('leakkit analyze', () => {
           );
           return 'dump.json';
         },
-        /^leakkit analyze: error: dump\.json: is a leakkit allocation dump, not a heap snapshot\nCompare two allocation dumps with `leakkit top old\.json new\.json`\.\n$/,
+        /^leakkit analyze: error \[ERR_LEAKKIT_BAD_SNAPSHOT\]: dump\.json: is a leakkit allocation dump, not a heap snapshot\nCompare two allocation dumps with `leakkit top old\.json new\.json`\.\n$/,
       ],
     ])('exits 3 on %s, before parsing the others', async (_, make, message) => {
       const bad = make();

@@ -57,7 +57,7 @@ describe('the leakkit executable', () => {
     expect(missing).toEqual({
       code: 3,
       stdout: '',
-      stderr: 'leakkit diff: error: missing.heapsnapshot: no such file\n',
+      stderr: 'leakkit diff: error [ERR_LEAKKIT_FILE]: missing.heapsnapshot: no such file\n',
     });
     const usage = await leakkit('analyse', ...leak);
     expect(usage.code).toBe(2);

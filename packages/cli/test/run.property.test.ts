@@ -72,8 +72,10 @@ describe('run()', () => {
           codes.push(code);
           expect([0, 2, 3]).toContain(code);
           if (code !== 0) {
-            expect(stderr).toMatch(/^(leakkit( \w+)?: error: .+\n|Usage: leakkit)/);
+            expect(stderr).toMatch(/^(leakkit( \w+)?: error( \[ERR_LEAKKIT_\w+\])?: .+\n|Usage: leakkit)/);
             expect(stderr).not.toMatch(/: internal error:|\n {4}at /);
+            // An input that cannot be used says which kind of problem, as a code.
+            if (code === 3) expect(stderr).toMatch(/^leakkit \w+: error \[ERR_LEAKKIT_\w+\]: /);
           } else {
             expect(stdout.length).toBeGreaterThan(0);
           }

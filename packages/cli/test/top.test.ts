@@ -91,7 +91,7 @@ describe('leakkit top', () => {
         writeFileSync(join(root, 'x.heapsnapshot'), '{"snapshot":{"meta":{}}}');
         return 'x.heapsnapshot';
       },
-      /^leakkit top: error: x\.heapsnapshot: is a V8 heap snapshot, not a leakkit allocation dump\nCompare heap snapshots with `leakkit diff old new`/,
+      /^leakkit top: error \[ERR_LEAKKIT_BAD_DUMP\]: x\.heapsnapshot: is a V8 heap snapshot, not a leakkit allocation dump\nCompare heap snapshots with `leakkit diff old new`/,
     ],
     [
       'JSON that is not a dump',
@@ -99,7 +99,7 @@ describe('leakkit top', () => {
         writeFileSync(join(root, 'other.json'), '{"name":"x"}');
         return 'other.json';
       },
-      /^leakkit top: error: Expected `other\.json` to be a leakkit tracing dump \(format "leakkit-tracing-snapshot", version 1\)/,
+      /^leakkit top: error \[ERR_LEAKKIT_BAD_DUMP\]: Expected `other\.json` to be a leakkit tracing dump \(format "leakkit-tracing-snapshot", version 1\)/,
     ],
     [
       'a truncated dump',
@@ -108,10 +108,18 @@ describe('leakkit top', () => {
         writeFileSync(join(root, 'cut.json'), text.slice(0, text.length >> 1));
         return 'cut.json';
       },
-      /^leakkit top: error: Expected `cut\.json` to be a leakkit tracing dump .*/,
+      /^leakkit top: error \[ERR_LEAKKIT_BAD_DUMP\]: Expected `cut\.json` to be a leakkit tracing dump .*/,
     ],
-    ['a missing file', () => 'gone.json', /^leakkit top: error: gone\.json: no such file\n$/],
-    ['a directory', () => 'leak', /^leakkit top: error: leak: is a directory, expected an allocation dump/],
+    [
+      'a missing file',
+      () => 'gone.json',
+      /^leakkit top: error \[ERR_LEAKKIT_FILE\]: gone\.json: no such file\n$/,
+    ],
+    [
+      'a directory',
+      () => 'leak',
+      /^leakkit top: error \[ERR_LEAKKIT_FILE\]: leak: is a directory, expected an allocation dump/,
+    ],
   ])('exits 3 on %s', async (_, make, message) => {
     const { code, stdout, stderr } = await top([pair('leak')[0]!, make()]);
     expect(stderr).toMatch(message);
@@ -194,7 +202,7 @@ describe('leakkit diff', () => {
     [
       ['nothing.heapsnapshot', 'leak/snapshot-new.json'],
       3,
-      /^leakkit diff: error: nothing\.heapsnapshot: no such file\n$/,
+      /^leakkit diff: error \[ERR_LEAKKIT_FILE\]: nothing\.heapsnapshot: no such file\n$/,
     ],
   ])('rejects %j with exit code %i', async (args, exit, message) => {
     const { code, stdout, stderr } = await runCli(['diff', ...args], { cwd: root });

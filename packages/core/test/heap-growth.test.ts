@@ -11,7 +11,13 @@ const STEPS = 5;
 const series: Record<string, HeapGraph[]> = {};
 
 beforeAll(async () => {
-  const fixtures = ['timer-metrics.cjs', 'leaky-module.cjs', 'leaky-module.mjs', 'bounded.cjs'];
+  const fixtures = [
+    'timer-metrics.cjs',
+    'leaky-module.cjs',
+    'leaky-module.mjs',
+    'bounded.cjs',
+    'closures.cjs',
+  ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
     const batch = fixtures.slice(i, i + 2);
@@ -55,6 +61,17 @@ describe('findGrowth()', () => {
     expect(top!.bytesPerStep).toBeGreaterThan(300 * 50);
     expect(top!.share).toBeGreaterThan(0.5);
     expect(top!.nodeId).toBe(top!.steps[top!.steps.length - 1]!.nodeId);
+  });
+
+  it('counts what new closures hold: callbacks that capture reports outrank a Set of short strings', () => {
+    const growth = growthOf('closures.cjs');
+    expect(paths(growth)).toEqual(['closures.cjs › app.state.handlers', 'closures.cjs › seenOrderIds']);
+    const [top, second] = growth;
+    expect(top!.path).toBe('closures.cjs › app.state.handlers');
+    // Per callback: the closure, its context, the report and its 200-element array (>1.6 KB).
+    expect(top!.bytesPerStep).toBeGreaterThan(200 * 1600);
+    expect(top!.share).toBeGreaterThan(0.8);
+    expect(second!.share).toBeLessThan(0.1);
   });
 
   it('names module-scope collections reached only through closures by file and variable (CommonJS)', () => {

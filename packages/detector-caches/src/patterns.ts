@@ -61,6 +61,19 @@ export function lastName(path: string): string {
   return names?.[names.length - 1] ?? tail;
 }
 
+/**
+ * The expression to call a fix on, for advice: the last name of a path (`handlers` in
+ * `app.state.handlers`), or, when the path ends in a lookup (a collection inside a collection),
+ * the lookup with a key the snapshot hid written as `key`: `visitorsByRoute.get(key)`, not a name
+ * made of the hidden key's hash.
+ */
+export function receiverOf(path: string): string {
+  const cut = path.lastIndexOf(' › ');
+  const tail = cut < 0 ? path : path.slice(cut + 3);
+  if (/[)\]]$/.test(tail)) return tail.replace(/<[^<>]*>/g, 'key');
+  return lastName(path);
+}
+
 const NOUN: Record<CollectionKind, string> = {
   map: 'Map',
   set: 'Set',
@@ -151,7 +164,7 @@ export function describeFinding(
           `(normalise or bucket the input), or memoise only the inputs that repeat.`,
       };
     default: {
-      const name = lastName(f.path);
+      const name = receiverOf(f.path);
       const fix: Record<CollectionKind, string> = {
         map: `delete entries when the work they belong to ends (\`${name}.delete(key)\`), or bound it (an LRU with \`max\`)`,
         set: `delete members when they are done with (\`${name}.delete(value)\`), or bound it`,

@@ -3,6 +3,7 @@ import { createDetectorContext, GaugeHistory, runDetectors } from '@leakkit/core
 import { findGrowth } from '@leakkit/core/heap';
 import { caches } from '@leakkit/detector-caches';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { receiverOf } from '../src/patterns.js';
 import type { Series } from './fixtures/series.js';
 import { fixturePath, heapContext, snapshotSeries } from './fixtures/series.js';
 
@@ -112,6 +113,16 @@ describe('caches() on heap graphs', () => {
     expect(by['leaks.cjs › seenIds']!.evidence).toMatchObject({ kind: 'set', pattern: 'unbounded' });
     expect(by['leaks.cjs › byUrl']!.site).toEqual({ file: LEAKS, line: 44 });
     expect(by['leaks.cjs › byUrl']!.advice).toContain('`delete byUrl[key]`');
+  });
+
+  it('writes advice for an inner collection on its lookup, a hidden key as `key`', () => {
+    expect(receiverOf('visitors.cjs › visitorsByRoute.get(<string #2a0c97>)')).toBe(
+      'visitorsByRoute.get(key)',
+    );
+    expect(receiverOf('timers.get("db")')).toBe('timers.get("db")');
+    expect(receiverOf('app.cjs › queues[3]')).toBe('queues[3]');
+    expect(receiverOf('app.cjs › app.state.handlers')).toBe('handlers');
+    expect(receiverOf('TimerMetrics.timers')).toBe('timers');
   });
 
   it('reports nothing for the bounded twin, though heap growth sees two of its caches grow', async () => {

@@ -51,8 +51,8 @@ export async function diff(io: Io, argv: string[]): Promise<number> {
     );
   }
   const files = [
-    await checkInput(io, positionals[0]!, 'heap'),
-    await checkInput(io, positionals[1]!, 'heap'),
+    await checkInput(io, positionals[0]!, 'heap', 'diff'),
+    await checkInput(io, positionals[1]!, 'heap', 'diff'),
   ];
   const [before, after] = await loadHeapGraphs(files, createProgress(io.stderr));
   const result = diffHeaps(before!, after!, { maxIdsPerGroup: 0 });

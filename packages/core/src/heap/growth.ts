@@ -659,16 +659,12 @@ function newBytesHeldBy(data: HeapGraphData, inFirst: Int32Array, start: number,
       const t = data.edgeTo[e]!;
       if (visited[t] === stamp) continue;
       const tt = data.nodeType[t]!;
-      if (
-        tt === v.type.code ||
-        tt === v.type.objectShape ||
-        tt === v.type.synthetic ||
-        tt === v.type.closure
-      ) {
-        continue;
-      }
-      visited[t] = stamp;
+      if (tt === v.type.code || tt === v.type.objectShape || tt === v.type.synthetic) continue;
       const isNew = inFirst[t]! < 0;
+      // A closure made since the first graph is held here with its context and what that captures
+      // (handlers pushed per request): counted. One that was already there is the program's code.
+      if (tt === v.type.closure && !isNew) continue;
+      visited[t] = stamp;
       const backingStore =
         n === start &&
         et === v.edge.internal &&

@@ -2461,7 +2461,10 @@ export class HeapSnapshotParser {
                 this.#state === T_SKIP ||
                 this.#state === T_TRACE_TREE
               ? `truncated inside "${this.#key}"`
-              : 'truncated';
+              : // Between two sections, or inside a key: the last section read says where.
+                this.#key === ''
+                ? 'truncated before the "snapshot" header'
+                : `truncated after "${this.#key}"`;
       this.#fail(`${inside} (unexpected end of input)`, at);
     }
     const info = this.#info!;
