@@ -118,6 +118,23 @@ describe.skipIf(register === undefined || !existsSync(register))(
       expect(code).toBe(7);
     });
 
+    it('gives the program a 5 s capture pause budget unless LEAKKIT_MAX_PAUSE or --max-pause says otherwise', async () => {
+      const print = ['--', process.execPath, '-e', 'console.log(process.env.LEAKKIT_MAX_PAUSE)'];
+      const [plain, fromEnv, fromFlag, bad] = await Promise.all([
+        spawnCli(bin, ['watch', ...print], root, {}),
+        spawnCli(bin, ['watch', ...print], root, { LEAKKIT_MAX_PAUSE: '750ms' }),
+        spawnCli(bin, ['watch', '--max-pause', '2s', ...print], root, { LEAKKIT_MAX_PAUSE: '750ms' }),
+        spawnCli(bin, ['watch', '--max-pause', 'soon', ...print], root, {}),
+      ]);
+      expect(plain.stdout).toBe('5s\n');
+      expect(fromEnv.stdout).toBe('750ms\n');
+      expect(fromFlag.stdout).toBe('2s\n');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(
+        /^leakkit watch: error: expected --max-pause to be a duration like 5s or 500ms, got `soon`\n/,
+      );
+    });
+
     it('fails on a leak the monitor reports with --fail-on, not on the bounded twin; baselines and --report work', async () => {
       writeFileSync(
         join(root, 'watch-baseline.json'),

@@ -25,6 +25,8 @@ Options:
   --report <list>          Comma-separated: console (default, on stderr), json (JSON lines on
                            stdout), json:<file>.
   --heap-snapshots <when>  auto (default: when growth needs a name and the pause fits), on, off.
+  --max-pause <duration>   The pause a heap capture may be expected to cost under auto (default
+                           5s here, where the library's is 500ms: a watched run is a leak hunt).
   --fail-on <severity>     Exit 1 when the program exits 0 but its report holds a finding of at
                            least this severity: leak or warning. Without it, the program's code.
   --baseline <file>        With --fail-on: findings this file lists do not fail (see analyze).
@@ -42,12 +44,16 @@ Example:
   leakkit watch --interval 30s -- node server.js
   leakkit watch --interval 5s --fail-on leak -- node load-test.js`;
 
+/** `--max-pause` unless given (or LEAKKIT_MAX_PAUSE is set): see {@link watch}. */
+export const WATCH_MAX_PAUSE = '5s';
+
 /** Options that take a value: the split between leakkit's options and the command needs them. */
 const VALUE_OPTIONS = new Set([
   '--interval',
   '--detectors',
   '--report',
   '--heap-snapshots',
+  '--max-pause',
   '--fail-on',
   '--baseline',
 ]);
@@ -90,6 +96,7 @@ export async function watch(io: Io, argv: string[]): Promise<number> {
       detectors: { type: 'string' },
       report: { type: 'string' },
       'heap-snapshots': { type: 'string' },
+      'max-pause': { type: 'string' },
       'fail-on': { type: 'string' },
       baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -142,6 +149,21 @@ export async function watch(io: Io, argv: string[]): Promise<number> {
       'auto',
     );
   }
+  // A watched run is a leak hunt: a capture of a 50 MB heap (~2-4 s) is worth naming what keeps
+  // the growth alive, where the library's production default (500 ms) allows heaps of a few MB
+  // only. A LEAKKIT_MAX_PAUSE of the user's own is kept.
+  const maxPause = values['max-pause'];
+  if (maxPause !== undefined) {
+    try {
+      parseDuration('maxPause', maxPause);
+    } catch {
+      throw usageError(
+        `expected --max-pause to be a duration like 5s or 500ms, got \`${maxPause}\``,
+        'watch',
+      );
+    }
+    env.LEAKKIT_MAX_PAUSE = maxPause;
+  } else env.LEAKKIT_MAX_PAUSE ??= WATCH_MAX_PAUSE;
   const failOn =
     values['fail-on'] === undefined
       ? undefined
