@@ -17,6 +17,7 @@ beforeAll(async () => {
     'leaky-module.mjs',
     'bounded.cjs',
     'closures.cjs',
+    'rate-limiter.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -61,6 +62,16 @@ describe('findGrowth()', () => {
     expect(top!.bytesPerStep).toBeGreaterThan(300 * 50);
     expect(top!.share).toBeGreaterThan(0.5);
     expect(top!.nodeId).toBe(top!.steps[top!.steps.length - 1]!.nodeId);
+  });
+
+  it('finds per-key arrays of numbers too small to count alone, as one growth for every key', () => {
+    // 20 arrays of timestamps, each ~800 bytes a step (under minBytesPerStep), together all the growth.
+    const growth = growthOf('rate-limiter.cjs');
+    expect(paths(growth)).toEqual(['rate-limiter.cjs › limiter.hits.get(*)']);
+    const [top] = growth;
+    expect(top).toMatchObject({ kind: 'array', unit: 'bytes', members: 20, match: 'id' });
+    expect(top!.share).toBeGreaterThan(0.8);
+    expect(top!.counts[4]! - top!.counts[0]!).toBeGreaterThan(20 * 4 * 100 * 8 * 0.5);
   });
 
   it('counts what new closures hold: callbacks that capture reports outrank a Set of short strings', () => {

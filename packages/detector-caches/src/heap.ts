@@ -143,8 +143,10 @@ function inFunction(named: Named): boolean {
 function confidenceOf(counts: readonly number[], ratio: number, unit: Growth['unit']): number {
   const steps = counts.length - 1;
   const steady = Math.min(1, ratio);
-  let c = 0.5 + 0.45 * upFraction(counts) * steady * Math.min(1, steps / 3);
-  // Backing-store bytes grow by doubling: the series says less about the rate.
+  // Backing-store bytes grow by doubling: flat steps are expected (half of them up is steady
+  // growth, as findGrowth judges it), and the series says less about the rate.
+  const up = unit === 'bytes' ? Math.min(1, 2 * upFraction(counts)) : upFraction(counts);
+  let c = 0.5 + 0.45 * up * steady * Math.min(1, steps / 3);
   if (unit === 'bytes') c *= 0.9;
   return Math.max(0, Math.min(0.99, c));
 }
@@ -240,7 +242,9 @@ function makeFinding(
     perStep === undefined
       ? { value: countPerStep, per: 'step', unit }
       : { value: countPerStep / perStep, per: 'iteration', unit };
-  const { title, advice } = describeFinding(facts, pattern, rate, same.length);
+  // A growth that stands for the values of one Map (`hits.get(*)`) counts each of them.
+  const instances = same.reduce((sum, c) => sum + (c.g.members ?? 1), 0);
+  const { title, advice } = describeFinding(facts, pattern, rate, instances);
   const growth: FindingGrowth = {};
   if (perStep !== undefined) {
     if (unit === 'entries') growth.objectsPerIteration = countPerStep / perStep;

@@ -64,13 +64,14 @@ export function lastName(path: string): string {
 /**
  * The expression to call a fix on, for advice: the last name of a path (`handlers` in
  * `app.state.handlers`), or, when the path ends in a lookup (a collection inside a collection),
- * the lookup with a key the snapshot hid written as `key`: `visitorsByRoute.get(key)`, not a name
- * made of the hidden key's hash.
+ * the lookup with a key the snapshot hid (or `*`, every key) written as `key`:
+ * `visitorsByRoute.get(key)`, not a name made of the hidden key's hash.
  */
 export function receiverOf(path: string): string {
   const cut = path.lastIndexOf(' › ');
   const tail = cut < 0 ? path : path.slice(cut + 3);
-  if (/[)\]]$/.test(tail)) return tail.replace(/<[^<>]*>/g, 'key');
+  // `*`: every value of the holder grows alike (findGrowth's siblings).
+  if (/[)\]]$/.test(tail)) return tail.replace(/<[^<>]*>|(?<=\()\*(?=\))/g, 'key').replace(/\[\*\]/g, '[i]');
   return lastName(path);
 }
 

@@ -120,6 +120,8 @@ describe('caches() on heap graphs', () => {
       'visitorsByRoute.get(key)',
     );
     expect(receiverOf('timers.get("db")')).toBe('timers.get("db")');
+    expect(receiverOf('limiter.hits.get(*)')).toBe('limiter.hits.get(key)');
+    expect(receiverOf('app.cjs › queues[*]')).toBe('queues[i]');
     expect(receiverOf('app.cjs › queues[3]')).toBe('queues[3]');
     expect(receiverOf('app.cjs › app.state.handlers')).toBe('handlers');
     expect(receiverOf('TimerMetrics.timers')).toBe('timers');

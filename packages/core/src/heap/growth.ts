@@ -6,6 +6,13 @@ import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from './names.js'
 import type { PathStep } from './paths.js';
 import { pathToIndex } from './paths.js';
 
+// A weak candidate grows by at least this fraction of `minBytesPerStep` (64 B at the default).
+const WEAK_FRACTION = 16;
+// Weak candidates kept per series at most: each costs a retaining path.
+const MAX_WEAK = 2000;
+// Siblings that grow alike make one result from this many on (two keys stay two results).
+const MIN_SIBLINGS = 3;
+
 /** What kind of thing grows. */
 export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string';
 
@@ -46,6 +53,13 @@ export interface Growth {
   bytesPerStep: number;
   /** The part of the whole heap's growth between the first and last graph that this explains, 0..1. */
   share: number;
+  /**
+   * How many collections this growth stands for: 1, or the number of values of one Map (elements
+   * of one array) that each grow alike, reported once with `*` for the key
+   * (`RateLimiter.hits.get(*)`); `nodeId`, `steps` and `file` are then those of the largest,
+   * `counts` and `bytes` the sums.
+   */
+  members: number;
   /**
    * For a Map or Set, what its keys (members) are, from its newest entries: object keys in a Map
    * that only grows often mean it should have been a WeakMap; string keys made per request, a cache
@@ -190,10 +204,16 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     c.path = path;
     depth.set(c, path ? path.steps.length : 0);
   }
-  const retained = candidates.filter((c) => c.path !== undefined);
-  retained.sort((a, b) => depth.get(b)! - depth.get(a)!);
-  for (const c of retained) {
-    c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, inFirst(i), c.indices[i]!, walks[i]!)));
+  const retained = siblingGroups(
+    candidates.filter((c) => c.path !== undefined),
+    o.minBytesPerStep * (k - 1),
+  );
+  retained.sort((a, b) => depth.get(b.members[0]!)! - depth.get(a.members[0]!)!);
+  for (const group of retained) {
+    for (const c of group.members) {
+      c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, inFirst(i), c.indices[i]!, walks[i]!)));
+    }
+    group.merge();
   }
 
   let heapGrowth = 0;
@@ -207,15 +227,15 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     heapGrowth = after - before;
   }
   let explained = 0;
-  for (const c of retained) explained += c.bytes[k - 1]!;
+  for (const { merged } of retained) explained += merged.bytes[k - 1]!;
   const denominator = Math.max(heapGrowth, explained, 1);
 
-  const results: Growth[] = retained.map((c) => {
+  const results: Growth[] = retained.map(({ merged: c, members, text }) => {
     const path = c.path!;
     const counts = c.counts;
     const growth: Growth = {
       nodeId: last.nodeId[c.indices[k - 1]!]!,
-      path: path.text,
+      path: text,
       steps: path.steps,
       kind: c.kind,
       name: last.strings.get(last.nodeName[c.indices[k - 1]!]!),
@@ -226,6 +246,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
       countPerStep: (counts[k - 1]! - counts[0]!) / (k - 1),
       bytesPerStep: c.bytes[k - 1]! / (k - 1),
       share: Math.min(1, Math.max(0, c.bytes[k - 1]! / denominator)),
+      members: members.length,
     };
     if (growth.kind === 'string') growth.name = 'string';
     if (path.file !== undefined) growth.file = path.file;
@@ -240,6 +261,85 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   return results.slice(0, o.limit);
 }
 
+/** One result to be: a candidate, or siblings that grow alike under one holder. */
+interface Group {
+  members: Candidate[];
+  /** The path as printed: the candidate's, or the siblings' with `*` for the key. */
+  text: string;
+  /** After {@link Group.merge}: the candidate, or the siblings' sums on the largest one's place. */
+  merged: Candidate;
+  merge(): void;
+}
+
+/**
+ * Values of one holder (a Map's values, an array's elements) that grow alike become one group,
+ * printed with `*` for the key, from {@link MIN_SIBLINGS} on or when they are weak (each under the
+ * minimum, together above it). Weak candidates left alone are dropped.
+ */
+function siblingGroups(candidates: readonly Candidate[], minBytes: number): Group[] {
+  const single = (c: Candidate): Group => ({ members: [c], text: c.path!.text, merged: c, merge() {} });
+  const byKey = new Map<string, Candidate[]>();
+  const groups: Group[] = [];
+  for (const c of candidates) {
+    const key = siblingKey(c);
+    if (key === undefined) {
+      if (!c.weak) groups.push(single(c));
+      continue;
+    }
+    const list = byKey.get(key);
+    if (list) list.push(c);
+    else byKey.set(key, [c]);
+  }
+  for (const [key, list] of byKey) {
+    const strong = list.filter((c) => !c.weak);
+    const grown = (c: Candidate) => c.counts[c.counts.length - 1]! - c.counts[0]!;
+    const total = list.reduce((t, c) => t + (c.unit === 'bytes' ? grown(c) : 0), 0);
+    const together = list.length >= MIN_SIBLINGS && (strong.length === list.length || total >= minBytes);
+    if (!together) {
+      for (const c of strong) groups.push(single(c));
+      continue;
+    }
+    list.sort((a, b) => grown(b) - grown(a));
+    const text = key.slice(key.indexOf('\0') + 1);
+    const group: Group = {
+      members: list,
+      text,
+      merged: list[0]!,
+      merge() {
+        const top = list[0]!;
+        const sum = (pick: (c: Candidate) => number[]) =>
+          pick(top).map((_, i) => list.reduce((t, c) => t + (pick(c)[i] ?? 0), 0));
+        group.merged = { ...top, counts: sum((c) => c.counts), bytes: sum((c) => c.bytes) };
+      },
+    };
+    groups.push(group);
+  }
+  return groups;
+}
+
+/**
+ * What siblings share: the kind, the unit and the path up to a last step that is a Map value
+ * (`.get(…)`) or an array element (`[…]`), that step written `*`. Undefined for any other path.
+ */
+function siblingKey(c: Candidate): string | undefined {
+  const path = c.path!;
+  const steps = path.steps;
+  const lastStep = steps[steps.length - 1];
+  if (lastStep === undefined || steps.length < 2) return undefined;
+  const text = path.text;
+  let cut = -1;
+  let star = '';
+  if (text.endsWith(']') && lastStep.edgeType === 'element') {
+    cut = text.lastIndexOf('[');
+    star = '[*]';
+  } else if (text.endsWith(')')) {
+    cut = text.lastIndexOf('.get(');
+    star = '.get(*)';
+  }
+  if (cut <= 0) return undefined;
+  return `${c.kind}/${c.unit}/${steps[steps.length - 2]!.nodeId}\0${text.slice(0, cut)}${star}`;
+}
+
 interface Candidate {
   kind: GrowthKind;
   match: 'id' | 'path';
@@ -249,6 +349,11 @@ interface Candidate {
   counts: number[];
   bytes: number[];
   path?: ReturnType<typeof pathToIndex>;
+  /**
+   * Grows too little to count alone (a backing store of numbers under the per-step minimum): counts
+   * only with siblings that grow alike, together above the minimum (see {@link siblingGroups}).
+   */
+  weak?: boolean;
 }
 
 /**
@@ -452,6 +557,11 @@ function findByIdentity(
   const first = graphs[0]!;
   const minCount = o.minCountPerStep * (k - 1);
   const minBytes = o.minBytesPerStep * (k - 1);
+  // Backing stores of numbers that grow less than that: kept as weak candidates, for siblings
+  // (per-key arrays of timestamps, each a few hundred bytes a step) to add up.
+  const weakPerStep = o.minBytesPerStep / WEAK_FRACTION;
+  const weakBytes = weakPerStep * (k - 1);
+  let weak = 0;
   for (let n = 0; n < last.nodeCount; n++) {
     if (own[n]) continue;
     const kind = growthKind(last, n);
@@ -459,12 +569,12 @@ function findByIdentity(
     const countLast = entryCount(last, n, kind);
     // Backing-store bytes only matter when the snapshot lists no entries (numbers).
     const bytesLast = countLast === 0 ? ownBytes(last, n) : 0;
-    if (countLast < minCount && bytesLast < minBytes) continue;
+    if (countLast < minCount && bytesLast < weakBytes) continue;
     const i0 = lastInFirst[n]!;
     if (i0 < 0 || growthKind(first, i0) !== kind) continue;
     // Cheap rejection on the first graph before touching the middle ones.
     const byCount = countLast >= minCount && countLast - entryCount(first, i0, kind) >= minCount;
-    const byBytes = countLast === 0 && bytesLast - ownBytes(first, i0) >= minBytes;
+    const byBytes = countLast === 0 && bytesLast - ownBytes(first, i0) >= weakBytes;
     if (!byCount && !byBytes) continue;
     const indices = [i0];
     for (let g = 1; g < k - 1; g++) {
@@ -481,8 +591,11 @@ function findByIdentity(
     } else if (byBytes) {
       // Numbers are not heap objects: a Map or array of them grows only in its backing store.
       const sizes = indices.map((i, g) => ownBytes(graphs[g]!, i));
-      if (isGrowing(sizes, o.minBytesPerStep, true)) {
+      if (sizes[k - 1]! - sizes[0]! >= minBytes && isGrowing(sizes, o.minBytesPerStep, true)) {
         out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [] });
+      } else if (weak < MAX_WEAK && isGrowing(sizes, weakPerStep, true)) {
+        weak++;
+        out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [], weak: true });
       }
     }
   }
