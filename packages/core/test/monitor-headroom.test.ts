@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeapCaptures } from '../src/monitor/captures.js';
+import { HeapCaptures, seriesStride } from '../src/monitor/captures.js';
 import { usableHeap } from '../src/monitor/limits.js';
 
 // A heap capture needs memory beside the heap and room in it: the monitor checks before every one
@@ -108,6 +108,20 @@ describe('heap captures: the headroom check', () => {
     const limits = { usable: 64 * 1024 * MiB, cgroup: null };
     expect(captures.unsafe(false, limits)).toMatch(/^expected pause \d+ ms exceeds maxPause 1 ms$/);
     expect(captures.unsafe(true, limits)).toBeUndefined();
+  });
+});
+
+describe('seriesStride()', () => {
+  it('spaces a series so the heap grows by 128 KiB between captures, further after series that named nothing', () => {
+    // 5 KiB a second (18 MiB an hour) at 1 s ticks: 26 ticks; fast growth: every tick.
+    expect(seriesStride((5 * 1024) / 1000, 1000, 0)).toBe(26);
+    expect(seriesStride((10 * 1024 * 1024) / 1000, 1000, 0)).toBe(1);
+    // ×4 per empty series, up to two minutes' worth of ticks.
+    expect(seriesStride((5 * 1024) / 1000, 1000, 1)).toBe(103);
+    expect(seriesStride((5 * 1024) / 1000, 1000, 2)).toBe(120);
+    // At the default 1 min interval: never more than two ticks apart; no trend yet: the longest.
+    expect(seriesStride((5 * 1024) / 1000, 60_000, 0)).toBe(1);
+    expect(seriesStride(0, 60_000, 3)).toBe(2);
   });
 });
 

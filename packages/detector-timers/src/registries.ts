@@ -473,7 +473,8 @@ function keepsGrowing(values: readonly number[], min: number): boolean {
  * when they do not keep growing. Growth followed by place or measured in bytes is taken as it is.
  */
 function liveGrowth(graphs: readonly HeapGraph[], g: Growth): Growth | undefined {
-  if (g.unit !== 'entries' || g.match !== 'id' || g.kind === 'string') return g;
+  // Siblings reported as one (`hits.get(*)`) are summed by findGrowth: their id is only the largest's.
+  if (g.unit !== 'entries' || g.match !== 'id' || g.kind === 'string' || (g.members ?? 1) > 1) return g;
   const counts: number[] = [];
   for (const graph of graphs) {
     const n = graph.nodeIndexOf(g.nodeId);
@@ -491,10 +492,14 @@ function emptying(code: string, kind: Growth['kind']): string {
   return `\`${code} = {}\``;
 }
 
-/** The path as code: the part after the last `›` (`metrics.mjs › latencies` → `latencies`). */
+/**
+ * The path as code: the part after the last `›` (`metrics.mjs › latencies` → `latencies`), a key
+ * the snapshot hid or `*` (every key) written as `key` (`timers.get(key)`), `[*]` as `[i]`.
+ */
 function codeOf(path: string): string {
   const i = path.lastIndexOf('›');
-  return i >= 0 ? path.slice(i + 1).trim() : path;
+  const code = i >= 0 ? path.slice(i + 1).trim() : path;
+  return code.replace(/\.get\((?:\*|<[^<>]*>)\)/g, '.get(key)').replace(/\[\*\]/g, '[i]');
 }
 
 const ADVICE: Record<RegistryPattern, (code: string, kind: Growth['kind']) => string> = {

@@ -206,7 +206,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   }
   const retained = siblingGroups(
     candidates.filter((c) => c.path !== undefined),
-    o.minBytesPerStep * (k - 1),
+    o.minBytesPerStep,
   );
   retained.sort((a, b) => depth.get(b.members[0]!)! - depth.get(a.members[0]!)!);
   for (const group of retained) {
@@ -276,7 +276,7 @@ interface Group {
  * printed with `*` for the key, from {@link MIN_SIBLINGS} on or when they are weak (each under the
  * minimum, together above it). Weak candidates left alone are dropped.
  */
-function siblingGroups(candidates: readonly Candidate[], minBytes: number): Group[] {
+function siblingGroups(candidates: readonly Candidate[], minBytesPerStep: number): Group[] {
   const single = (c: Candidate): Group => ({ members: [c], text: c.path!.text, merged: c, merge() {} });
   const byKey = new Map<string, Candidate[]>();
   const groups: Group[] = [];
@@ -293,8 +293,11 @@ function siblingGroups(candidates: readonly Candidate[], minBytes: number): Grou
   for (const [key, list] of byKey) {
     const strong = list.filter((c) => !c.weak);
     const grown = (c: Candidate) => c.counts[c.counts.length - 1]! - c.counts[0]!;
-    const total = list.reduce((t, c) => t + (c.unit === 'bytes' ? grown(c) : 0), 0);
-    const together = list.length >= MIN_SIBLINGS && (strong.length === list.length || total >= minBytes);
+    // Weak members count when the siblings' summed sizes grow as one collection of numbers must.
+    const sums = list[0]!.counts.map((_, i) => list.reduce((t, c) => t + (c.counts[i] ?? 0), 0));
+    const together =
+      list.length >= MIN_SIBLINGS &&
+      (strong.length === list.length || isGrowing(sums, minBytesPerStep, true));
     if (!together) {
       for (const c of strong) groups.push(single(c));
       continue;
@@ -376,6 +379,11 @@ function isGrowing(values: readonly number[], minPerStep: number, stepwise = fal
   // A leak gains at most steps; one jump is a warm-up, not a trend.
   const needUp = Math.max(Math.min(2, steps), Math.ceil((stepwise ? 0.5 : 0.6) * steps));
   return up >= needUp && lost <= 0.1 * gained && total >= minPerStep * steps && total > 0;
+}
+
+function neverShrinks(values: readonly number[]): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[i - 1]!) return false;
+  return true;
 }
 
 /** Entries of a growable node: Map/Set entries, array elements, own properties. */
@@ -593,7 +601,9 @@ function findByIdentity(
       const sizes = indices.map((i, g) => ownBytes(graphs[g]!, i));
       if (sizes[k - 1]! - sizes[0]! >= minBytes && isGrowing(sizes, o.minBytesPerStep, true)) {
         out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [] });
-      } else if (weak < MAX_WEAK && isGrowing(sizes, weakPerStep, true)) {
+      } else if (weak < MAX_WEAK && sizes[k - 1]! - sizes[0]! >= weakBytes && neverShrinks(sizes)) {
+        // A backing store that grows a little reallocates rarely: flat in most steps. Siblings'
+        // reallocations fall in different steps, so their sum is judged (see siblingGroups).
         weak++;
         out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [], weak: true });
       }

@@ -48,6 +48,28 @@ async function quietly<T>(capture: () => Promise<T>): Promise<T> {
   }
 }
 
+// Heap growth (by the trend) between two captures of a series, at the least: a slow leak's
+// collections grow too little between captures a tick apart to be told from noise (a rate
+// limiter's per-client arrays of timestamps: ~40 bytes each between 1 s ticks).
+const SERIES_STEP_BYTES = 128 * 1024;
+// The longest time between two captures of a series (the process's GC is slower meanwhile).
+const MAX_CAPTURE_GAP = 120_000;
+
+/**
+ * Ticks between the captures of a series starting now: enough for the heap to grow by 128 KiB at
+ * the trend's rate (four times more per series in a row that named nothing), 1 at least and two
+ * minutes' worth at most.
+ * @param slope - The trend's growth, bytes per ms.
+ * @param interval - The monitor's tick interval, ms.
+ * @param emptySeries - Series in a row that named nothing while the growth went on.
+ */
+export function seriesStride(slope: number, interval: number, emptySeries: number): number {
+  const perTick = Math.max(1, slope * interval);
+  const target = SERIES_STEP_BYTES * 4 ** emptySeries;
+  const most = Math.max(1, Math.floor(MAX_CAPTURE_GAP / interval));
+  return Math.min(most, Math.max(1, Math.ceil(target / perTick)));
+}
+
 /**
  * The heap-graph tier of the monitor: a short series of heap captures (the same process, so object
  * ids match) that `findGrowth` turns into the paths of what keeps growing, then V8's id tracking

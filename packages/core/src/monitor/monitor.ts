@@ -20,7 +20,7 @@ import type { GrowingSite } from './allocations.js';
 import { AllocationTracker } from './allocations.js';
 import type { Analysis } from './analysis.js';
 import { analyse, GAUGE, trendSummary } from './analysis.js';
-import { HeapCaptures } from './captures.js';
+import { HeapCaptures, seriesStride } from './captures.js';
 import type { GenericEvidence } from './finding.js';
 import { describeRoute, GENERIC, genericFindings, HEAP_FINDING_ID } from './finding.js';
 import { GcWatcher } from './gc.js';
@@ -96,6 +96,10 @@ const MAX_INVESTIGATION_PAUSE = 6 * 3_600_000;
 // Time between two heap series on their own (a series costs pauses and slower GC meanwhile): 30
 // ticks, and at least ten minutes.
 const SERIES_COOLDOWN = 600_000;
+// Series that named nothing while the growth went on, retried sooner than the cooldown (after
+// EMPTY_SERIES_WAIT ticks) with captures further apart, this many times in a row.
+const MAX_EMPTY_SERIES = 3;
+const EMPTY_SERIES_WAIT = 10;
 // Ticks in a row (with a leak verdict) a route must explain the growth before the monitor names it:
 // early on, warm-up growth (a cache filling with one route's traffic) can look like a route's leak.
 const ROUTE_STREAK = 3;
@@ -170,6 +174,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   readonly #maxInvestigation: number;
   #nextSeriesTick = 0;
   #seriesStart = 0;
+  // Ticks between two captures of the series under way, the tick of its latest capture, and how many
+  // series in a row named nothing.
+  #captureStride = 1;
+  #lastCaptureTick = 0;
+  #emptySeries = 0;
   // When the latest heap series started (a few; the history's window holds no more than that).
   // Times of the monitor's own steps in the heap (heap series, route probes): level shifts for the route regression.
   readonly #seriesTimes: number[] = [];
@@ -527,8 +536,12 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       forced ||
       this.#captures.inProgress ||
       (policy !== 'off' && sustained && this.#analysis.tied && this.#ticks >= this.#nextSeriesTick);
+    if (this.#calm >= CALM_TICKS) this.#emptySeries = 0;
+    // A series under way takes its next capture when its stride has passed.
+    const due =
+      forced || !this.#captures.inProgress || this.#ticks - this.#lastCaptureTick >= this.#captureStride;
     let completed = false;
-    if (wanted && this.#running) {
+    if (wanted && due && this.#running) {
       const reason = this.#captures.unsafe(forced || policy === 'on', this.#limits);
       if (reason !== undefined) {
         this.#captures.skip(reason);
@@ -546,13 +559,25 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
           if (!this.#captures.inProgress) {
             this.#seriesStart = Date.now();
             this.#expectOwnStep('series', this.#seriesStart);
+            this.#captureStride = forced
+              ? 1
+              : seriesStride(t?.slope ?? 0, this.#o.interval, this.#emptySeries);
           }
           // No route probe during a heap capture: it gives way (and may run again for its line later).
           this.#probe?.stop();
           completed = await this.#captures.step();
+          this.#lastCaptureTick = this.#ticks;
           if (completed) {
             this.#seriesSpacing = (Date.now() - this.#seriesStart) / Math.max(1, this.#o.captures - 1);
-            this.#nextSeriesTick = this.#ticks + this.#cooldownTicks;
+            const named = this.#captures.growth.length > 0;
+            if (!named && sustained && this.#emptySeries < MAX_EMPTY_SERIES) {
+              // The heap grows and the series saw nothing grow: again soon, captures further apart.
+              this.#emptySeries++;
+              this.#nextSeriesTick = this.#ticks + EMPTY_SERIES_WAIT;
+            } else {
+              if (named) this.#emptySeries = 0;
+              this.#nextSeriesTick = this.#ticks + this.#cooldownTicks;
+            }
             this.#finishCapture();
           }
         } catch (error) {
