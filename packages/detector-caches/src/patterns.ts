@@ -7,11 +7,29 @@ export type CollectionKind = 'map' | 'set' | 'array' | 'object' | 'size';
 /**
  * The leak patterns caches() tells apart, each with its own advice:
  * - `cap-not-enforced`: a cache with a cap (`max`, `limit`, `capacity`…) that holds more than it;
+ * - `listeners`: an EventEmitter's listeners (its `_events`) that are added and never removed;
  * - `object-keys`: a Map or Set keyed by objects, which a WeakMap / WeakSet would let go;
  * - `memo`: memoisation (a collection in a function's scope or on a function) keyed by unbounded input;
  * - `unbounded`: a Map, Set, array or object that only grows.
  */
-export type CachePattern = 'cap-not-enforced' | 'object-keys' | 'memo' | 'unbounded';
+export type CachePattern = 'cap-not-enforced' | 'listeners' | 'object-keys' | 'memo' | 'unbounded';
+
+// An EventEmitter's own table of listeners (`_events`: per event name a function, or an array of
+// them from the second on): what grows there is listeners added and never removed.
+const LISTENERS = /(?:^|[.\s])_events(?=$|[.[])/;
+
+/** The emitter and the event of a path through `_events`: `bus` and `"order:update"`. */
+export function listenerPlace(path: string): { emitter: string; event: string | undefined } | undefined {
+  const m = LISTENERS.exec(path);
+  if (m === null) return undefined;
+  const at = m.index + m[0].indexOf('_events');
+  const before = path.slice(0, Math.max(0, at - 1));
+  const cut = before.lastIndexOf(' › ');
+  const emitter = (cut < 0 ? before : before.slice(cut + 3)) || 'emitter';
+  const rest = path.slice(at + '_events'.length);
+  const event = /^\[(.+)\]$/.exec(rest)?.[1] ?? /^\.([\p{ID_Start}$_][\p{ID_Continue}$]*)$/u.exec(rest)?.[1];
+  return { emitter, event: event === undefined ? undefined : event.replace(/^<[^<>]*>$/, 'event') };
+}
 
 /** A cap-like number found next to a collection: its name and value. */
 export interface Cap {
@@ -48,6 +66,7 @@ export function isCapName(name: string): boolean {
 /** The pattern of a growing collection. */
 export function classify(f: CollectionFacts): CachePattern {
   if (f.cap !== undefined && f.count !== undefined && f.count > f.cap.value) return 'cap-not-enforced';
+  if (listenerPlace(f.path) !== undefined) return 'listeners';
   if ((f.kind === 'map' || f.kind === 'set') && f.keys === 'object') return 'object-keys';
   const last = lastName(f.path);
   if ((f.kind === 'map' || f.kind === 'object') && (f.inFunction || /memo/i.test(last))) return 'memo';
@@ -144,6 +163,28 @@ export function describeFinding(
           `${units(f.kind, f.count ?? 0)} and grows ${grows}. Check the eviction: once the size passes ` +
           `the cap it must delete an existing key (for a Map in insertion order, ` +
           `\`map.delete(map.keys().next().value)\`), or use an LRU library with \`max\`.`,
+      };
+    }
+    case 'listeners': {
+      const { emitter, event } = listenerPlace(f.path)!;
+      const on = event === undefined ? '' : ` for ${/^["'`]/.test(event) ? event : `\`${event}\``}`;
+      const code = lastName(emitter) || 'emitter';
+      const what = (n: number) =>
+        f.kind === 'object' ? (n === 1 ? 'event name' : 'event names') : n === 1 ? 'listener' : 'listeners';
+      const per = rate.per === 'step' ? 'snapshot' : rate.per;
+      const amount =
+        rate.unit === 'bytes'
+          ? `${formatCount(rate.value)} bytes`
+          : `${formatCount(rate.value)} ${what(rate.value)}`;
+      const held = f.count === undefined ? now : ` (${formatCount(f.count)} ${what(f.count)} now${many})`;
+      return {
+        title: `Listeners on \`${emitter}\`${on} pile up: ${amount} more per ${per}${held}`,
+        advice:
+          `A listener is added to \`${emitter}\`${on} (per request, per job…) and never removed, and each ` +
+          `keeps what its closure captured. Remove it when its work ends (\`${code}.off(event, listener)\`, ` +
+          `or \`${code}.once(…)\` for a single event; \`{ signal }\` with an AbortController), or subscribe ` +
+          `once at startup and look the work up by id. Node warns past 10 listeners per event unless ` +
+          `\`setMaxListeners\` raised the limit; a raised limit only hides this.`,
       };
     }
     case 'object-keys': {

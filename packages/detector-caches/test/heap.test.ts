@@ -115,6 +115,18 @@ describe('caches() on heap graphs', () => {
     expect(by['leaks.cjs › byUrl']!.advice).toContain('`delete byUrl[key]`');
   });
 
+  it('tells listeners added and never removed to be removed, naming the emitter and the event', async () => {
+    const findings = await check(await snapshotSeries('listeners.cjs', STEPS));
+    const f = findings.find((x) => x.path === 'listeners.cjs › bus._events["order:update"]');
+    expect(f, JSON.stringify(findings.map((x) => x.path))).toBeDefined();
+    expect(f!.severity).toBe('leak');
+    expect(f!.evidence).toMatchObject({ pattern: 'listeners' });
+    expect(f!.title).toMatch(
+      /^Listeners on `bus` for "order:update" pile up: 1 listener more per iteration \(1,\d00 listeners now\)$/,
+    );
+    expect(f!.advice).toContain('`bus.off(event, listener)`');
+  });
+
   it('writes advice for an inner collection on its lookup, a hidden key as `key`', () => {
     expect(receiverOf('visitors.cjs › visitorsByRoute.get(<string #2a0c97>)')).toBe(
       'visitorsByRoute.get(key)',
