@@ -18,6 +18,7 @@ beforeAll(async () => {
     'bounded.cjs',
     'closures.cjs',
     'rate-limiter.cjs',
+    'exported.mjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -62,6 +63,12 @@ describe('findGrowth()', () => {
     expect(top!.bytesPerStep).toBeGreaterThan(300 * 50);
     expect(top!.share).toBeGreaterThan(0.5);
     expect(top!.nodeId).toBe(top!.steps[top!.steps.length - 1]!.nodeId);
+  });
+
+  it("names what an ES module exports by the module and the export's name", () => {
+    const growth = growthOf('exported.mjs');
+    expect(paths(growth)).toEqual(['exported-jobs.mjs › worker._events']);
+    expect(growth[0]!.file).toMatch(/exported-jobs\.mjs$/);
   });
 
   it('finds per-key arrays of numbers too small to count alone, as one growth for every key', () => {

@@ -93,6 +93,8 @@ const VOCABULARY_NAMES = {
   ArrayBuffer: 'ArrayBuffer',
   registers: 'parameters_and_registers',
   sourceTextModule: 'system / SourceTextModule',
+  cell: 'system / Cell',
+  value: 'value',
   // What a deleted Map/Set entry or dictionary slot points at on V8 12+ (Node 24 measured).
   hole: 'system / Hole',
 } as const;

@@ -531,6 +531,21 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
     } else if (et === v.edge.element) {
       if (pk === 'synthetic') continue;
       text = `${base(p) || 'globalThis'}[${name}]`;
+    } else if (
+      et === v.edge.internal &&
+      data.edgeNameOrIndex[e] === v.name.value &&
+      data.nodeName[p] === v.name.cell &&
+      i >= 3
+    ) {
+      // An ES module's export (`export const worker = …`): V8 keeps it in a Cell of the module's
+      // exports table, whose slot before the Cell holds the export's name. Written as the module's
+      // variable, which it is: `jobs.mjs › worker`.
+      const exported = moduleExport(data, nodes, edges, i - 1);
+      if (exported !== undefined) {
+        text = exported.file ? `${displayFile(exported.file)} › ${exported.name}` : exported.name;
+        location = exported.file ? { file: exported.file } : undefined;
+        anchored = true;
+      } else if (options.internals) text = `${base(p)}[[value]]`;
     } else if (et === v.edge.internal && WEAK_MAP_ENTRY.test(name)) {
       // An entry of a WeakMap, held through its table or through its key.
       const key = WEAK_MAP_ENTRY.exec(name)?.[1] ?? 'key';
@@ -584,6 +599,46 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
     if (location.column !== undefined) result.column = location.column;
   }
   return result;
+}
+
+/**
+ * The export whose Cell is `nodes[at]`, reached from the exports table `nodes[at - 1]` of a
+ * SourceTextModule earlier on the path: its name (the table's slot before the Cell's) and the
+ * module's file (from its body, a generator), or undefined when the path is not through one.
+ */
+function moduleExport(
+  data: HeapGraphData,
+  nodes: readonly number[],
+  edges: readonly number[],
+  at: number,
+): { name: string; file: string | undefined } | undefined {
+  const v = vocabulary(data);
+  let module = -1;
+  for (let j = at - 1; j >= Math.max(0, at - 3); j--) {
+    if (data.nodeName[nodes[j]!] === v.name.sourceTextModule) {
+      module = nodes[j]!;
+      break;
+    }
+  }
+  if (module < 0) return undefined;
+  const table = nodes[at - 1]!;
+  const slot = Number(edgeName(data, edges[at]!));
+  if (!Number.isInteger(slot) || slot < 1) return undefined;
+  const want = String(slot - 1);
+  let name: string | undefined;
+  for (let e = data.firstEdge[table]!; e < data.firstEdge[table + 1]!; e++) {
+    if (data.edgeType[e] !== v.edge.internal || edgeName(data, e) !== want) continue;
+    const t = data.edgeTo[e]!;
+    if (nodeKind(data, t) === 'string') name = data.strings.get(data.nodeName[t]!);
+    break;
+  }
+  if (name === undefined || !isIdentifier(name)) return undefined;
+  let file: string | undefined;
+  for (let e = data.firstEdge[module]!; e < data.firstEdge[module + 1]! && file === undefined; e++) {
+    const t = data.edgeTo[e]!;
+    if (data.nodeName[t] === v.name.Generator) file = functionLocation(data, t)?.file;
+  }
+  return { name, file };
 }
 
 /** V8's name for the edges of a WeakMap entry: "3 / part of key (Object @6161) -> value (…) pair in WeakMap (table @77975)". */
