@@ -29,6 +29,11 @@ export interface GenericEvidence {
   route: RouteAttribution | undefined;
   /** The regression's route when the probe named another one: kept for the record. */
   regressionRoute?: RouteAttribution | undefined;
+  /**
+   * The probe's route when the regression's won on a line both routes run (the regression's
+   * explains nearly all the growth, the probe's next to none): kept for the record.
+   */
+  probeRoute?: RouteAttribution | undefined;
   /** Whether the finding was raised and growth was seen recently: it stays through noisy ticks. */
   sticky: boolean;
 }
@@ -143,6 +148,9 @@ export function genericFindings(e: GenericEvidence): Finding[] {
       ...(route ? { route: describeRoute(route), routeFoundBy: route.method ?? 'regression' } : {}),
       ...(route && e.regressionRoute && e.regressionRoute.route !== route.route
         ? { regressionRoute: describeRoute(e.regressionRoute) }
+        : {}),
+      ...(route && e.probeRoute && e.probeRoute.route !== route.route
+        ? { probeRoute: describeRoute(e.probeRoute) }
         : {}),
       ...(e.site ? { allocation: String(e.site.diff) } : {}),
       ...(top
