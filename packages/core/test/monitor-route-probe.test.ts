@@ -6,7 +6,7 @@ import type { Finding, LeakkitError, Monitor } from '@leakkit/core';
 import { createMonitor } from '@leakkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeStore } from '../src/monitor/route-probe.js';
-import { probeVerdict, scriptUrlRegex, startRouteProbe } from '../src/monitor/route-probe.js';
+import { chooseRoute, probeVerdict, scriptUrlRegex, startRouteProbe } from '../src/monitor/route-probe.js';
 import type * as LineModule from './fixtures/route-probe/line.cjs';
 import type * as AppModule from './fixtures/route-probe/steady-app.cjs';
 
@@ -149,6 +149,57 @@ describe('startRouteProbe()', () => {
 });
 
 const ROUTES = ['GET /predict', 'GET /items', 'POST /upload', 'GET /work'];
+
+describe('chooseRoute()', () => {
+  const at = (route: string, share: number) => ({
+    route,
+    requests: 100,
+    bytesPerRequest: 50,
+    unique: 50,
+    stderr: 5,
+    share,
+  });
+  const probe = (route: string, share: number) => ({
+    ...at(route, share),
+    method: 'probe' as const,
+    probe: { hits: 184, sampled: 200 },
+  });
+
+  it('takes the probe’s route over a regression that names another, keeping the regression’s', () => {
+    const r = chooseRoute(at('POST /login', 0.9), probe('GET /predict', 0.5), [
+      { route: 'GET /predict', count: 200 },
+    ]);
+    expect(r.route?.route).toBe('GET /predict');
+    expect(r.regressionRoute?.route).toBe('POST /login');
+  });
+
+  it('keeps the regression’s on a line both run when it explains the growth and the probe’s does not', () => {
+    const hits = [
+      { route: 'POST /quote', count: 184 },
+      { route: 'POST /subscribe', count: 16 },
+    ];
+    const r = chooseRoute(at('POST /subscribe', 1), probe('POST /quote', 0.01), hits);
+    expect(r.route).toMatchObject({ route: 'POST /subscribe', method: 'regression' });
+    expect(r.probeRoute?.route).toBe('POST /quote');
+    // Not when the regression's route never ran the line, nor when the probe's explains growth too.
+    expect(
+      chooseRoute(at('POST /subscribe', 1), probe('POST /quote', 0.01), hits.slice(0, 1)).route?.route,
+    ).toBe('POST /quote');
+    expect(chooseRoute(at('POST /subscribe', 0.8), probe('POST /quote', 0.3), hits).route?.route).toBe(
+      'POST /quote',
+    );
+  });
+
+  it('adds the probe’s count to the regression’s route when they agree', () => {
+    const r = chooseRoute(at('GET /predict', 0.9), probe('GET /predict', 0.9), []);
+    expect(r.route).toMatchObject({
+      route: 'GET /predict',
+      method: 'regression',
+      probe: { hits: 184, sampled: 200 },
+    });
+    expect(chooseRoute(undefined, undefined, [])).toEqual({});
+  });
+});
 
 describe('the monitor under a steady mix of routes', () => {
   it.each([

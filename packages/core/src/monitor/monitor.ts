@@ -30,7 +30,7 @@ import type { MonitorOptions, ResolvedMonitorOptions, WatchedCollection } from '
 import { resolveMonitorOptions } from './options.js';
 import { isLeakkitFile } from './own.js';
 import type { RouteProbe, RouteProbeResult } from './route-probe.js';
-import { startRouteProbe } from './route-probe.js';
+import { chooseRoute, startRouteProbe } from './route-probe.js';
 import { RouteCounter } from './routes.js';
 
 /** Events of a {@link Monitor}. */
@@ -96,9 +96,6 @@ const MAX_INVESTIGATION_PAUSE = 6 * 3_600_000;
 // Time between two heap series on their own (a series costs pauses and slower GC meanwhile): 30
 // ticks, and at least ten minutes.
 const SERIES_COOLDOWN = 600_000;
-// Share of the growth the regression's route must explain (and the probe's at most 1 − it) for the
-// regression to win over the probe on a line both routes run.
-const SHARED_LINE_SHARE = 0.8;
 // Series that named nothing while the growth went on, retried sooner than the cooldown (after
 // EMPTY_SERIES_WAIT ticks) with captures further apart, this many times in a row.
 const MAX_EMPTY_SERIES = 3;
@@ -605,34 +602,11 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const regression = this.#followRoute(sustained);
     this.#maybeProbe(site);
     const probed = this.#probeRoute(site);
-    let route: RouteAttribution | undefined;
-    let regressionRoute: RouteAttribution | undefined;
-    let probeRoute: RouteAttribution | undefined;
-    // The growing line may be shared (a body parser, a helper every route calls): the probe then
-    // names the route that runs it most, not the one whose requests keep what it allocates. When the
-    // regression's route runs the line too and explains nearly all the growth while the probe's
-    // explains next to none, the regression's is the one (measured: a listener leak on POST
-    // /subscribe named POST /quote, which parses more bodies, 184 of 200 runs, and explains 1%).
-    const sharedLine =
-      regression !== undefined &&
-      probed !== undefined &&
-      probed.route !== regression.route &&
-      regression.share >= SHARED_LINE_SHARE &&
-      probed.share < 1 - SHARED_LINE_SHARE &&
-      (this.#probeResult?.result.hits.find((h) => h.route === regression.route)?.count ?? 0) > 0;
-    if (
-      regression !== undefined &&
-      (probed === undefined || probed.route === regression.route || sharedLine)
-    ) {
-      // The regression's numbers, and the probe's count when it agrees.
-      route = { ...regression, method: 'regression' };
-      if (probed?.probe !== undefined && !sharedLine) route.probe = probed.probe;
-      if (sharedLine) probeRoute = probed;
-    } else if (probed !== undefined) {
-      // The probe saw which routes run the line; a regression that names another is kept for the record.
-      route = probed;
-      regressionRoute = regression;
-    }
+    const { route, regressionRoute, probeRoute } = chooseRoute(
+      regression,
+      probed,
+      this.#probeResult?.result.hits ?? [],
+    );
     this.#findingRoute = route;
     this.#generic = {
       analysis: this.#analysis,
