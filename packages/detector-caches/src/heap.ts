@@ -6,7 +6,7 @@ import { capRelates, isSettingsName, largestCap } from './caps.js';
 import type { ResolvedCachesOptions } from './options.js';
 import { isIgnored } from './options.js';
 import type { Cap, CollectionFacts, CollectionKind, Rate } from './patterns.js';
-import { classify, describeFinding, isCapName, lastName } from './patterns.js';
+import { classify, describeFinding, isCapName, lastName, listenerPlace } from './patterns.js';
 import type { SourceLines } from './source.js';
 
 /**
@@ -199,7 +199,36 @@ export function heapFindings(
   for (const [path, group] of groups) {
     findings.push(makeFinding(path, group, perStep, detector, sources));
   }
-  return findings;
+  return oneLeakPerEmitter(findings);
+}
+
+/**
+ * Listener piles of one emitter are one leak: `events.once(worker, name)` adds a listener under
+ * its own event name (`worker._events` grows) and one for `'error'` (`worker._events.error` grows).
+ * The emitter's `_events` speaks for it when it grows, else its largest pile; the others are
+ * named in its evidence (`alsoEvents`).
+ */
+function oneLeakPerEmitter(findings: Finding[]): Finding[] {
+  const byEmitter = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const place = f.evidence?.pattern === 'listeners' && f.path ? listenerPlace(f.path) : undefined;
+    if (place === undefined) continue;
+    const key = f.path!.slice(0, f.path!.lastIndexOf('_events'));
+    const list = byEmitter.get(key);
+    if (list) list.push(f);
+    else byEmitter.set(key, [f]);
+  }
+  const dropped = new Set<Finding>();
+  for (const list of byEmitter.values()) {
+    if (list.length < 2) continue;
+    const lead =
+      list.find((f) => f.path!.endsWith('_events')) ??
+      list.reduce((a, b) => ((b.growth.count ?? 0) > (a.growth.count ?? 0) ? b : a));
+    const others = list.filter((f) => f !== lead);
+    for (const f of others) dropped.add(f);
+    (lead.evidence as Record<string, unknown>).alsoEvents = others.map((f) => f.path);
+  }
+  return dropped.size === 0 ? findings : findings.filter((f) => !dropped.has(f));
 }
 
 function makeFinding(

@@ -125,6 +125,11 @@ describe('caches() on heap graphs', () => {
       /^Listeners on `bus` for "order:update" pile up: 1 listener more per iteration \(1,\d00 listeners now\)$/,
     );
     expect(f!.advice).toContain('`bus.off(event, listener)`');
+    // events.once(jobs, name) per job: a name per job and an 'error' listener each, one leak.
+    const jobs = findings.filter((x) => x.path?.startsWith('listeners.cjs › jobs.'));
+    expect(jobs.map((x) => x.path)).toEqual(['listeners.cjs › jobs._events']);
+    expect(jobs[0]!.title).toMatch(/^Listeners on `jobs` pile up: 1 event name more per iteration/);
+    expect(jobs[0]!.evidence).toMatchObject({ alsoEvents: ['listeners.cjs › jobs._events.error'] });
   });
 
   it('writes advice for an inner collection on its lookup, a hidden key as `key`', () => {
