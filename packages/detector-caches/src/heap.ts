@@ -205,8 +205,8 @@ export function heapFindings(
 /**
  * Listener piles of one emitter are one leak: `events.once(worker, name)` adds a listener under
  * its own event name (`worker._events` grows) and one for `'error'` (`worker._events.error` grows).
- * The emitter's `_events` speaks for it when it grows, else its largest pile; the others are
- * named in its evidence (`alsoEvents`).
+ * The pile with the largest share of the heap's growth speaks for the emitter; the others are named
+ * in its evidence (`alsoEvents`).
  */
 function oneLeakPerEmitter(findings: Finding[]): Finding[] {
   const byEmitter = new Map<string, Finding[]>();
@@ -221,9 +221,9 @@ function oneLeakPerEmitter(findings: Finding[]): Finding[] {
   const dropped = new Set<Finding>();
   for (const list of byEmitter.values()) {
     if (list.length < 2) continue;
-    const lead =
-      list.find((f) => f.path!.endsWith('_events')) ??
-      list.reduce((a, b) => ((b.growth.count ?? 0) > (a.growth.count ?? 0) ? b : a));
+    // The pile with the largest share of the heap's growth: the one a generic finding is about.
+    const shareOf = (f: Finding) => Number(f.evidence?.share ?? 0);
+    const lead = list.reduce((a, b) => (shareOf(b) > shareOf(a) ? b : a));
     const others = list.filter((f) => f !== lead);
     for (const f of others) dropped.add(f);
     (lead.evidence as Record<string, unknown>).alsoEvents = others.map((f) => f.path);
