@@ -128,6 +128,34 @@ describe('classifyTrend() properties', () => {
   });
 });
 
+describe('classifyTrend() with readings left out', () => {
+  it('reads a steady leak as a leak with a finite confidence, whatever run of readings is missing', () => {
+    // The monitor leaves out the heap readings of a heap series, which can span minutes of ticks:
+    // the late half by index could then hold none (its slope NaN, and the confidence with it).
+    const gapArb = fc
+      .integer({ min: 24, max: 120 })
+      .chain((n) =>
+        fc.record({
+          n: fc.constant(n),
+          start: fc.integer({ min: 12, max: n - 1 }),
+          length: fc.integer({ min: 1, max: n }),
+        }),
+      );
+    fc.assert(
+      fc.property(gapArb, ({ n, start, length }) => {
+        const xs = Array.from({ length: n }, (_, i) => i * 1000);
+        const ys = xs.map((x, i) =>
+          i >= start && i < start + length ? Number.NaN : 6e6 + 5 * x + (i % 3) * 50,
+        );
+        const t = classifyTrend(ys, { xs });
+        expect(Number.isFinite(t.confidence)).toBe(true);
+        expect(t.verdict).toBe('leak');
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('robustSlope() properties', () => {
   const pointsArb = fc
     .array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 2, maxLength: 60 })

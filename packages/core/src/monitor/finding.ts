@@ -125,7 +125,8 @@ export function genericFindings(e: GenericEvidence): Finding[] {
   }
   if (route) advice += ` It grows with ${describeRoute(route)}.`;
 
-  let confidence = t.confidence;
+  // A trend with too few readings left can lack a confidence: it still says growth.
+  let confidence = Number.isFinite(t.confidence) ? t.confidence : 0.5;
   if (e.site !== undefined) confidence += 0.1;
   if (top !== undefined) confidence += 0.2;
   const finding: Finding = {

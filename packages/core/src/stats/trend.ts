@@ -234,6 +234,27 @@ function resolveTrendOptions(options: TrendOptions, length: number): ResolvedTre
 // perfectly monotone half of 6 samples (p = 1/720) passes, so 12 samples can read as `leak`.
 const LATE_ALPHA_FACTOR = 5;
 
+function isReading(xs: NumberSeries | null, ys: NumberSeries, i: number): boolean {
+  return Number.isFinite(ys[i]!) && (xs === null || Number.isFinite(xs[i]!));
+}
+
+function finiteCount(xs: NumberSeries | null, ys: NumberSeries, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (isReading(xs, ys, i)) n++;
+  return n;
+}
+
+/** Index of the `k`-th (0-based) finite reading of `ys[from..to)`, or `to` when there are fewer. */
+function nthFinite(xs: NumberSeries | null, ys: NumberSeries, from: number, to: number, k: number): number {
+  let seen = 0;
+  for (let i = from; i < to; i++) {
+    if (!isReading(xs, ys, i)) continue;
+    if (seen === k) return i;
+    seen++;
+  }
+  return to;
+}
+
 /** Saturation of `ys[from..to)`: Theil–Sen of the first half against the second. */
 function saturationOf(
   xs: NumberSeries | null,
@@ -243,16 +264,23 @@ function saturationOf(
   ratio: number,
   confidence: number,
 ): Saturation {
-  const half = (to - from) >>> 1;
-  const quarter = (to - from) >>> 2;
+  // Halves and quarters by readings, not by index: a run of missing ones (a monitor leaves out the
+  // ticks of a heap series, which can span minutes) would otherwise leave the late half empty and
+  // its slope NaN. Without gaps these are the index halves.
+  const n = finiteCount(xs, ys, from, to);
+  const half = n >>> 1;
+  const quarter = n >>> 2;
+  const halfEnd = half > 0 ? nthFinite(xs, ys, from, to, half - 1) + 1 : from;
+  const quarterEnd = quarter > 0 ? nthFinite(xs, ys, from, to, quarter - 1) + 1 : from;
+  const lateFrom = nthFinite(xs, ys, from, to, n - half);
   // A warm-up usually fills in the first quarter: its slope there is the one to compare with, as
   // the first half's median slope is diluted by the flat part after a short warm-up.
   const earlySlope = Math.max(
-    theilSen(xs, ys, from, from + half, confidence).slope,
-    quarter >= 3 ? theilSen(xs, ys, from, from + quarter, confidence).slope : Number.NEGATIVE_INFINITY,
+    theilSen(xs, ys, from, halfEnd, confidence).slope,
+    quarter >= 3 ? theilSen(xs, ys, from, quarterEnd, confidence).slope : Number.NEGATIVE_INFINITY,
   );
-  const lateSlope = theilSen(xs, ys, to - half, to, confidence).slope;
-  const lateIncreasing = mannKendall(ys, to - half, to).pIncreasing;
+  const lateSlope = theilSen(xs, ys, lateFrom, to, confidence).slope;
+  const lateIncreasing = mannKendall(ys, lateFrom, to).pIncreasing;
   const r = earlySlope > 0 ? lateSlope / earlySlope : Number.NaN;
   return {
     saturating: earlySlope > 0 && lateSlope <= ratio * earlySlope,
