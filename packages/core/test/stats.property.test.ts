@@ -132,15 +132,13 @@ describe('classifyTrend() with readings left out', () => {
   it('reads a steady leak as a leak with a finite confidence, whatever run of readings is missing', () => {
     // The monitor leaves out the heap readings of a heap series, which can span minutes of ticks:
     // the late half by index could then hold none (its slope NaN, and the confidence with it).
-    const gapArb = fc
-      .integer({ min: 24, max: 120 })
-      .chain((n) =>
-        fc.record({
-          n: fc.constant(n),
-          start: fc.integer({ min: 12, max: n - 1 }),
-          length: fc.integer({ min: 1, max: n }),
-        }),
-      );
+    const gapArb = fc.integer({ min: 24, max: 120 }).chain((n) =>
+      fc.record({
+        n: fc.constant(n),
+        start: fc.integer({ min: 12, max: n - 1 }),
+        length: fc.integer({ min: 1, max: n }),
+      }),
+    );
     fc.assert(
       fc.property(gapArb, ({ n, start, length }) => {
         const xs = Array.from({ length: n }, (_, i) => i * 1000);
