@@ -213,8 +213,8 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     for (const c of group.members) {
       c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, inFirst(i), c.indices[i]!, walks[i]!)));
     }
-    group.merge();
   }
+  const merged = retained.map(({ members }) => mergeSiblings(members));
 
   let heapGrowth = 0;
   {
@@ -227,10 +227,11 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     heapGrowth = after - before;
   }
   let explained = 0;
-  for (const { merged } of retained) explained += merged.bytes[k - 1]!;
+  for (const c of merged) explained += c.bytes[k - 1]!;
   const denominator = Math.max(heapGrowth, explained, 1);
 
-  const results: Growth[] = retained.map(({ merged: c, members, text }) => {
+  const results: Growth[] = retained.map(({ members, text }, r) => {
+    const c = merged[r]!;
     const path = c.path!;
     const counts = c.counts;
     const growth: Growth = {
@@ -261,14 +262,20 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   return results.slice(0, o.limit);
 }
 
-/** One result to be: a candidate, or siblings that grow alike under one holder. */
+/** One result to be: a candidate, or siblings that grow alike under one holder (the largest first). */
 interface Group {
   members: Candidate[];
   /** The path as printed: the candidate's, or the siblings' with `*` for the key. */
   text: string;
-  /** After {@link Group.merge}: the candidate, or the siblings' sums on the largest one's place. */
-  merged: Candidate;
-  merge(): void;
+}
+
+/** A group's candidate: the one, or the siblings' counts and bytes summed on the largest one's place. */
+function mergeSiblings(members: readonly Candidate[]): Candidate {
+  const top = members[0]!;
+  if (members.length === 1) return top;
+  const sum = (pick: (c: Candidate) => number[]) =>
+    pick(top).map((_, i) => members.reduce((t, c) => t + (pick(c)[i] ?? 0), 0));
+  return { ...top, counts: sum((c) => c.counts), bytes: sum((c) => c.bytes) };
 }
 
 /**
@@ -277,7 +284,7 @@ interface Group {
  * minimum, together above it). Weak candidates left alone are dropped.
  */
 function siblingGroups(candidates: readonly Candidate[], minBytesPerStep: number): Group[] {
-  const single = (c: Candidate): Group => ({ members: [c], text: c.path!.text, merged: c, merge() {} });
+  const single = (c: Candidate): Group => ({ members: [c], text: c.path!.text });
   const byKey = new Map<string, Candidate[]>();
   const groups: Group[] = [];
   for (const c of candidates) {
@@ -303,19 +310,7 @@ function siblingGroups(candidates: readonly Candidate[], minBytesPerStep: number
       continue;
     }
     list.sort((a, b) => grown(b) - grown(a));
-    const text = key.slice(key.indexOf('\0') + 1);
-    const group: Group = {
-      members: list,
-      text,
-      merged: list[0]!,
-      merge() {
-        const top = list[0]!;
-        const sum = (pick: (c: Candidate) => number[]) =>
-          pick(top).map((_, i) => list.reduce((t, c) => t + (pick(c)[i] ?? 0), 0));
-        group.merged = { ...top, counts: sum((c) => c.counts), bytes: sum((c) => c.bytes) };
-      },
-    };
-    groups.push(group);
+    groups.push({ members: list, text: key.slice(key.indexOf('\0') + 1) });
   }
   return groups;
 }
@@ -564,9 +559,8 @@ function findByIdentity(
   const last = graphs[k - 1]!;
   const first = graphs[0]!;
   const minCount = o.minCountPerStep * (k - 1);
-  const minBytes = o.minBytesPerStep * (k - 1);
-  // Backing stores of numbers that grow less than that: kept as weak candidates, for siblings
-  // (per-key arrays of timestamps, each a few hundred bytes a step) to add up.
+  // Backing stores of numbers that grow less than `minBytesPerStep`: kept as weak candidates, for
+  // siblings (per-key arrays of timestamps, each a few hundred bytes a step) to add up.
   const weakPerStep = o.minBytesPerStep / WEAK_FRACTION;
   const weakBytes = weakPerStep * (k - 1);
   let weak = 0;
@@ -599,7 +593,7 @@ function findByIdentity(
     } else if (byBytes) {
       // Numbers are not heap objects: a Map or array of them grows only in its backing store.
       const sizes = indices.map((i, g) => ownBytes(graphs[g]!, i));
-      if (sizes[k - 1]! - sizes[0]! >= minBytes && isGrowing(sizes, o.minBytesPerStep, true)) {
+      if (isGrowing(sizes, o.minBytesPerStep, true)) {
         out.push({ kind, match: 'id', unit: 'bytes', indices, counts: sizes, bytes: [] });
       } else if (weak < MAX_WEAK && sizes[k - 1]! - sizes[0]! >= weakBytes && neverShrinks(sizes)) {
         // A backing store that grows a little reallocates rarely: flat in most steps. Siblings'
