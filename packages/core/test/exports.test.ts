@@ -68,6 +68,7 @@ describe('@leakkit/core/heap', () => {
       'nodeKind',
       'nodesSortedById',
       'parseHeapSnapshot',
+      'pathCode',
       'pathTo',
       'pathToIndex',
       'resetHeapTracking',

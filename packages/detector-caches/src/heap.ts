@@ -272,7 +272,7 @@ function makeFinding(
       ? { value: countPerStep, per: 'step', unit }
       : { value: countPerStep / perStep, per: 'iteration', unit };
   // A growth that stands for the values of one Map (`hits.get(*)`) counts each of them.
-  const instances = same.reduce((sum, c) => sum + (c.g.members ?? 1), 0);
+  const instances = same.reduce((sum, c) => sum + c.g.members, 0);
   const { title, advice } = describeFinding(facts, pattern, rate, instances);
   const growth: FindingGrowth = {};
   if (perStep !== undefined) {

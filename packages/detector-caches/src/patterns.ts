@@ -1,3 +1,5 @@
+import { pathCode } from '@leakkit/core/heap';
+
 /**
  * What a growing collection is. `object` is a plain object used as a map; `size` is a watched size
  * function, whose collection is not known.
@@ -87,11 +89,7 @@ export function lastName(path: string): string {
  * `visitorsByRoute.get(key)`, not a name made of the hidden key's hash.
  */
 export function receiverOf(path: string): string {
-  const cut = path.lastIndexOf(' › ');
-  const tail = cut < 0 ? path : path.slice(cut + 3);
-  // `*`: every value of the holder grows alike (findGrowth's siblings).
-  if (/[)\]]$/.test(tail)) return tail.replace(/<[^<>]*>|(?<=\()\*(?=\))/g, 'key').replace(/\[\*\]/g, '[i]');
-  return lastName(path);
+  return /[)\]]$/.test(path) ? pathCode(path) : lastName(path);
 }
 
 const NOUN: Record<CollectionKind, string> = {

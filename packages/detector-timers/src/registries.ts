@@ -1,7 +1,7 @@
 import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
 import { iterationsPerStep } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData, PathStep } from '@leakkit/core/heap';
-import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from '@leakkit/core/heap';
+import { edgeName, findEdge, nodeKind, pathCode, tableSlot, vocabulary } from '@leakkit/core/heap';
 import { declarationSite, pathIdentifiers } from './declaration.js';
 import type { ResolvedTimersOptions } from './options.js';
 import { formatBytes, formatNumber } from './trend.js';
@@ -474,7 +474,7 @@ function keepsGrowing(values: readonly number[], min: number): boolean {
  */
 function liveGrowth(graphs: readonly HeapGraph[], g: Growth): Growth | undefined {
   // Siblings reported as one (`hits.get(*)`) are summed by findGrowth: their id is only the largest's.
-  if (g.unit !== 'entries' || g.match !== 'id' || g.kind === 'string' || (g.members ?? 1) > 1) return g;
+  if (g.unit !== 'entries' || g.match !== 'id' || g.kind === 'string' || g.members > 1) return g;
   const counts: number[] = [];
   for (const graph of graphs) {
     const n = graph.nodeIndexOf(g.nodeId);
@@ -490,16 +490,6 @@ function emptying(code: string, kind: Growth['kind']): string {
   if (kind === 'map' || kind === 'set') return `\`${code}.clear()\``;
   if (kind === 'array') return `\`${code}.length = 0\``;
   return `\`${code} = {}\``;
-}
-
-/**
- * The path as code: the part after the last `›` (`metrics.mjs › latencies` → `latencies`), a key
- * the snapshot hid or `*` (every key) written as `key` (`timers.get(key)`), `[*]` as `[i]`.
- */
-function codeOf(path: string): string {
-  const i = path.lastIndexOf('›');
-  const code = i >= 0 ? path.slice(i + 1).trim() : path;
-  return code.replace(/\.get\((?:\*|<[^<>]*>)\)/g, '.get(key)').replace(/\[\*\]/g, '[i]');
 }
 
 const ADVICE: Record<RegistryPattern, (code: string, kind: Growth['kind']) => string> = {
@@ -579,7 +569,7 @@ export async function registryFindings(ctx: DetectorContext, o: ResolvedTimersOp
         ? `grows by ${about}${formatNumber(perIteration)} ${plural(perIteration)} per iteration`
         : `grows by ${about}${formatNumber(perStepObjects)} ${plural(perStepObjects)} per step`;
     const held = `${about}${formatNumber(count)} ${plural(count)}, +${formatBytes(growth.bytes!)} over ${steps} steps`;
-    const code = codeOf(g.path);
+    const code = pathCode(g.path);
     const finding: Finding = {
       id: (pathCount.get(g.path) ?? 0) > 1 ? `timers:${g.path} @${g.nodeId}` : `timers:${g.path}`,
       detector: 'timers',

@@ -26,6 +26,7 @@ export {
   functionLocation,
   isIdentifier,
   nodeKind,
+  pathCode,
   tableKeyNode,
   tableSlot,
   vocabulary,

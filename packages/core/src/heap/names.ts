@@ -592,3 +592,21 @@ export function displayFile(file: string): string {
 export function isIdentifier(name: string): boolean {
   return /^[\p{ID_Start}$_][\p{ID_Continue}$\u200c\u200d]*$/u.test(name);
 }
+
+/**
+ * The expression a retaining path ends in, as code for advice: the part after the last ` › `, with
+ * a lookup's key the snapshot hid (`<string #2a0c97>`) or `*` (every key: `findGrowth`'s siblings)
+ * written as `key`, and `[*]` as `[i]`.
+ *
+ * @example
+ * ```ts
+ * pathCode('metrics.mjs › latencies')                            // 'latencies'
+ * pathCode('visitors.cjs › byRoute.get(<string #2a0c97>)')       // 'byRoute.get(key)'
+ * pathCode('limiter.hits.get(*)')                                // 'limiter.hits.get(key)'
+ * ```
+ */
+export function pathCode(path: string): string {
+  const cut = path.lastIndexOf(' › ');
+  const code = cut < 0 ? path : path.slice(cut + 3);
+  return code.replace(/\((?:<[^<>]*>|\*)\)/g, '(key)').replace(/\[\*\]/g, '[i]');
+}
