@@ -234,25 +234,35 @@ function resolveTrendOptions(options: TrendOptions, length: number): ResolvedTre
 // perfectly monotone half of 6 samples (p = 1/720) passes, so 12 samples can read as `leak`.
 const LATE_ALPHA_FACTOR = 5;
 
-function isReading(xs: NumberSeries | null, ys: NumberSeries, i: number): boolean {
-  return Number.isFinite(ys[i]!) && (xs === null || Number.isFinite(xs[i]!));
-}
-
-function finiteCount(xs: NumberSeries | null, ys: NumberSeries, from: number, to: number): number {
+/**
+ * Where the first half and the first quarter of the finite readings of `ys[from..to)` end and where
+ * the last half begins (indices), counted by readings, not by index: a run of missing readings (a
+ * monitor leaves out the ticks of a heap series, which can span minutes) would otherwise leave the
+ * late half empty and its slope NaN. Without gaps these are the index halves.
+ */
+function readingHalves(
+  xs: NumberSeries | null,
+  ys: NumberSeries,
+  from: number,
+  to: number,
+): { quarter: number; halfEnd: number; quarterEnd: number; lateFrom: number } {
+  const isReading = (i: number) => Number.isFinite(ys[i]!) && (xs === null || Number.isFinite(xs[i]!));
   let n = 0;
-  for (let i = from; i < to; i++) if (isReading(xs, ys, i)) n++;
-  return n;
-}
-
-/** Index of the `k`-th (0-based) finite reading of `ys[from..to)`, or `to` when there are fewer. */
-function nthFinite(xs: NumberSeries | null, ys: NumberSeries, from: number, to: number, k: number): number {
+  for (let i = from; i < to; i++) if (isReading(i)) n++;
+  const half = n >>> 1;
+  const quarter = n >>> 2;
+  let halfEnd = from;
+  let quarterEnd = from;
+  let lateFrom = to;
   let seen = 0;
   for (let i = from; i < to; i++) {
-    if (!isReading(xs, ys, i)) continue;
-    if (seen === k) return i;
+    if (!isReading(i)) continue;
     seen++;
+    if (seen === quarter) quarterEnd = i + 1;
+    if (seen === half) halfEnd = i + 1;
+    if (seen === n - half + 1) lateFrom = i;
   }
-  return to;
+  return { quarter, halfEnd, quarterEnd, lateFrom };
 }
 
 /** Saturation of `ys[from..to)`: Theil–Sen of the first half against the second. */
@@ -264,15 +274,7 @@ function saturationOf(
   ratio: number,
   confidence: number,
 ): Saturation {
-  // Halves and quarters by readings, not by index: a run of missing ones (a monitor leaves out the
-  // ticks of a heap series, which can span minutes) would otherwise leave the late half empty and
-  // its slope NaN. Without gaps these are the index halves.
-  const n = finiteCount(xs, ys, from, to);
-  const half = n >>> 1;
-  const quarter = n >>> 2;
-  const halfEnd = half > 0 ? nthFinite(xs, ys, from, to, half - 1) + 1 : from;
-  const quarterEnd = quarter > 0 ? nthFinite(xs, ys, from, to, quarter - 1) + 1 : from;
-  const lateFrom = nthFinite(xs, ys, from, to, n - half);
+  const { quarter, halfEnd, quarterEnd, lateFrom } = readingHalves(xs, ys, from, to);
   // A warm-up usually fills in the first quarter: its slope there is the one to compare with, as
   // the first half's median slope is diluted by the flat part after a short warm-up.
   const earlySlope = Math.max(
