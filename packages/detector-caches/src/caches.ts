@@ -55,16 +55,14 @@ export function caches(options: CachesOptions = {}): Detector {
     priority: 10,
     check(ctx: DetectorContext): Finding[] {
       const findings: Finding[] = [];
-      // Never throw into the host: evidence this detector cannot read yields no finding.
-      try {
-        if (o.mode === 'full') findings.push(...heapFindings(ctx, o, NAME, sources));
-      } catch {}
-      try {
-        if (sizes !== undefined) {
-          const seen = new Set(findings.map((f) => f.id));
-          for (const f of sizes.check(ctx, NAME, sources)) if (!seen.has(f.id)) findings.push(f);
-        }
-      } catch {}
+      // Not swallowed: the monitor and runDetectors catch what a check throws and report it as an
+      // `error` (the host never sees it), which says why a leak went unnamed. The tick's findings
+      // from this detector are skipped; the next tick tries again.
+      if (o.mode === 'full') findings.push(...heapFindings(ctx, o, NAME, sources));
+      if (sizes !== undefined) {
+        const seen = new Set(findings.map((f) => f.id));
+        for (const f of sizes.check(ctx, NAME, sources)) if (!seen.has(f.id)) findings.push(f);
+      }
       return findings;
     },
   };

@@ -1,7 +1,7 @@
-import type { DetectorContext, Finding, FindingGrowth } from '@leakkit/core';
+import type { DetectorContext, Finding, FindingGrowth, FindingSite } from '@leakkit/core';
 import { iterationsPerStep } from '@leakkit/core';
 import type { Growth, HeapGraph, HeapGraphData } from '@leakkit/core/heap';
-import { edgeName, nodeKind, vocabulary } from '@leakkit/core/heap';
+import { edgeName, functionLocation, nodeKind, vocabulary } from '@leakkit/core/heap';
 import { capRelates, isSettingsName, largestCap } from './caps.js';
 import type { ResolvedCachesOptions } from './options.js';
 import { isIgnored } from './options.js';
@@ -28,6 +28,24 @@ export function growthRatio(counts: readonly number[]): number {
   const late = (counts[k - 1]! - counts[mid]!) / (k - 1 - mid);
   if (!(early > 0)) return late > 0 ? 1 : 0;
   return late / early;
+}
+
+/**
+ * Whether a series of counts levels off the way a cache filling a finite key space does: it grew
+ * less in its second half (the growth ratio at most {@link SATURATION_RATIO}), its last step is its
+ * smallest, and that step is at most half the first half's average. A leak under uneven load
+ * (routes that come and go between captures) has slow steps too, but seldom all three: a series
+ * `1210, 1354, 1387, 1473` (a listener pile; its middle capture came after a lull) has a ratio of
+ * 0.41 and still grows fastest at its end.
+ */
+export function levelsOff(counts: readonly number[]): boolean {
+  const k = counts.length;
+  if (k < 3 || growthRatio(counts) > SATURATION_RATIO) return false;
+  const last = counts[k - 1]! - counts[k - 2]!;
+  for (let i = 1; i < k - 1; i++) if (counts[i]! - counts[i - 1]! < last) return false;
+  const mid = (k - 1) >>> 1;
+  const early = (counts[mid]! - counts[0]!) / mid;
+  return last <= early / 2;
 }
 
 /** The fraction of steps that grew. */
@@ -142,7 +160,9 @@ function inFunction(named: Named): boolean {
 /** Confidence of a growth: steadier (most steps up, no slowing down) and longer series are surer. */
 function confidenceOf(counts: readonly number[], ratio: number, unit: Growth['unit']): number {
   const steps = counts.length - 1;
-  const steady = Math.min(1, ratio);
+  // A second half at half the first's pace is still steady growth under uneven load; slower than
+  // that costs confidence (a series that levels off is not reported at all: see levelsOff).
+  const steady = Math.min(1, ratio / SATURATION_RATIO);
   // Backing-store bytes grow by doubling: flat steps are expected (half of them up is steady
   // growth, as findGrowth judges it), and the series says less about the rate.
   const up = unit === 'bytes' ? Math.min(1, 2 * upFraction(counts)) : upFraction(counts);
@@ -183,7 +203,7 @@ export function heapFindings(
     if (isIgnored(path, o.ignore)) continue;
     // Backing stores grow by doubling: flat steps and jumps say nothing about levelling off.
     const ratio = g.unit === 'bytes' ? 1 : growthRatio(g.counts);
-    if (ratio <= SATURATION_RATIO) continue;
+    if (g.unit !== 'bytes' && levelsOff(g.counts)) continue;
     const count = g.unit === 'entries' ? g.counts[g.counts.length - 1] : undefined;
     const holder = holderOf(named);
     const cap = holder < 0 ? undefined : largestCap(capsInGraph(named.graph.data, holder, lastName(path)));
@@ -309,10 +329,53 @@ function makeFinding(
       source: 'heap',
     },
   };
-  const site = named.file === undefined ? undefined : sources?.site(named.file, path, named.line);
+  // Listeners: the line to change is where they are written (`bus.on(…, (update) => …)`), not
+  // where the emitter was made.
+  const written = pattern === 'listeners' ? listenerSite(named.graph, g.nodeId) : undefined;
+  const site =
+    written ?? (named.file === undefined ? undefined : sources?.site(named.file, path, named.line));
   if (site !== undefined) finding.site = site;
   else if (named.file !== undefined && named.line !== undefined) {
     finding.site = { file: named.file, line: named.line };
   }
   return finding;
+}
+
+// The newest listeners of a pile are at the end of its array: a few dozen say where they come from.
+const LISTENER_SAMPLE = 64;
+
+/**
+ * Where the listeners piling up in an emitter's `_events` array were written: the definition most
+ * common among the newest of them. A listener is a closure; one added with `once` is Node's
+ * wrapper, whose `listener` property is the closure. Node's own functions (`events.once` adds
+ * closures of `node:events`) say nothing about the caller and do not count.
+ */
+function listenerSite(graph: HeapGraph, nodeId: number): FindingSite | undefined {
+  const data = graph.data;
+  const n = graph.nodeIndexOf(nodeId);
+  if (n < 0) return undefined;
+  const v = vocabulary(data);
+  const tally = new Map<string, { site: FindingSite; count: number }>();
+  let sampled = 0;
+  for (let e = data.firstEdge[n + 1]! - 1; e >= data.firstEdge[n]! && sampled < LISTENER_SAMPLE; e--) {
+    if (data.edgeType[e] !== v.edge.element) continue;
+    sampled++;
+    let fn = data.edgeTo[e]!;
+    for (let f = data.firstEdge[fn]!; f < data.firstEdge[fn + 1]!; f++) {
+      if (data.edgeType[f] === v.edge.property && edgeName(data, f) === 'listener') {
+        fn = data.edgeTo[f]!;
+        break;
+      }
+    }
+    if (nodeKind(data, fn) !== 'closure') continue;
+    const loc = functionLocation(data, fn);
+    if (loc?.line === undefined || loc.file.startsWith('node:')) continue;
+    const key = `${loc.file}:${loc.line}`;
+    const t = tally.get(key);
+    if (t === undefined) tally.set(key, { site: { file: loc.file, line: loc.line }, count: 1 });
+    else t.count++;
+  }
+  let best: { site: FindingSite; count: number } | undefined;
+  for (const t of tally.values()) if (best === undefined || t.count > best.count) best = t;
+  return best?.site;
 }

@@ -125,6 +125,13 @@ describe('caches() on heap graphs', () => {
       /^Listeners on `bus` for "order:update" pile up: 1 listener more per iteration \(1,\d00 listeners now\)$/,
     );
     expect(f!.advice).toContain('`bus.off(event, listener)`');
+    // The site is where the listener is written, not where the emitter was made.
+    const file = fixturePath('listeners.cjs');
+    expect(f!.site).toEqual({ file, line: 11 });
+    const paid = findings.find((x) => x.path === 'listeners.cjs › payments._events.paid');
+    expect(paid, JSON.stringify(findings.map((x) => x.path))).toBeDefined();
+    expect(paid!.evidence).toMatchObject({ pattern: 'listeners' });
+    expect(paid!.site).toEqual({ file, line: 29 });
     // events.once(jobs, name) per job: a name per job and an 'error' listener each, one leak.
     const jobs = findings.filter((x) => x.path?.startsWith('listeners.cjs › jobs.'));
     expect(jobs).toHaveLength(1);
@@ -259,7 +266,7 @@ describe('caches() on heap graphs', () => {
     expect(findings.some((x) => x.path!.startsWith('('))).toBe(false);
   });
 
-  it('asks for heap graphs and returns nothing (never throws) without them', async () => {
+  it('asks for heap graphs and returns nothing without them; a failure reaches runDetectors', async () => {
     const detector = caches();
     expect(detector.needs).toEqual({ gauges: true, heapGraphs: true });
     expect(detector.priority).toBe(10);
@@ -270,6 +277,10 @@ describe('caches() on heap graphs', () => {
     const broken = createDetectorContext({
       heap: { graphs: series.leaks!.graphs, growth: [null] as never },
     });
-    expect(await detector.check(broken)).toEqual([]);
+    // Broken evidence is a bug to report, not a silent "no finding": runDetectors catches the throw.
+    expect(() => detector.check(broken)).toThrow();
+    const run = await runDetectors([detector], broken);
+    expect(run.findings).toEqual([]);
+    expect(run.failures.map((f) => [f.detector, f.phase])).toEqual([['caches', 'check']]);
   });
 });
