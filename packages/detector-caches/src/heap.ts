@@ -154,7 +154,14 @@ function inFunction(named: Named): boolean {
   const m = /\(\) › ([^›]*)$/.exec(path);
   if (m !== null && last.edgeType === 'context' && m[1] === last.edge) return true;
   const holder = steps[steps.length - 2];
-  return holder !== undefined && holder.kind === 'closure' && last.edgeType === 'property';
+  // On a function (`fn.cache`), but not on a class: `Registry.items` and `TimerMetrics.timers` are
+  // static registries, not a memo. A snapshot does not tell a class from a function; the name does.
+  return (
+    holder !== undefined &&
+    holder.kind === 'closure' &&
+    last.edgeType === 'property' &&
+    !/^[A-Z]/.test(holder.name)
+  );
 }
 
 /** Confidence of a growth: steadier (most steps up, no slowing down) and longer series are surer. */

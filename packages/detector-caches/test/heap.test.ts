@@ -1,6 +1,7 @@
 import type { Detector, Finding } from '@leakkit/core';
 import { createDetectorContext, GaugeHistory, runDetectors } from '@leakkit/core';
 import { findGrowth } from '@leakkit/core/heap';
+import { checkBounded, formatBoundedReport } from '@leakkit/core/testing';
 import { caches } from '@leakkit/detector-caches';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { receiverOf } from '../src/patterns.js';
@@ -39,6 +40,7 @@ describe('caches() on heap graphs', () => {
   it('names every growing collection of the leaking program, by path, and nothing else', async () => {
     const findings = await check(series.leaks!);
     expect(findings.map((f) => f.path).sort()).toEqual([
+      'Registry.handlers',
       'app.state.sessions.alice.history',
       'leaks.cjs › auditLog',
       'leaks.cjs › byUrl',
@@ -113,6 +115,8 @@ describe('caches() on heap graphs', () => {
     expect(by['leaks.cjs › seenIds']!.evidence).toMatchObject({ kind: 'set', pattern: 'unbounded' });
     expect(by['leaks.cjs › byUrl']!.site).toEqual({ file: LEAKS, line: 44 });
     expect(by['leaks.cjs › byUrl']!.advice).toContain('`delete byUrl[key]`');
+    // A class's static object is a registry, not a memo on a function.
+    expect(by['Registry.handlers']!.evidence).toMatchObject({ kind: 'object', pattern: 'unbounded' });
   });
 
   it('tells listeners added and never removed to be removed, naming the emitter and the event', async () => {
@@ -283,4 +287,30 @@ describe('caches() on heap graphs', () => {
     expect(run.findings).toEqual([]);
     expect(run.failures.map((f) => [f.detector, f.phase])).toEqual([['caches', 'check']]);
   });
+});
+
+describe('caches() under checkBounded', () => {
+  it("does not report leakkit's own list of the handles a leak leaves", async () => {
+    const stops: (() => void)[] = [];
+    const poll = (i: number) => {
+      const state = { i, seen: new Array(20).fill(i) };
+      const t = setInterval(() => state.seen.length, 60_000);
+      stops.push(() => clearInterval(t));
+    };
+    try {
+      let i = 0;
+      const result = await checkBounded(() => poll(i++), { detectors: [caches()], timeout: '4m' });
+      const report = formatBoundedReport(result, { color: false });
+      expect(result.bounded, report).toBe(false);
+      // The program's own handles are the finding; leakkit's records of them are not another one.
+      const own = result.findings.filter((f) => /packages\/core\/(src|dist)\//.test(`${f.site?.file ?? ''}`));
+      expect(own, report).toEqual([]);
+      expect(
+        result.findings.some((f) => /watchHandles/.test(f.path ?? '')),
+        report,
+      ).toBe(false);
+    } finally {
+      for (const stop of stops) stop();
+    }
+  }, 300_000);
 });

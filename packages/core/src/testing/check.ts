@@ -5,6 +5,7 @@ import type { Detector, DetectorContext, Finding } from '../detect/types.js';
 import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraph } from '../heap/graph.js';
 import { findGrowth } from '../heap/growth.js';
+import { isLeakkitFile } from '../monitor/own.js';
 import { median } from '../stats/robust.js';
 import { robustSlope } from '../stats/slope.js';
 import type { Analysis, SurvivorGroup } from './analysis.js';
@@ -506,11 +507,15 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
           const last = graphs[graphs.length - 1]!;
           // Paths as the generic findings print them, so that a detector reporting the same
           // collection takes the generic finding over.
-          growth = findGrowth(graphs, { strings: o.strings }).map((g) => {
-            const index = last.nodeIndexOf(g.nodeId);
-            const path = index < 0 ? undefined : renderPath(last, index, o.strings);
-            return path === undefined ? g : { ...g, path: path.text };
-          });
+          // What leakkit itself holds (the handle tracker's list of the intervals a leak leaves, the
+          // timers detector's memo of their sites) mirrors the program's leak; it is not another one.
+          growth = findGrowth(graphs, { strings: o.strings })
+            .filter((g) => g.file === undefined || !isLeakkitFile(g.file))
+            .map((g) => {
+              const index = last.nodeIndexOf(g.nodeId);
+              const path = index < 0 ? undefined : renderPath(last, index, o.strings);
+              return path === undefined ? g : { ...g, path: path.text };
+            });
         } catch {
           // Evidence a detector can do without.
         }
@@ -573,10 +578,12 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
       { name: 'growth', priority: 0, check: () => own.filter((f) => f.detector === 'growth') },
       { name: 'handles', priority: 0, check: () => own.filter((f) => f.detector === 'handles') },
     ];
-    const { findings: all } = await runDetectors([...builtins, ...o.detectors], context, {
+    const run = await runDetectors([...builtins, ...o.detectors], context, {
       onError,
       timeout: Math.max(1000, deadline.at - performance.now()),
     });
+    // A finding sited in leakkit's own code is its bookkeeping of the program's leak (see above).
+    const all = run.findings.filter((f) => f.site === undefined || !isLeakkitFile(f.site.file));
 
     // What the user accepts: ignore patterns, then the byte budget.
     const ignored: Finding[] = [];
