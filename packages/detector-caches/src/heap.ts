@@ -48,6 +48,19 @@ export function levelsOff(counts: readonly number[]): boolean {
   return last <= early / 2;
 }
 
+/** The share of the heap's growth above which a collection speaks for the heap's trend. */
+const MOST_OF_THE_GROWTH = 0.5;
+
+/** The monitor's gauge of the heap after a full GC (absent under checkBounded, which runs fixed rounds). */
+const HEAP_AFTER_GC = 'heapAfterGC';
+
+/** Whether the heap after GC keeps rising the way a leak does: the trend verdict on the monitor's gauge. */
+function heapKeepsGrowing(ctx: DetectorContext): boolean {
+  const heap = ctx.gauges.series(HEAP_AFTER_GC);
+  if (heap === undefined) return false;
+  return ctx.stats.classifyTrend(heap, { xs: ctx.gauges.times() }).verdict === 'leak';
+}
+
 /** The fraction of steps that grew. */
 function upFraction(counts: readonly number[]): number {
   let up = 0;
@@ -203,14 +216,23 @@ export function heapFindings(
   if (heap === undefined || heap.graphs.length < 3 || !Array.isArray(heap.growth)) return [];
   const graphs = heap.graphs;
   const groups = new Map<string, Candidate[]>();
+  let growing: boolean | undefined;
   for (const g of heap.growth) {
     if (g.kind === 'string') continue;
     const named = bestPath(graphs, g, o.strings);
     const path = named.path;
     if (isIgnored(path, o.ignore)) continue;
     // Backing stores grow by doubling: flat steps and jumps say nothing about levelling off.
-    const ratio = g.unit === 'bytes' ? 1 : growthRatio(g.counts);
-    if (g.unit !== 'bytes' && levelsOff(g.counts)) continue;
+    let ratio = g.unit === 'bytes' ? 1 : growthRatio(g.counts);
+    if (g.unit !== 'bytes' && levelsOff(g.counts)) {
+      // A few captures seconds apart see the load, not the leak: a route mix that moved away from
+      // the leaking route between them looks like a cache filling up. When this collection is most
+      // of the heap's growth and the monitor's heap gauge (a minute of readings) keeps rising as a
+      // leak does, it is not levelling off; the gauge, not the four counts, says how steady it is.
+      growing ??= heapKeepsGrowing(ctx);
+      if (!(growing && g.share >= MOST_OF_THE_GROWTH)) continue;
+      ratio = 1;
+    }
     const count = g.unit === 'entries' ? g.counts[g.counts.length - 1] : undefined;
     const holder = holderOf(named);
     const cap = holder < 0 ? undefined : largestCap(capsInGraph(named.graph.data, holder, lastName(path)));

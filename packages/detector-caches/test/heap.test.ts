@@ -247,6 +247,37 @@ describe('caches() on heap graphs', () => {
     expect(byPath(findings)['leaks.cjs › sessionCache']!.site).toBeUndefined();
   });
 
+  it('reads a slowing series as levelling off, unless it is most of a heap the monitor sees rising', async () => {
+    const s = series.leaks!;
+    const base = heapContext(s).heap!;
+    // Counts a monitor's four captures give when the route mix moves away from the leaking route.
+    const slowing = base.growth.map((g) =>
+      g.path === 'leaks.cjs › sessionCache' ? { ...g, counts: [1583, 1881, 1992, 2032], share: 0.85 } : g,
+    );
+    const withGauges = (heapAfterGC: (i: number) => number) => {
+      const gauges = new GaugeHistory();
+      for (let i = 0; i < 60; i++) gauges.record(i * 1000, { heapAfterGC: heapAfterGC(i) });
+      return createDetectorContext({ gauges, heap: { ...base, growth: slowing } });
+    };
+    const pathsOf = async (ctx: ReturnType<typeof withGauges>) =>
+      (await runDetectors([caches()], ctx)).findings.map((f) => f.path);
+    // No heap gauge (checkBounded) or a flat heap: a cache that filled up, not reported.
+    expect(
+      await pathsOf(
+        createDetectorContext({ gauges: new GaugeHistory(), heap: { ...base, growth: slowing } }),
+      ),
+    ).not.toContain('leaks.cjs › sessionCache');
+    expect(await pathsOf(withGauges(() => 40e6))).not.toContain('leaks.cjs › sessionCache');
+    // A heap rising 300 KB a second with wobbles: the collection is most of that growth.
+    const rising = await runDetectors(
+      [caches()],
+      withGauges((i) => 20e6 + i * 3e5 + (i % 3) * 4e4),
+    );
+    const f = rising.findings.find((x) => x.path === 'leaks.cjs › sessionCache');
+    expect(f, JSON.stringify(rising.findings.map((x) => x.path))).toBeDefined();
+    expect(f!.severity).toBe('leak');
+  });
+
   it("names a collection found through one of V8's roots by its path in an earlier graph", async () => {
     const s = series.leaks!;
     const ctx = heapContext(s);
