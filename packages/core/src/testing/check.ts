@@ -506,16 +506,24 @@ async function check(fn: BoundedFunction, o: ResolvedCheckOptions): Promise<Boun
         try {
           const last = graphs[graphs.length - 1]!;
           // Paths as the generic findings print them, so that a detector reporting the same
-          // collection takes the generic finding over.
-          // What leakkit itself holds (the handle tracker's list of the intervals a leak leaves, the
-          // timers detector's memo of their sites) mirrors the program's leak; it is not another one.
+          // collection takes the generic finding over; the file and line that anchor them go along
+          // (a detector looks the path up in that file).
           growth = findGrowth(graphs, { strings: o.strings })
-            .filter((g) => g.file === undefined || !isLeakkitFile(g.file))
             .map((g) => {
               const index = last.nodeIndexOf(g.nodeId);
               const path = index < 0 ? undefined : renderPath(last, index, o.strings);
-              return path === undefined ? g : { ...g, path: path.text };
-            });
+              if (path === undefined) return g;
+              const { file: _file, line: _line, ...rest } = g;
+              return {
+                ...rest,
+                path: path.text,
+                ...(path.file === undefined ? {} : { file: path.file }),
+                ...(path.line === undefined ? {} : { line: path.line }),
+              };
+            })
+            // What leakkit itself holds (the handle tracker's list of the intervals a leak leaves,
+            // the timers detector's memo of their sites) mirrors the program's leak: not another one.
+            .filter((g) => g.file === undefined || !isLeakkitFile(g.file));
         } catch {
           // Evidence a detector can do without.
         }
