@@ -21,13 +21,20 @@ export const SATURATION_RATIO = 0.5;
  * speeds up.
  */
 export function growthRatio(counts: readonly number[]): number {
-  const k = counts.length;
-  if (k < 3) return 1;
-  const mid = (k - 1) >>> 1;
-  const early = (counts[mid]! - counts[0]!) / mid;
-  const late = (counts[k - 1]! - counts[mid]!) / (k - 1 - mid);
+  if (counts.length < 3) return 1;
+  const { early, late } = paces(counts);
   if (!(early > 0)) return late > 0 ? 1 : 0;
   return late / early;
+}
+
+/** Mean growth per step of the first and of the second half of a series (3 counts or more). */
+function paces(counts: readonly number[]): { early: number; late: number } {
+  const k = counts.length;
+  const mid = (k - 1) >>> 1;
+  return {
+    early: (counts[mid]! - counts[0]!) / mid,
+    late: (counts[k - 1]! - counts[mid]!) / (k - 1 - mid),
+  };
 }
 
 /**
@@ -43,9 +50,7 @@ export function levelsOff(counts: readonly number[]): boolean {
   if (k < 3 || growthRatio(counts) > SATURATION_RATIO) return false;
   const last = counts[k - 1]! - counts[k - 2]!;
   for (let i = 1; i < k - 1; i++) if (counts[i]! - counts[i - 1]! < last) return false;
-  const mid = (k - 1) >>> 1;
-  const early = (counts[mid]! - counts[0]!) / mid;
-  return last <= early / 2;
+  return last <= paces(counts).early / 2;
 }
 
 /** The share of the heap's growth above which a collection speaks for the heap's trend. */
