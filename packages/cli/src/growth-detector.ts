@@ -1,5 +1,6 @@
 import type { Detector, Finding, Severity } from '@leakkit/core';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
+import { chainAdvice } from '@leakkit/core/heap';
 import { bytes, count } from './format.js';
 
 /**
@@ -22,15 +23,19 @@ function adviceFor(g: Growth): string {
       return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
     case 'string':
       return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+    case 'chain':
+      return chainAdvice(g);
   }
 }
 
 function describe(g: Growth): string {
-  const what = g.kind === 'string' ? 'String' : g.name;
+  const what =
+    g.kind === 'string' ? 'String' : g.kind === 'chain' ? `Chain of ${g.name || 'objects'} behind` : g.name;
+  const noun = g.kind === 'chain' ? ['link', 'links'] : ['entry', 'entries'];
   const per =
     g.unit === 'bytes'
       ? `${bytes(g.countPerStep)}`
-      : `${count(g.countPerStep)} ${g.countPerStep === 1 ? 'entry' : 'entries'}`;
+      : `${count(g.countPerStep)} ${g.countPerStep === 1 ? noun[0] : noun[1]}`;
   return `${what} \`${g.path}\` grows by ${per} per snapshot`;
 }
 
@@ -89,6 +94,7 @@ function toFinding(g: Growth, last: HeapGraph): Finding {
       bytesPerStep: g.bytesPerStep,
       share: g.share,
       ...(g.keys === undefined ? {} : { keys: g.keys }),
+      ...(g.link === undefined ? {} : { link: g.link }),
       ...(g.file === undefined ? {} : { file: g.file }),
       ...(g.line === undefined ? {} : { line: g.line }),
     },

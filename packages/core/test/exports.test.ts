@@ -54,6 +54,7 @@ describe('@leakkit/core/heap', () => {
       'LeakkitError',
       'buildRetainers',
       'captureHeap',
+      'chainAdvice',
       'computeDominators',
       'describeHeapValue',
       'diffHeaps',

@@ -19,6 +19,7 @@ beforeAll(async () => {
     'closures.cjs',
     'rate-limiter.cjs',
     'exported.mjs',
+    'chains.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -208,7 +209,54 @@ describe('findGrowth()', () => {
     expect(growth[0]!.countPerStep).toBe(300);
   });
 
-  it('reports nothing for bounded programs: LRU, ring buffer, warm-up then flat, churn, own graphs', () => {
+  it('finds chains, where each new object holds the last and nothing grows in place', () => {
+    const growth = growthOf('chains.cjs');
+    const byPath = new Map(growth.map((g) => [g.path, g]));
+    expect([...byPath.keys()].sort()).toEqual([
+      'chains.cjs › handler',
+      'chains.cjs › latest',
+      'chains.cjs › module.exports.queue.head',
+      'chains.cjs › theThing',
+    ]);
+    const steps = [200, 400, 600, 800, 1000];
+    // The closure that shares its scope with one capturing the last value.
+    expect(byPath.get('chains.cjs › theThing')).toMatchObject({
+      kind: 'chain',
+      name: 'Object',
+      link: '.someMethod › originalThing',
+      match: 'path',
+      unit: 'entries',
+      counts: steps,
+      countPerStep: 200,
+    });
+    // A list that only gets a new head; a function wrapped anew per call (the first, `base`, ends it).
+    expect(byPath.get('chains.cjs › latest')).toMatchObject({
+      name: 'AuditEntry',
+      link: '.previous',
+      counts: steps,
+    });
+    expect(byPath.get('chains.cjs › handler')).toMatchObject({
+      name: 'wrapped',
+      link: 'scope › prev',
+      counts: steps,
+    });
+    // A queue whose head stays: the same object heads a longer chain each step.
+    expect(byPath.get('chains.cjs › module.exports.queue.head')).toMatchObject({
+      name: 'Job',
+      link: '.next',
+      match: 'id',
+      counts: steps,
+    });
+    for (const g of growth) {
+      expect(g.file).toMatch(/chains\.cjs$/);
+      // Every link holds more than its own few bytes (the theThing's array, the entry's record).
+      expect(g.bytesPerStep).toBeGreaterThan(200 * 32);
+    }
+    // The theThing chain holds a 20-element array per link: it explains the most.
+    expect(growth[0]!.path).toBe('chains.cjs › theThing');
+  });
+
+  it('reports nothing for bounded programs: LRU, ring buffer, warm-up then flat, churn, own graphs, short chains', () => {
     expect(findGrowth(series['bounded.cjs']!)).toEqual([]);
   });
 

@@ -223,7 +223,8 @@ export function heapFindings(
   const groups = new Map<string, Candidate[]>();
   let growing: boolean | undefined;
   for (const g of heap.growth) {
-    if (g.kind === 'string') continue;
+    // Strings and chains are not collections: the generic finding names them.
+    if (g.kind === 'string' || g.kind === 'chain') continue;
     const named = bestPath(graphs, g, o.strings);
     const path = named.path;
     if (isIgnored(path, o.ignore)) continue;

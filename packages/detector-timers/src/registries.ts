@@ -351,7 +351,8 @@ export function classifyRegistry(
     words: found,
     strength: 0,
   };
-  if (growth.kind === 'string') return none;
+  // A string or a chain of objects is no registry of entries.
+  if (growth.kind === 'string' || growth.kind === 'chain') return none;
   const n = graph.nodeIndexOf(growth.nodeId);
   if (n < 0) return none;
 

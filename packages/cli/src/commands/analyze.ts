@@ -56,6 +56,8 @@ interface GrowthRow {
   match: Growth['match'];
   nodeId: number;
   keys?: Growth['keys'];
+  /** For a chain: how each element holds the last. */
+  link?: string;
   file?: string;
   line?: number;
 }
@@ -218,6 +220,7 @@ function growthRow(g: Growth, last: HeapGraph): GrowthRow {
     nodeId: g.nodeId,
   };
   if (g.keys !== undefined) row.keys = g.keys;
+  if (g.link !== undefined) row.link = g.link;
   if (g.file !== undefined) row.file = g.file;
   if (g.line !== undefined) row.line = g.line;
   return row;
@@ -231,6 +234,8 @@ function totalSelfSize(graph: HeapGraph): number {
 }
 
 function kindText(row: GrowthRow): string {
+  if (row.kind === 'chain')
+    return `chain of ${row.name || 'objects'}${row.link ? ` linked by \`${row.link}\`` : ''}`;
   const name = row.kind === 'string' ? 'String' : row.name;
   return row.keys === undefined ? name : `${name} with ${row.keys} keys`;
 }
@@ -270,7 +275,9 @@ function printReport(
     println(out, "What keeps growing, largest share of the heap's growth first:");
     shown.forEach((row, i) => {
       const per =
-        row.unit === 'bytes' ? bytes(row.countPerStep, true) : `${count(row.countPerStep, true)} entries`;
+        row.unit === 'bytes'
+          ? bytes(row.countPerStep, true)
+          : `${count(row.countPerStep, true)} ${row.kind === 'chain' ? 'links' : 'entries'}`;
       const retained = row.retainedSize === null ? '' : `, retains ${bytes(row.retainedSize)}`;
       println(
         out,

@@ -1,4 +1,6 @@
 import { describeValue, invalidOption, LeakkitError } from '../errors.js';
+import type { ChainLink } from './chains.js';
+import { chainLength, directLinks, findLinks, LinkFollower } from './chains.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
 import type { RenderOptions } from './names.js';
@@ -13,8 +15,12 @@ const MAX_WEAK = 2000;
 // Siblings that grow alike make one result from this many on (two keys stay two results).
 const MIN_SIBLINGS = 3;
 
-/** What kind of thing grows. */
-export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string';
+/**
+ * What kind of thing grows. A `chain` is a linked structure that gets longer: each new object
+ * holds the one before it (`head = new Node(head)`, a closure that captures the last value), so
+ * nothing grows in place (see {@link Growth.link}).
+ */
+export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string' | 'chain';
 
 /** One object or collection that keeps growing across a series of heap graphs. */
 export interface Growth {
@@ -28,7 +34,7 @@ export interface Growth {
   line?: number;
   /** The retaining path, hop by hop. */
   steps: PathStep[];
-  /** Map, Set, Array, plain object (used as a map) or string. */
+  /** Map, Set, Array, plain object (used as a map), string, or a chain of objects. */
   kind: GrowthKind;
   /** Constructor or class name: 'Map', 'Array', 'Object', 'Session'. */
   name: string;
@@ -38,7 +44,8 @@ export interface Growth {
    */
   match: 'id' | 'path';
   /**
-   * Per graph, in {@link Growth.unit}: entries (Map/Set entries, array elements, properties), or
+   * Per graph, in {@link Growth.unit}: entries (Map/Set entries, array elements, properties, the
+   * elements of a chain), or
    * bytes for strings and for collections of numbers (small integers and doubles are not heap
    * objects, so the snapshot lists no entries for them: their backing store's size is followed).
    */
@@ -66,6 +73,12 @@ export interface Growth {
    * keyed by unbounded input. Absent for arrays, objects and strings.
    */
   keys?: KeyKind;
+  /**
+   * For a chain, how each element holds the one made before it, as code from one to the next:
+   * `.someMethod › originalThing` (a closure of each element captures the previous one), `.prev`.
+   * `path` names the newest element, `name` its class (or function).
+   */
+  link?: string;
 }
 
 /** What the keys of a growing Map (or members of a Set) are. */
@@ -187,17 +200,19 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     firstIndexes[g] ??= indexMap(series[g]!, series[0]!);
     return firstIndexes[g];
   };
-  const candidates: Candidate[] = [];
-  findByIdentity(series, o, ownMark, inFirst(k - 1), candidates);
-  findByPlace(series, o, ownMark, inFirst(k - 1), candidates);
-
-  // Bytes: objects new since the first graph held through each candidate, deepest candidates
-  // first so an ancestor does not count its descendants' growth again.
+  // Per graph: scratch marks for walks (chains, bytes held), and which nodes a candidate counted.
   const walks: WalkState[] = graphs.map((g) => ({
     claimed: new Uint8Array(g.nodeCount),
     visited: new Uint32Array(g.nodeCount),
     stamp: 0,
   }));
+  const candidates: Candidate[] = [];
+  findByIdentity(series, o, ownMark, inFirst(k - 1), candidates);
+  findByPlace(series, o, ownMark, inFirst(k - 1), walks, candidates);
+  findChainsByIdentity(series, o, ownMark, inFirst(k - 1), walks, candidates);
+
+  // Bytes: objects new since the first graph held through each candidate, deepest candidates
+  // first so an ancestor does not count its descendants' growth again.
   const depth = new Map<Candidate, number>();
   for (const c of candidates) {
     const path = pathToIndex(last, c.indices[k - 1]!, { strings: o.strings });
@@ -211,7 +226,13 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   retained.sort((a, b) => depth.get(b.members[0]!)! - depth.get(a.members[0]!)!);
   for (const group of retained) {
     for (const c of group.members) {
-      c.bytes = graphs.map((g, i) => (i === 0 ? 0 : newBytesHeldBy(g, inFirst(i), c.indices[i]!, walks[i]!)));
+      c.bytes = graphs.map((g, i) => {
+        if (i === 0) return 0;
+        // A chain that grows at its far end: its new part starts at its first new element.
+        const start =
+          c.kind === 'chain' && c.match === 'id' ? firstNewLink(g, inFirst(i), c, i) : c.indices[i]!;
+        return start < 0 ? 0 : newBytesHeldBy(g, inFirst(i), start, walks[i]!);
+      });
     }
   }
   const merged = retained.map(({ members }) => mergeSiblings(members));
@@ -250,6 +271,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
       members: members.length,
     };
     if (growth.kind === 'string') growth.name = 'string';
+    if (c.link !== undefined) growth.link = c.link.text;
     if (path.file !== undefined) growth.file = path.file;
     if (path.line !== undefined) growth.line = path.line;
     if (c.kind === 'map' || c.kind === 'set') {
@@ -347,6 +369,8 @@ interface Candidate {
   counts: number[];
   bytes: number[];
   path?: ReturnType<typeof pathToIndex>;
+  /** For a chain: how one element holds the next. */
+  link?: ChainLink;
   /**
    * Grows too little to count alone (a backing store of numbers under the per-step minimum): counts
    * only with siblings that grow alike, together above the minimum (see {@link siblingGroups}).
@@ -607,13 +631,15 @@ function findByIdentity(
 
 /**
  * A new object at the same place in every graph (same holder by id, same property or variable),
- * each one bigger than the last: strings built by concatenation, arrays rebuilt with `concat`.
+ * each one bigger than the last: strings built by concatenation, arrays rebuilt with `concat`; or
+ * each one the head of a longer chain (see chains.ts).
  */
 function findByPlace(
   series: readonly HeapGraph[],
   o: ResolvedGrowthOptions,
   own: Uint8Array,
   lastInFirst: Int32Array,
+  walks: readonly WalkState[],
   out: Candidate[],
 ): void {
   const graphs = series.map((g) => g.data);
@@ -622,26 +648,43 @@ function findByPlace(
   const v = vocabulary(last);
   const seenTargets = new Set<number>();
   for (const c of out) seenTargets.add(c.indices[k - 1]!);
+  // Heads already searched for a link: a node held from several places is searched once.
+  const searched = new Set<number>();
 
-  // `locate(g)`: the node at the same place in graph g, or -1.
-  const consider = (t: number, locate: (g: number) => number) => {
+  // `locate(g)`: the node at the same place in graph g, or -1. A new object at a place gets bigger
+  // (`grows`) or heads a longer chain (`lengthens`); chains only where the holder is the same object
+  // in every graph, the only places whose old values can be found again.
+  const consider = (t: number, locate: (g: number) => number, holderSurvives: boolean) => {
     if (seenTargets.has(t) || own[t]) return;
-    const kind = growthKind(last, t);
-    if (kind === undefined) return;
     if (lastInFirst[t]! >= 0) return; // the same object: not replaced
-    const measure = (g: HeapGraphData, i: number) =>
-      kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
-    const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
-    if (measure(last, t) < min * (k - 1)) return;
+    const kind = growthKind(last, t);
+    if (kind !== undefined && grows(t, kind, locate)) return;
+    if (holderSurvives && !searched.has(t)) {
+      searched.add(t);
+      lengthens(t, locate);
+    }
+  };
+
+  const locateAll = (t: number, locate: (g: number) => number, same: (g: number, i: number) => boolean) => {
     const indices: number[] = [];
     for (let g = 0; g < k - 1; g++) {
       const tg = locate(g);
-      if (tg < 0 || growthKind(graphs[g]!, tg) !== kind) return;
+      if (tg < 0 || !same(g, tg)) return undefined;
       indices.push(tg);
     }
     indices.push(t);
+    return indices;
+  };
+
+  const grows = (t: number, kind: GrowthKind, locate: (g: number) => number): boolean => {
+    const measure = (g: HeapGraphData, i: number) =>
+      kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
+    const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
+    if (measure(last, t) < min * (k - 1)) return false;
+    const indices = locateAll(t, locate, (g, i) => growthKind(graphs[g]!, i) === kind);
+    if (indices === undefined) return false;
     const counts = indices.map((i, g) => measure(graphs[g]!, i));
-    if (!isGrowing(counts, min)) return;
+    if (!isGrowing(counts, min)) return false;
     seenTargets.add(t);
     out.push({
       kind,
@@ -651,13 +694,49 @@ function findByPlace(
       counts,
       bytes: [],
     });
+    return true;
+  };
+
+  const lengthens = (t: number, locate: (g: number) => number) => {
+    const walk = walks[k - 1]!;
+    const links = findLinks(last, t, walk.visited, ++walk.stamp);
+    if (links.length === 0) return;
+    let link: ChainLink | undefined;
+    let longest = 0;
+    for (const l of links) {
+      const { length, ring } = chainLength(last, t, new LinkFollower(last, l), walk.visited, ++walk.stamp);
+      if (!ring && length > longest) {
+        longest = length;
+        link = l;
+      }
+    }
+    if (link === undefined || longest - 1 < o.minCountPerStep * (k - 1)) return;
+    const type = last.nodeTypeNames[last.nodeType[t]!];
+    const name = last.strings.get(last.nodeName[t]!);
+    const indices = locateAll(
+      t,
+      locate,
+      (g, i) =>
+        graphs[g]!.nodeTypeNames[graphs[g]!.nodeType[i]!] === type &&
+        graphs[g]!.strings.get(graphs[g]!.nodeName[i]!) === name,
+    );
+    if (indices === undefined) return;
+    const chosen = link;
+    const counts = indices.map((i, g) => {
+      const w = walks[g]!;
+      return chainLength(graphs[g]!, i, new LinkFollower(graphs[g]!, chosen), w.visited, ++w.stamp).length;
+    });
+    if (!isGrowing(counts, o.minCountPerStep)) return;
+    seenTargets.add(t);
+    out.push({ kind: 'chain', match: 'path', unit: 'entries', indices, counts, bytes: [], link });
   };
 
   for (let h = 0; h < last.nodeCount; h++) {
     if (own[h]) continue;
     const hk = nodeKind(last, h);
+    const survives = lastInFirst[h]! >= 0;
     if (hk === 'map') {
-      considerMapValues(series, h, consider);
+      considerMapValues(series, h, (t, locate) => consider(t, locate, survives));
       continue;
     }
     if (hk !== 'object' && hk !== 'array' && hk !== 'context' && hk !== 'closure') continue;
@@ -665,12 +744,136 @@ function findByPlace(
     for (let e = last.firstEdge[h]!; e < last.firstEdge[h + 1]!; e++) {
       const et = last.edgeType[e]!;
       if (et !== v.edge.property && et !== v.edge.context && et !== v.edge.element) continue;
-      consider(last.edgeTo[e]!, (g) => {
-        const hg = series[g]!.nodeIndexOf(id);
-        return hg < 0 ? -1 : targetOf(graphs[g]!, hg, et, edgeName(last, e));
-      });
+      consider(
+        last.edgeTo[e]!,
+        (g) => {
+          const hg = series[g]!.nodeIndexOf(id);
+          return hg < 0 ? -1 : targetOf(graphs[g]!, hg, et, edgeName(last, e));
+        },
+        survives,
+      );
     }
   }
+}
+
+/**
+ * The same object (by id) at the head of a chain that gets longer at its other end: a linked list
+ * appended at its tail and never cut (`tail.next = node; tail = node`), whose head stays. Heads
+ * only: an element on another element's chain is part of that chain, and a chain already found
+ * from a place (the list read from its new tail backwards) is not found again.
+ */
+function findChainsByIdentity(
+  series: readonly HeapGraph[],
+  o: ResolvedGrowthOptions,
+  own: Uint8Array,
+  lastInFirst: Int32Array,
+  walks: readonly WalkState[],
+  out: Candidate[],
+): void {
+  const graphs = series.map((g) => g.data);
+  const k = graphs.length;
+  const last = graphs[k - 1]!;
+  const walk = walks[k - 1]!;
+  // The elements of the chains found at places.
+  const found = new Set<number>();
+  for (const c of out) {
+    if (c.link === undefined) continue;
+    const follower = new LinkFollower(last, c.link);
+    for (let x = c.indices[k - 1]!, i = 0; x >= 0 && !found.has(x) && i < c.counts[k - 1]!; i++) {
+      found.add(x);
+      x = follower.next(x);
+    }
+  }
+  // Survivors linked straight to another of their kind, by link.
+  const starts = new Map<string, { link: ChainLink; nodes: number[] }>();
+  for (let n = 0; n < last.nodeCount; n++) {
+    if (own[n] || lastInFirst[n]! < 0 || found.has(n)) continue;
+    for (const link of directLinks(last, n)) {
+      const entry = starts.get(link.text);
+      if (entry) entry.nodes.push(n);
+      else starts.set(link.text, { link, nodes: [n] });
+    }
+  }
+  const minLinks = o.minCountPerStep * (k - 1);
+  for (const { link, nodes } of starts.values()) {
+    const follower = new LinkFollower(last, link);
+    // Each element is walked once: a walk that meets an earlier walk's element takes that walk's
+    // rest (and its start is no head).
+    const startOf = new Map<number, number>();
+    const position = new Map<number, number>();
+    const length = new Map<number, number>();
+    const notHead = new Set<number>();
+    const rings = new Set<number>();
+    for (const s of nodes) {
+      if (startOf.has(s)) continue;
+      const type = last.nodeType[s]!;
+      const name = last.nodeName[s]!;
+      let x = s;
+      let pos = 0;
+      let total = 0;
+      let ring = false;
+      for (;;) {
+        startOf.set(x, s);
+        position.set(x, pos++);
+        const next = follower.next(x);
+        if (next < 0) {
+          total = pos;
+          break;
+        }
+        if (last.nodeType[next] !== type || last.nodeName[next] !== name) {
+          // A sentinel whose link leads back into this walk closes a ring (see chainLength).
+          const back = follower.next(next);
+          ring = back >= 0 && startOf.get(back) === s;
+          total = pos;
+          break;
+        }
+        const other = startOf.get(next);
+        if (other === s) {
+          ring = true;
+          total = pos;
+          break;
+        }
+        if (other !== undefined) {
+          notHead.add(other);
+          ring = rings.has(other);
+          total = pos + length.get(other)! - position.get(next)!;
+          break;
+        }
+        x = next;
+      }
+      length.set(s, total);
+      if (ring) rings.add(s);
+    }
+    for (const [head, size] of length) {
+      if (notHead.has(head) || rings.has(head) || size - 1 < minLinks) continue;
+      const id = last.nodeId[head]!;
+      const indices: number[] = [];
+      for (let g = 0; g < k - 1; g++) {
+        const i = g === 0 ? lastInFirst[head]! : series[g]!.nodeIndexOf(id);
+        if (i < 0) break;
+        indices.push(i);
+      }
+      if (indices.length !== k - 1) continue;
+      indices.push(head);
+      const counts = indices.map((i, g) => {
+        const w = g === k - 1 ? walk : walks[g]!;
+        return chainLength(graphs[g]!, i, new LinkFollower(graphs[g]!, link), w.visited, ++w.stamp).length;
+      });
+      if (!isGrowing(counts, o.minCountPerStep)) continue;
+      out.push({ kind: 'chain', match: 'id', unit: 'entries', indices, counts, bytes: [], link });
+    }
+  }
+}
+
+/** The first element of chain `c` in graph `g` (data) that is new since the first graph, or -1. */
+function firstNewLink(data: HeapGraphData, inFirst: Int32Array, c: Candidate, g: number): number {
+  const follower = new LinkFollower(data, c.link!);
+  let x = c.indices[g]!;
+  for (let i = 0; x >= 0 && i < c.counts[g]!; i++) {
+    if (inFirst[x]! < 0) return x;
+    x = follower.next(x);
+  }
+  return -1;
 }
 
 /**

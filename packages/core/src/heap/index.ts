@@ -1,6 +1,7 @@
 export { LeakkitError } from '../errors.js';
 export type { CaptureHeapOptions } from './capture.js';
 export { captureHeap, HEAP_TRACKING_WARNING_CODE, resetHeapTracking } from './capture.js';
+export { chainAdvice } from './chains.js';
 export type { AllocationTraces, HeapGraphData } from './data.js';
 export type { DiffHeapsOptions, HeapDiff, HeapDiffGroup, HeapDiffTotals } from './diff.js';
 export { diffHeaps, nodesSortedById } from './diff.js';

@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '../detect/types.js';
+import { chainAdvice } from '../heap/chains.js';
 import type { Growth } from '../heap/growth.js';
 import type { RouteAttribution } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
@@ -55,6 +56,8 @@ function adviceFor(g: Growth): string {
       return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
     case 'string':
       return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+    case 'chain':
+      return chainAdvice(g);
     default:
       return 'It only grows: release what it holds when the work is done, or bound it.';
   }
@@ -65,6 +68,7 @@ function unitOf(g: Growth, n: number): string {
   const rounded = formatCount(n);
   if (g.kind === 'object') return `${rounded} ${n === 1 ? 'property' : 'properties'}`;
   if (g.kind === 'array') return `${rounded} ${n === 1 ? 'item' : 'items'}`;
+  if (g.kind === 'chain') return `${rounded} ${n === 1 ? 'link' : 'links'}`;
   return `${rounded} ${n === 1 ? 'entry' : 'entries'}`;
 }
 
