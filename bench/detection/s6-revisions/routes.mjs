@@ -6,7 +6,10 @@ export const routes = [
     make: () => ({
       method: 'PUT',
       path: '/doc',
-      body: JSON.stringify({ author: `editor${Math.floor(Math.random() * 50)}`, text: `${paragraph}${Math.random()}` }),
+      body: JSON.stringify({
+        author: `editor${Math.floor(Math.random() * 50)}`,
+        text: `${paragraph}${Math.random()}`,
+      }),
     }),
   },
   { name: 'read', weight: 2, make: () => ({ method: 'GET', path: '/doc' }) },

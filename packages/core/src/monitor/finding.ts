@@ -112,7 +112,10 @@ export function genericFindings(e: GenericEvidence): Finding[] {
       stepsPerMinute > 0
         ? `+${unitOf(top, top.countPerStep * stepsPerMinute)} per minute`
         : `+${unitOf(top, top.countPerStep)} per capture`;
-    title = `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
+    title =
+      top.kind === 'chain'
+        ? `\`${top.path}\` is a chain that keeps getting longer: ${rate}${withRoute}`
+        : `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
     advice = adviceFor(top);
   } else if (e.site !== undefined) {
     title = `Memory allocated at ${e.site.site.file}:${e.site.site.line} stays alive: heap +${formatBytes(perMinute)}/min${withRoute}`;
