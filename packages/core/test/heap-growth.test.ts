@@ -20,6 +20,7 @@ beforeAll(async () => {
     'rate-limiter.cjs',
     'exported.mjs',
     'chains.cjs',
+    'tree.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -254,6 +255,20 @@ describe('findGrowth()', () => {
     }
     // The theThing chain holds a 20-element array per link: it explains the most.
     expect(growth[0]!.path).toBe('chains.cjs › theThing');
+  });
+
+  it('reports the collections of a growing tree as one result, with * for the keys that differ', () => {
+    const growth = growthOf('tree.cjs');
+    const [top] = growth;
+    // Every query starts with "q": the trie's nodes below it, one level down, are the leak.
+    expect(top!.path).toMatch(
+      /^tree\.cjs › index\.children\.get\(<string #[0-9a-f]{6}>\)\.children\.get\(\*\)\.children$/,
+    );
+    expect(top).toMatchObject({ kind: 'map', match: 'id' });
+    expect(top!.members).toBeGreaterThanOrEqual(10);
+    expect(top!.share).toBeGreaterThan(0.4);
+    // Before, each of those Maps was a result of its own, at 4% each.
+    expect(growth.length).toBeLessThanOrEqual(3);
   });
 
   it('reports nothing for bounded programs: LRU, ring buffer, warm-up then flat, churn, own graphs, short chains', () => {

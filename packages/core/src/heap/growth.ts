@@ -334,7 +334,52 @@ function siblingGroups(candidates: readonly Candidate[], minBytesPerStep: number
     list.sort((a, b) => grown(b) - grown(a));
     groups.push({ members: list, text: key.slice(key.indexOf('\0') + 1) });
   }
-  return groups;
+  return alikeGroups(groups);
+}
+
+// A key in a printed path: a Map value's `.get(…)` (a JSON string, or `<…>` for anything else) or an
+// array element's `[n]`.
+const KEY_STEP = /\.get\((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\*)\)|\[(?:\d+|\*)\]/g;
+
+/**
+ * Groups whose paths differ only in keys, anywhere along them (`index.get("a").children`,
+ * `index.get("b").children`), are one result from {@link MIN_SIBLINGS} collections on: the per-node
+ * collections of a tree that only grows (a trie's `children`), per-session arrays. The path keeps
+ * the keys they share and writes the others `*`.
+ */
+function alikeGroups(groups: Group[]): Group[] {
+  const byPattern = new Map<string, Group[]>();
+  const out: Group[] = [];
+  for (const g of groups) {
+    const c = g.members[0]!;
+    if (g.text.search(KEY_STEP) < 0) {
+      out.push(g);
+      continue;
+    }
+    const key = `${c.kind}/${c.unit}\0${g.text.replace(KEY_STEP, (k) => (k.startsWith('[') ? '[*]' : '.get(*)'))}`;
+    const list = byPattern.get(key);
+    if (list) list.push(g);
+    else byPattern.set(key, [g]);
+  }
+  for (const list of byPattern.values()) {
+    const members = list.flatMap((g) => g.members);
+    if (list.length < 2 || members.length < MIN_SIBLINGS) {
+      out.push(...list);
+      continue;
+    }
+    const grown = (c: Candidate) => c.counts[c.counts.length - 1]! - c.counts[0]!;
+    members.sort((a, b) => grown(b) - grown(a));
+    // Keys the paths share stay; the others are `*`.
+    const keys = list.map((g) => [...g.text.matchAll(KEY_STEP)].map((m) => m[0]));
+    let i = 0;
+    const text = list[0]!.text.replace(KEY_STEP, (k) => {
+      const at = i++;
+      if (keys.every((ks) => ks[at] === k)) return k;
+      return k.startsWith('[') ? '[*]' : '.get(*)';
+    });
+    out.push({ members, text });
+  }
+  return out;
 }
 
 /**
