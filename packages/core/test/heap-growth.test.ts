@@ -21,6 +21,7 @@ beforeAll(async () => {
     'exported.mjs',
     'chains.cjs',
     'tree.cjs',
+    'timeouts.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -269,6 +270,11 @@ describe('findGrowth()', () => {
     expect(top!.share).toBeGreaterThan(0.4);
     // Before, each of those Maps was a result of its own, at 4% each.
     expect(growth.length).toBeLessThanOrEqual(3);
+  });
+
+  it("does not take Node's list of pending timeouts for a chain: it closes on itself", () => {
+    // The timeouts pile up, but the list is of what is live now (the timers detector counts it).
+    expect(growthOf('timeouts.cjs').filter((g) => g.kind === 'chain')).toEqual([]);
   });
 
   it('reports nothing for bounded programs: LRU, ring buffer, warm-up then flat, churn, own graphs, short chains', () => {

@@ -128,7 +128,9 @@ export function words(text: string): string[] {
 function timingWords(growth: Growth, extra: readonly (string | RegExp)[]): string[] {
   const text = [
     growth.path,
-    ...growth.steps.filter((s) => s.kind !== 'internal').map((s) => `${s.edge} ${s.name}`),
+    ...namedSteps(growth)
+      .filter((s) => s.kind !== 'internal')
+      .map((s) => `${s.edge} ${s.name}`),
   ].join(' ');
   const found = new Set<string>();
   const all = words(text);
@@ -139,6 +141,24 @@ function timingWords(growth: Growth, extra: readonly (string | RegExp)[]): strin
     } else if (n.test(growth.path)) found.add(String(n));
   }
   return [...found];
+}
+
+/**
+ * The steps of the path from the variable, class or export that anchors it as printed: the hops
+ * before it (through a pending timer's callback, an HTTP server's handlers) are how the snapshot
+ * reached it, not names the user gave it. `server.mjs › uploads`, reached through a timeout's
+ * closure, is no timing registry for passing `timerListMap` and `_onTimeout` on the way.
+ */
+function namedSteps(growth: Growth): Growth['steps'] {
+  const cut = growth.path.lastIndexOf(' › ');
+  const printed = cut < 0 ? growth.path : growth.path.slice(cut + ' › '.length);
+  const anchor = /^[A-Za-z_$][\w$]*/.exec(printed)?.[0];
+  if (anchor === undefined) return growth.steps;
+  for (let i = growth.steps.length - 1; i >= 0; i--) {
+    const step = growth.steps[i]!;
+    if (step.edge === anchor || step.name === anchor) return growth.steps.slice(i);
+  }
+  return growth.steps;
 }
 
 /** Names of an object's properties: its property edges and its hidden class's descriptors. */

@@ -20,6 +20,7 @@ const runs: [fixture: string, mode: string][] = [
   ['sessions.cjs', 'leak'],
   ['pending.cjs', 'leak'],
   ['pending.cjs', 'bounded'],
+  ['retention.cjs', 'leak'],
 ];
 const series = new Map<string, Series>();
 
@@ -150,6 +151,15 @@ describe('timers(): timing registries in heap graphs', () => {
         .sort(),
     ).toEqual(['sessions.cjs › hits', 'sessions.cjs › sessions']);
     expect(await findingsOf('sessions.cjs', 'leak')).toEqual([]);
+  });
+
+  it("does not take timing names from the path's way through a pending timeout to a Map", async () => {
+    const s = series.get('retention.cjs:leak')!;
+    const [growth] = findGrowth(s.graphs);
+    expect(growth?.path).toBe('retention.cjs › uploads');
+    // The snapshot reaches the Map through the timer list and the timeout's callback.
+    expect(growth!.steps.map((step) => step.edge).join(' ')).toMatch(/_idle|_onTimeout/);
+    expect(await findingsOf('retention.cjs', 'leak')).toEqual([]);
   });
 
   it('takes over the generic finding about the same path (priority 20)', async () => {

@@ -219,8 +219,8 @@ export class LinkFollower {
  * hop is missing or leads to `null` or anything not of the head's type and name.
  *
  * `ring` when the chain closes on itself: the walk comes back to a node it has seen, or ends at a
- * node of another kind whose own link leads back into the chain (the sentinel of an intrusive list,
- * as Node's timer lists are kept). A ring is how a program keeps a list of live things (timers,
+ * node of another kind whose own link leads to one of the chain's kind (the sentinel of an
+ * intrusive list, as Node's timer lists are kept). A ring is how a program keeps a list of live things (timers,
  * handles) whose length says how many are live now; a chain that leaks ends at nothing.
  *
  * @param visited - Scratch per node of `data`, with `stamp` not yet used in it.
@@ -242,8 +242,10 @@ export function chainLength(
     const next = follower.next(n);
     if (next < 0) break;
     if (data.nodeType[next] !== type || data.nodeName[next] !== name) {
+      // A sentinel: its own link leads back to one of the chain's kind (the newest element, which
+      // a walk from an older one has not seen).
       const back = follower.next(next);
-      return { length, ring: back >= 0 && visited[back] === stamp };
+      return { length, ring: back >= 0 && data.nodeType[back] === type && data.nodeName[back] === name };
     }
     if (visited[next] === stamp) return { length, ring: true };
     visited[next] = stamp;

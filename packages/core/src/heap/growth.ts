@@ -868,7 +868,7 @@ function findChainsByIdentity(
         if (last.nodeType[next] !== type || last.nodeName[next] !== name) {
           // A sentinel whose link leads back into this walk closes a ring (see chainLength).
           const back = follower.next(next);
-          ring = back >= 0 && startOf.get(back) === s;
+          ring = back >= 0 && last.nodeType[back] === type && last.nodeName[back] === name;
           total = pos;
           break;
         }
