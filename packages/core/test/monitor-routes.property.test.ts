@@ -137,6 +137,10 @@ describe('foldPath()', () => {
     expect(foldPath('/')).toBe('/');
     expect(foldPath('/search?q=1')).toBe('/search');
     expect(foldPath('/t/eyJhbGciOiJIUzI1NiJ9abc123')).toBe('/t/:id');
+    // Names with a number in them are records; one digit, or a version, is a name.
+    expect(foldPath('/tenants/t20/config')).toBe('/tenants/:id/config');
+    expect(foldPath('/users/user42/sku-1234')).toBe('/users/:id/:id');
+    expect(foldPath('/api/v10/oauth2/ipv6')).toBe('/api/v10/oauth2/ipv6');
   });
 
   it('folds exactly the segments the id patterns match (a reference with regular expressions)', () => {
@@ -146,7 +150,8 @@ describe('foldPath()', () => {
       const isId = (s: string) =>
         /^\d+$/.test(s) ||
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s) ||
-        (/\d/.test(s) && (/^[0-9a-f]{8,}$/i.test(s) || /^[\w-]{16,}$/.test(s)));
+        (/\d/.test(s) && (/^[0-9a-f]{8,}$/i.test(s) || /^[\w-]{16,}$/.test(s))) ||
+        (/^[\w-]+$/.test(s) && /\d\d/.test(s) && !/^v\d+$/i.test(s));
       const folded = path
         .split('/')
         .map((s) => (s !== '' && isId(s) ? ':id' : s))
@@ -160,6 +165,7 @@ describe('foldPath()', () => {
       fc.stringMatching(/^[0-9a-fA-F]{6,40}$/),
       fc.stringMatching(/^[\w-]{10,30}$/),
       fc.string({ maxLength: 8 }),
+      fc.stringMatching(/^[a-zA-Z_-]{0,6}\d{1,5}[a-z]{0,3}$/),
     );
     const url = fc
       .tuple(fc.array(segment, { maxLength: 6 }), fc.constantFrom('', '/', '?x=1/2', '#h', '?a#b'))

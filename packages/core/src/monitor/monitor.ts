@@ -24,6 +24,7 @@ import { HeapCaptures, seriesStride } from './captures.js';
 import type { GenericEvidence } from './finding.js';
 import { describeRoute, GENERIC, genericFindings, HEAP_FINDING_ID } from './finding.js';
 import { GcWatcher } from './gc.js';
+import { handlesDetector } from './handles.js';
 import type { MemoryLimits } from './limits.js';
 import { memoryLimits } from './limits.js';
 import type { MonitorOptions, ResolvedMonitorOptions, WatchedCollection } from './options.js';
@@ -240,7 +241,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       needs: { gauges: true },
       check: () => (this.#generic === undefined ? [] : genericFindings(this.#generic)),
     };
-    this.#detectors = [generic, ...options.detectors];
+    // Handles that pile up (watchers, sockets) hold little heap: the monitor's own second detector.
+    this.#detectors = [generic, handlesDetector(), ...options.detectors];
     this.#needs = evidenceNeeded(this.#detectors);
     this.#heapDetectors = new Set(options.detectors.filter((d) => d.needs?.heapGraphs).map((d) => d.name));
     this.#store.on('finding', (f) => this.#emitFinding(f, 'new'));

@@ -280,10 +280,10 @@ export function resolveMonitorOptions(options: MonitorOptions): ResolvedMonitorO
   const detectors = checkDetectors(options.detectors ?? []);
   const names = new Set<string>();
   detectors.forEach((d, i) => {
-    if (d.name === 'growth' || names.has(d.name)) {
+    if (d.name === 'growth' || d.name === 'handles' || names.has(d.name)) {
       throw invalidOption(
         `detectors[${i}].name`,
-        'unique among the detectors and not `growth` (the monitor’s own)',
+        'unique among the detectors and not `growth` or `handles` (the monitor’s own)',
         d.name,
       );
     }

@@ -21,26 +21,37 @@ for (let c = 0; c < 128; c++) {
 }
 
 /**
- * Whether `s[start, end)` is an id rather than a name: a number, a UUID, a hex hash (8+ characters)
- * or a long token with digits (16+ of `[\w-]`). Scans character codes: this runs for every request,
- * and allocates nothing.
+ * Whether `s[start, end)` is an id rather than a name: a number, a UUID, a hex hash (8+ characters),
+ * a long token with digits (16+ of `[\w-]`), or a name with a number in it (`t20`, `user42`,
+ * `sku-1234`: two digits or more in a row) other than an API version (`v2`, `v10`). Scans character
+ * codes: this runs for every request, and allocates nothing.
  */
 function isIdAt(s: string, start: number, end: number): boolean {
   const length = end - start;
   if (length <= 0) return false;
   let all = DIGIT | HEX | WORD;
   let digits = false;
+  let run = 0;
+  let longestRun = 0;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     const k = c < 128 ? CLASS[c]! : 0;
-    if ((k & DIGIT) !== 0) digits = true;
+    if ((k & DIGIT) !== 0) {
+      digits = true;
+      if (++run > longestRun) longestRun = run;
+    } else run = 0;
     all &= k;
     if (all === 0 && length !== 36) return false;
   }
   if ((all & DIGIT) !== 0) return true;
   if (length === 36 && isUuidAt(s, start)) return true;
   if (!digits) return false;
-  return ((all & HEX) !== 0 && length >= 8) || ((all & WORD) !== 0 && length >= 16);
+  if ((all & HEX) !== 0 && length >= 8) return true;
+  if ((all & WORD) === 0) return false;
+  if (length >= 16) return true;
+  // `v2`, `v10`: a version, which names an API, not a record.
+  const version = (s.charCodeAt(start) | 32) === 118 && longestRun === length - 1;
+  return longestRun >= 2 && !version;
 }
 
 /** Whether the 36 characters at `start` are a UUID (8-4-4-4-12 hex digits). */

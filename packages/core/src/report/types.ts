@@ -23,7 +23,7 @@ export interface MonitorInfo {
   startedAt: number;
   /** Milliseconds between ticks. */
   interval: number;
-  /** Names of the detectors in use, the monitor's own generic one included (`growth`). */
+  /** Names of the detectors in use, the monitor's own included (`growth`, `handles`). */
   detectors: string[];
   /** V8's heap limit in bytes (`heap_size_limit`, what `--max-old-space-size` really gives). */
   heapLimit: number;
