@@ -29,9 +29,20 @@ function adviceFor(g: Growth): string {
 }
 
 function describe(g: Growth): string {
+  const reactions = g.kind === 'chain' && g.name === 'PromiseReaction';
   const what =
-    g.kind === 'string' ? 'String' : g.kind === 'chain' ? `Chain of ${g.name || 'objects'} behind` : g.name;
-  const noun = g.kind === 'chain' ? ['link', 'links'] : ['entry', 'entries'];
+    g.kind === 'string'
+      ? 'String'
+      : reactions
+        ? 'The pending reactions of the promise'
+        : g.kind === 'chain'
+          ? `Chain of ${g.name || 'objects'} behind`
+          : g.name;
+  const noun = reactions
+    ? ['reaction', 'reactions']
+    : g.kind === 'chain'
+      ? ['link', 'links']
+      : ['entry', 'entries'];
   const per =
     g.unit === 'bytes'
       ? `${bytes(g.countPerStep)}`

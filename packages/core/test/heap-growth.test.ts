@@ -22,6 +22,7 @@ beforeAll(async () => {
     'chains.cjs',
     'tree.cjs',
     'timeouts.cjs',
+    'race.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -270,6 +271,21 @@ describe('findGrowth()', () => {
     expect(top!.share).toBeGreaterThan(0.4);
     // Before, each of those Maps was a result of its own, at 4% each.
     expect(growth.length).toBeLessThanOrEqual(3);
+  });
+
+  it('finds reactions piling up on a promise that never settles, at the promise', () => {
+    const growth = growthOf('race.cjs');
+    expect(paths(growth)).toEqual(['race.cjs › shutdown']);
+    expect(growth[0]).toMatchObject({
+      kind: 'chain',
+      name: 'PromiseReaction',
+      link: '[[next reaction]]',
+      match: 'id',
+      counts: [300, 600, 900, 1200, 1500],
+    });
+    // Each reaction holds the race's settled promise and its result (an object and 20 elements).
+    expect(growth[0]!.bytesPerStep).toBeGreaterThan(300 * 200);
+    expect(growth[0]!.share).toBeGreaterThan(0.8);
   });
 
   it("does not take Node's list of pending timeouts for a chain: it closes on itself", () => {

@@ -22,6 +22,9 @@ import { edgeName, vocabulary } from './names.js';
  * the same type and name (same class, same function), then the same hops again and again.
  */
 
+/** The `name` of a chain of a promise's reactions (V8's `system / PromiseReaction`). */
+export const REACTION = 'PromiseReaction';
+
 /** One hop of a link: an edge by type and name (decoded, so it can be followed in another graph). */
 export interface LinkHop {
   /** The edge's type name: 'property', 'context', 'internal', 'element'. */
@@ -66,6 +69,11 @@ export function findLinks(
   const v = vocabulary(data);
   const type = data.nodeType[head]!;
   const name = data.nodeName[head]!;
+  if (isReaction(data, head)) {
+    // A promise's reactions: the next one is hidden slot 0.
+    const e = reactionNext(data, head);
+    return e < 0 ? [] : [linkThrough(data, [e])];
+  }
   if (type !== v.type.object && type !== v.type.closure && type !== v.type.array) return [];
   // Breadth first, each node once; `via[i]` is the edge that reached `nodes[i]`, `from[i]` its parent.
   const nodes = [head];
@@ -100,6 +108,27 @@ export function findLinks(
   return links;
 }
 
+/** Whether `n` is one of a promise's pending reactions (`await p`, `p.then(…)`, `Promise.race([p])`). */
+export function isReaction(data: HeapGraphData, n: number): boolean {
+  const v = vocabulary(data);
+  return data.nodeType[n] === v.type.hidden && data.nodeName[n] === v.name.promiseReaction;
+}
+
+/** The edge from reaction `n` to the next (older) one, or -1. */
+function reactionNext(data: HeapGraphData, n: number): number {
+  const v = vocabulary(data);
+  const end = data.firstEdge[n + 1]!;
+  for (let e = data.firstEdge[n]!; e < end; e++) {
+    if (
+      data.edgeType[e] === v.edge.hidden &&
+      data.edgeNameOrIndex[e] === 0 &&
+      isReaction(data, data.edgeTo[e]!)
+    )
+      return e;
+  }
+  return -1;
+}
+
 /** Whether edge `e` can be a hop of a link. */
 function isLinkEdge(data: HeapGraphData, e: number): boolean {
   const v = vocabulary(data);
@@ -130,7 +159,8 @@ export function linkThrough(data: HeapGraphData, edges: readonly number[]): Chai
     const et = data.edgeType[e]!;
     const name = edgeName(data, e);
     hops.push({ edgeType: data.edgeTypeNames[et] ?? '', name });
-    if (et === v.edge.property)
+    if (isReaction(data, data.edgeTo[e]!)) text += '[[next reaction]]';
+    else if (et === v.edge.property)
       text += /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
     else if (et === v.edge.element) text += `[${name}]`;
     else if (et === v.edge.context) text += ` › ${name}`;
@@ -265,7 +295,15 @@ export function chainLength(
  * // 'Each new `app.js › theThing` keeps the previous one alive through `.someMethod › originalThing`, …'
  * ```
  */
-export function chainAdvice(g: { path: string; link?: string | undefined }): string {
+export function chainAdvice(g: { path: string; name?: string; link?: string | undefined }): string {
+  if (g.name === REACTION) {
+    return (
+      `Reactions pile up on the promise \`${g.path}\`, which never settles: every \`await\`, \`.then()\` or ` +
+      '`Promise.race([…, it])` on it adds one, holding its callbacks and what they close over until it settles. ' +
+      'Race against something made per call instead (an AbortSignal, `events.once(emitter, name, { signal })`), ' +
+      'or settle the promise.'
+    );
+  }
   const through = g.link === undefined ? '' : ` through \`${g.link}\``;
   const closure = g.link?.includes('›') === true;
   return (

@@ -1,6 +1,6 @@
 import { describeValue, invalidOption, LeakkitError } from '../errors.js';
 import type { ChainLink } from './chains.js';
-import { chainLength, directLinks, findLinks, LinkFollower } from './chains.js';
+import { chainLength, directLinks, findLinks, isReaction, LinkFollower, REACTION } from './chains.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
 import type { RenderOptions } from './names.js';
@@ -230,7 +230,9 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
         if (i === 0) return 0;
         // A chain that grows at its far end: its new part starts at its first new element.
         const start =
-          c.kind === 'chain' && c.match === 'id' ? firstNewLink(g, inFirst(i), c, i) : c.indices[i]!;
+          c.kind === 'chain' && c.match === 'id' && c.name !== REACTION
+            ? firstNewLink(g, inFirst(i), c, i)
+            : c.indices[i]!;
         return start < 0 ? 0 : newBytesHeldBy(g, inFirst(i), start, walks[i]!);
       });
     }
@@ -271,6 +273,7 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
       members: members.length,
     };
     if (growth.kind === 'string') growth.name = 'string';
+    if (c.name !== undefined) growth.name = c.name;
     if (c.link !== undefined) growth.link = c.link.text;
     if (path.file !== undefined) growth.file = path.file;
     if (path.line !== undefined) growth.line = path.line;
@@ -416,6 +419,8 @@ interface Candidate {
   path?: ReturnType<typeof pathToIndex>;
   /** For a chain: how one element holds the next. */
   link?: ChainLink;
+  /** The name to report when it is not the node's own (a promise's reactions: `PromiseReaction`). */
+  name?: string;
   /**
    * Grows too little to count alone (a backing store of numbers under the per-step minimum): counts
    * only with siblings that grow alike, together above the minimum (see {@link siblingGroups}).
@@ -699,14 +704,14 @@ function findByPlace(
   // `locate(g)`: the node at the same place in graph g, or -1. A new object at a place gets bigger
   // (`grows`) or heads a longer chain (`lengthens`); chains only where the holder is the same object
   // in every graph, the only places whose old values can be found again.
-  const consider = (t: number, locate: (g: number) => number, holderSurvives: boolean) => {
+  const consider = (t: number, locate: (g: number) => number, holderSurvives: boolean, holder = -1) => {
     if (seenTargets.has(t) || own[t]) return;
     if (lastInFirst[t]! >= 0) return; // the same object: not replaced
     const kind = growthKind(last, t);
     if (kind !== undefined && grows(t, kind, locate)) return;
     if (holderSurvives && !searched.has(t)) {
       searched.add(t);
-      lengthens(t, locate);
+      lengthens(t, locate, holder);
     }
   };
 
@@ -742,7 +747,7 @@ function findByPlace(
     return true;
   };
 
-  const lengthens = (t: number, locate: (g: number) => number) => {
+  const lengthens = (t: number, locate: (g: number) => number, holder: number) => {
     const walk = walks[k - 1]!;
     const links = findLinks(last, t, walk.visited, ++walk.stamp);
     if (links.length === 0) return;
@@ -773,6 +778,25 @@ function findByPlace(
     });
     if (!isGrowing(counts, o.minCountPerStep)) return;
     seenTargets.add(t);
+    if (isReaction(last, t) && holder >= 0) {
+      // A promise's reactions are reported at the promise, the same object in every graph: what
+      // the program names (`shutdown`), where the newest reaction is one of V8's hidden objects.
+      const id = last.nodeId[holder]!;
+      const promises = indices.map((_, g) => (g === k - 1 ? holder : series[g]!.nodeIndexOf(id)));
+      if (promises.every((i) => i >= 0)) {
+        out.push({
+          kind: 'chain',
+          match: 'id',
+          unit: 'entries',
+          indices: promises,
+          counts,
+          bytes: [],
+          link,
+          name: REACTION,
+        });
+        return;
+      }
+    }
     out.push({ kind: 'chain', match: 'path', unit: 'entries', indices, counts, bytes: [], link });
   };
 
@@ -788,7 +812,9 @@ function findByPlace(
     const id = last.nodeId[h]!;
     for (let e = last.firstEdge[h]!; e < last.firstEdge[h + 1]!; e++) {
       const et = last.edgeType[e]!;
-      if (et !== v.edge.property && et !== v.edge.context && et !== v.edge.element) continue;
+      // A promise's newest pending reaction heads the list of them (see chains.ts).
+      const reactions = et === v.edge.internal && last.edgeNameOrIndex[e] === v.name.reactionsOrResult;
+      if (et !== v.edge.property && et !== v.edge.context && et !== v.edge.element && !reactions) continue;
       consider(
         last.edgeTo[e]!,
         (g) => {
@@ -796,6 +822,7 @@ function findByPlace(
           return hg < 0 ? -1 : targetOf(graphs[g]!, hg, et, edgeName(last, e));
         },
         survives,
+        h,
       );
     }
   }

@@ -97,6 +97,9 @@ const VOCABULARY_NAMES = {
   value: 'value',
   // What a deleted Map/Set entry or dictionary slot points at on V8 12+ (Node 24 measured).
   hole: 'system / Hole',
+  // A promise's pending reactions: a list from the newest, each holding the next by hidden slot 0.
+  reactionsOrResult: 'reactions_or_result',
+  promiseReaction: 'system / PromiseReaction',
 } as const;
 
 /** A name {@link HeapVocabulary} resolves to a string index. */
