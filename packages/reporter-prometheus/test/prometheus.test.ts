@@ -206,7 +206,14 @@ describe('prometheusReporter()', () => {
     // Every detector in use has its zero series: no series that comes and goes.
     expect(
       series(e, 'leakkit_findings').map((s) => `${s.labels.detector}/${s.labels.severity}=${s.value}`),
-    ).toEqual(['growth/leak=0', 'growth/warning=0', 'growth/info=0']);
+    ).toEqual([
+      'growth/leak=0',
+      'growth/warning=0',
+      'growth/info=0',
+      'handles/leak=0',
+      'handles/warning=0',
+      'handles/info=0',
+    ]);
     expect(single(e, 'leakkit_heap_after_gc_bytes')).toBeGreaterThan(0);
   });
 
@@ -284,6 +291,9 @@ describe('prometheusReporter()', () => {
       'growth/leak': 0,
       'growth/warning': 0,
       'growth/info': 0,
+      'handles/leak': 0,
+      'handles/warning': 0,
+      'handles/info': 0,
       'queue/leak': 1,
       'queue/warning': 12,
       'queue/info': 1,

@@ -16,7 +16,8 @@ import { edgeName, vocabulary } from './names.js';
  * Nothing grows in place: `theThing` is a new two-property object each time. What grows is the
  * chain behind it, `theThing.someMethod › originalThing.someMethod › originalThing…`. The same
  * shape comes from `head = new Node(head)`, from wrapping a function in a new one per call
- * (`handler = wrap(handler)`) and from doubly linked lists that are appended to and never cut.
+ * (`handler = wrap(handler)`), from doubly linked lists that are appended to and never cut, and
+ * from the reactions V8 keeps on a promise that never settles (`Promise.race([work, shutdown])`).
  *
  * A chain is found from its head by a repeating link: the hops from the head to the nearest node of
  * the same type and name (same class, same function), then the same hops again and again.
@@ -47,7 +48,7 @@ const MAX_SEARCH_NODES = 64;
 const MAX_EDGES_PER_NODE = 48;
 const MAX_LINKS = 4;
 /** Links followed at most per chain walk: a bound, not a limit real chains reach. */
-export const MAX_CHAIN_LENGTH = 50_000_000;
+const MAX_CHAIN_LENGTH = 50_000_000;
 
 /**
  * The links that lead from `head` to another node of its type and name within a few hops,
