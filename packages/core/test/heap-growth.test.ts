@@ -1,5 +1,5 @@
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { findGrowth } from '@leakkit/core/heap';
+import { chainAdvice, findGrowth } from '@leakkit/core/heap';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caught } from './caught.js';
 import { snapshotSeries } from './fixtures/growth/series.js';
@@ -257,6 +257,16 @@ describe('findGrowth()', () => {
     }
     // The theThing chain holds a 20-element array per link: it explains the most.
     expect(growth[0]!.path).toBe('chains.cjs › theThing');
+    // The advice follows the chain's shape.
+    const advice = (path: string) => chainAdvice(byPath.get(path)!);
+    expect(advice('chains.cjs › theThing')).toMatch(
+      /through `\.someMethod › originalThing`.*closures made in one scope/,
+    );
+    expect(advice('chains.cjs › handler')).toMatch(/wrapped in a new one that calls the last/);
+    expect(advice('chains.cjs › latest')).toMatch(/through `\.previous`.*Cut the link/);
+    expect(advice('chains.cjs › module.exports.queue.head')).toMatch(
+      /heads a list that only gets longer at its far end/,
+    );
   });
 
   it('reports the collections of a growing tree as one result, with * for the keys that differ', () => {

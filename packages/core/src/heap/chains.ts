@@ -288,7 +288,13 @@ export function chainLength(
 
 /**
  * What to do about a chain that keeps getting longer, naming the link: the generic advice of the
- * monitor, the CLI and `checkBounded` for a `chain` growth.
+ * monitor and the CLI for a `chain` growth. By the chain's shape:
+ * - a promise's reactions (`name: 'PromiseReaction'`): race against something made per call;
+ * - a head that stays (`match: 'id'`): a list appended at its far end and never consumed;
+ * - a function that closes over the last one (`scope › prev`): it is wrapped anew on every call;
+ * - a closure of each object that captured the last object (`.someMethod › originalThing`): the
+ *   scope it shares with another closure;
+ * - anything else (`.previous`): each new head links to the last.
  *
  * @example
  * ```ts
@@ -296,7 +302,12 @@ export function chainLength(
  * // 'Each new `app.js › theThing` keeps the previous one alive through `.someMethod › originalThing`, …'
  * ```
  */
-export function chainAdvice(g: { path: string; name?: string; link?: string | undefined }): string {
+export function chainAdvice(g: {
+  path: string;
+  name?: string;
+  link?: string | undefined;
+  match?: 'id' | 'path';
+}): string {
   if (g.name === REACTION) {
     return (
       `Reactions pile up on the promise \`${g.path}\`, which never settles: every \`await\`, \`.then()\` or ` +
@@ -306,13 +317,25 @@ export function chainAdvice(g: { path: string; name?: string; link?: string | un
     );
   }
   const through = g.link === undefined ? '' : ` through \`${g.link}\``;
-  const closure = g.link?.includes('›') === true;
-  return (
-    `Each new \`${g.path}\` keeps the previous one alive${through}, so none is ever freed. ` +
-    (closure
-      ? 'A closure made with each one captures a variable that holds the last one (closures made in one scope share it, ' +
-        'so a function that never uses the variable still keeps it): set that variable to null once it is used, ' +
-        'or move the closure out of that scope.'
-      : 'Cut the link when the new one replaces it (`prev = null`), or bound the chain.')
-  );
+  if (g.match === 'id') {
+    return (
+      `\`${g.path}\` heads a list that only gets longer at its far end: elements are linked on${through} ` +
+      'and never taken off. Remove each one once it is processed (move the head forward), or bound the list.'
+    );
+  }
+  const intro = `Each new \`${g.path}\` keeps the previous one alive${through}, so none is ever freed. `;
+  if (g.link?.startsWith('scope ›') === true) {
+    return (
+      `${intro}A function is wrapped in a new one that calls the last (\`fn = wrap(fn)\`) on every call: ` +
+      'wrap it once, at start-up, or keep the wrappers in a list you can bound.'
+    );
+  }
+  if (g.link?.includes('›') === true) {
+    return (
+      `${intro}A closure made with each one captures a variable that holds the last one (closures made in one scope ` +
+      'share it, so a function that never uses the variable still keeps it): set that variable to null once it ' +
+      'is used, or move the closure out of that scope.'
+    );
+  }
+  return `${intro}Cut the link when the new one replaces it (\`prev = null\`), or bound the chain.`;
 }
