@@ -664,11 +664,13 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     }
     if (this.#route === undefined) return undefined;
     // Once named, it stays while it still explains some of the growth (one tick's noisier fit is no
-    // reason to take the route off the finding); with none left, another route (or none) has to
-    // earn its place again.
+    // reason to take the route off the finding) by more than the fit's own uncertainty (a slow leak
+    // under a changing mix lets a bystander route win three noisy ticks: measured, `GET /health`
+    // named for a rate limiter's leak, its estimate later below one standard error); with none
+    // left, another route (or none) has to earn its place again.
     const current =
       this.#analysis.explaining.find((r) => r.route === this.#route) ??
-      this.#analysis.routes.find((r) => r.route === this.#route && r.share > 0);
+      this.#analysis.routes.find((r) => r.route === this.#route && r.share > 0 && r.unique >= r.stderr);
     if (current === undefined) this.#route = undefined;
     return current;
   }
