@@ -65,6 +65,7 @@ const PARALLEL_MIN_BYTES = 128 * 1024 * 1024;
  *   names.ts       how a node / edge reads to a developer
  *   paths.ts       graph.pathTo()
  *   growth.ts      findGrowth()
+ *   chains.ts      chains for findGrowth: links, walks, the advice
  */
 export class HeapGraph {
   readonly data: HeapGraphData;
