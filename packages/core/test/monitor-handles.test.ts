@@ -53,6 +53,14 @@ describe('the monitor’s handles detector', () => {
     expect(handlesDetector().check(ctx)).toEqual([]);
   });
 
+  it('stays quiet for connections that follow a steady rise in traffic (+30% over the window)', () => {
+    const ctx = contextWith({ 'handles:TCPSocketWrap': (i) => 200 + i });
+    expect(handlesDetector().check(ctx)).toEqual([]);
+    // The same rise from a handful open is a leak.
+    const leak = contextWith({ 'handles:TCPSocketWrap': (i) => 5 + i });
+    expect((handlesDetector().check(leak) as Finding[]).map((f) => f.id)).toEqual(['handles:TCPSocketWrap']);
+  });
+
   it('names the type of an unknown handle and gives the general advice', () => {
     const ctx = contextWith({ 'handles:ZlibWrap': (i) => 5 * i });
     const [finding] = handlesDetector().check(ctx) as Finding[];

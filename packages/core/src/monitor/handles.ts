@@ -71,8 +71,8 @@ const KINDS: Record<string, HandleKind> = {
  * process's file descriptors or the system's inotify watches long before its memory.
  *
  * A type is reported when its count rises as a leak does (the same trend test as the heap's: steady,
- * not levelling off) by at least {@link MIN_RISE} handles over the gauges' window. Timeouts are the
- * timers detector's.
+ * not levelling off) by at least {@link MIN_RISE} handles over the gauges' window, to at least twice
+ * what it was at the window's start. Timeouts are the timers detector's.
  *
  * @internal
  */
@@ -83,6 +83,13 @@ export function handlesDetector(): Detector {
     needs: { gauges: true },
     check: (ctx) => handleFindings(ctx),
   };
+}
+
+/** The median of the first tenth (at least three readings) of the trend's part of `series`. */
+function startLevel(series: Float64Array, from: number): number {
+  const n = Math.max(3, Math.ceil((series.length - from) / 10));
+  const head = Array.from(series.subarray(from, from + n)).sort((a, b) => a - b);
+  return head[head.length >> 1] ?? 0;
 }
 
 function handleFindings(ctx: DetectorContext): Finding[] {
@@ -100,6 +107,10 @@ function handleFindings(ctx: DetectorContext): Finding[] {
     const t = ctx.stats.classifyTrend(series, { xs: times });
     if (t.verdict !== 'leak' || !(t.rise >= MIN_RISE)) continue;
     const now = series[series.length - 1]!;
+    // At least twice as many open as at the window's start: a server whose connections follow a
+    // slow rise in traffic (more clients through the morning) keeps them in proportion, a leak
+    // keeps adding to them.
+    if (now < 2 * startLevel(series, t.from)) continue;
     const perMinute = t.slope * 60_000;
     const kind = KINDS[type] ?? {
       what: `\`${type}\` handles`,
