@@ -866,18 +866,23 @@ function findChainsByIdentity(
       else starts.set(link.text, { link, nodes: [n] });
     }
   }
+  if (starts.size === 0) return;
   const minLinks = o.minCountPerStep * (k - 1);
+  // Per node of the last graph: the start of the walk that took it (-1: none yet) and its place in
+  // that walk. Typed arrays, not Maps: a linked list of a million elements (an LRU's) would make
+  // Maps of hundreds of megabytes in the analysed process; these are 8 bytes a node, reset after
+  // each link by walking again.
+  const startOf = new Int32Array(last.nodeCount).fill(-1);
+  const position = new Uint32Array(last.nodeCount);
   for (const { link, nodes } of starts.values()) {
     const follower = new LinkFollower(last, link);
     // Each element is walked once: a walk that meets an earlier walk's element takes that walk's
     // rest (and its start is no head).
-    const startOf = new Map<number, number>();
-    const position = new Map<number, number>();
     const length = new Map<number, number>();
     const notHead = new Set<number>();
     const rings = new Set<number>();
     for (const s of nodes) {
-      if (startOf.has(s)) continue;
+      if (startOf[s] !== -1) continue;
       const type = last.nodeType[s]!;
       const name = last.nodeName[s]!;
       let x = s;
@@ -885,8 +890,8 @@ function findChainsByIdentity(
       let total = 0;
       let ring = false;
       for (;;) {
-        startOf.set(x, s);
-        position.set(x, pos++);
+        startOf[x] = s;
+        position[x] = pos++;
         const next = follower.next(x);
         if (next < 0) {
           total = pos;
@@ -899,22 +904,26 @@ function findChainsByIdentity(
           total = pos;
           break;
         }
-        const other = startOf.get(next);
+        const other = startOf[next]!;
         if (other === s) {
           ring = true;
           total = pos;
           break;
         }
-        if (other !== undefined) {
+        if (other !== -1) {
           notHead.add(other);
           ring = rings.has(other);
-          total = pos + length.get(other)! - position.get(next)!;
+          total = pos + length.get(other)! - position[next]!;
           break;
         }
         x = next;
       }
       length.set(s, total);
       if (ring) rings.add(s);
+    }
+    // Clean for the next link: each walk again, as far as its own part went.
+    for (const s of length.keys()) {
+      for (let x = s; x >= 0 && startOf[x] === s; x = follower.next(x)) startOf[x] = -1;
     }
     for (const [head, size] of length) {
       if (notHead.has(head) || rings.has(head) || size - 1 < minLinks) continue;
