@@ -22,10 +22,15 @@ app.use((req, res, next) => {
 
 const orders = express.Router();
 orders.get('/:orderId', (req, res) => res.json({ id: req.params.orderId, status: 'shipped', items: 3 }));
-orders.get('/', (req, res) => res.json({ count: 42 }));
+orders.get('/', (_req, res) => res.json({ count: 42 }));
 app.use('/api/orders', orders);
-app.get('/api/products', (req, res) => res.json([{ sku: 'kb-01', price: 49 }, { sku: 'ms-02', price: 19 }]));
-app.get('/health', (req, res) => res.json({ ok: true }));
-app.get('/metrics', (req, res) => res.json({ lines: latency.size }));
+app.get('/api/products', (_req, res) =>
+  res.json([
+    { sku: 'kb-01', price: 49 },
+    { sku: 'ms-02', price: 19 },
+  ]),
+);
+app.get('/health', (_req, res) => res.json({ ok: true }));
+app.get('/metrics', (_req, res) => res.json({ lines: latency.size }));
 
 const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${server.address().port}\n`));

@@ -61,6 +61,27 @@ describe('the monitor’s handles detector', () => {
     expect((handlesDetector().check(leak) as Finding[]).map((f) => f.id)).toEqual(['handles:TCPSocketWrap']);
   });
 
+  it('names the route whose requests the count follows, when one stands out', () => {
+    // The mix shifts every ten ticks; each request of GET /config opens a watcher, GET /time none.
+    const perTick = (i: number, hot: boolean) => ((Math.floor(i / 10) % 2 === 0) === hot ? 15 : 5);
+    const cumulative = (hot: boolean) => (i: number) => {
+      let total = 0;
+      for (let k = 0; k <= i; k++) total += perTick(k, hot);
+      return total;
+    };
+    const config = cumulative(true);
+    const ctx = contextWith({
+      'route:GET /config': config,
+      'route:GET /time': cumulative(false),
+      'handles:FSEventWrap': (i) => config(i) + (i % 3),
+    });
+    const [finding] = handlesDetector().check(ctx) as Finding[];
+    expect(finding!.route).toBe('GET /config');
+    // Without routes counted, no route.
+    const bare = contextWith({ 'handles:FSEventWrap': (i) => config(i) });
+    expect((handlesDetector().check(bare) as Finding[])[0]!.route).toBeUndefined();
+  });
+
   it('names the type of an unknown handle and gives the general advice', () => {
     const ctx = contextWith({ 'handles:ZlibWrap': (i) => 5 * i });
     const [finding] = handlesDetector().check(ctx) as Finding[];

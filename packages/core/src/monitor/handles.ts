@@ -1,4 +1,5 @@
 import type { Detector, DetectorContext, Finding } from '../detect/types.js';
+import { attributeRoutes, GAUGE } from './analysis.js';
 import { formatCount } from './format.js';
 
 /** The monitor's detector of handles that pile up (`process.getActiveResourcesInfo()` by type). */
@@ -85,6 +86,32 @@ export function handlesDetector(): Detector {
   };
 }
 
+/**
+ * The route whose requests the count follows, by the heap's route regression run on this count: the
+ * one route that explains at least half of the rise, clearly (three standard errors), and half again
+ * as much as the next. Undefined when the app counts no routes or none stands out.
+ */
+function followedRoute(
+  ctx: DetectorContext,
+  times: Float64Array,
+  series: Float64Array,
+  from: number,
+  rise: number,
+): string | undefined {
+  const routes: { route: string; counts: Float64Array }[] = [];
+  for (const name of ctx.gauges.names()) {
+    if (!name.startsWith(GAUGE.routePrefix)) continue;
+    const counts = ctx.gauges.series(name);
+    if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
+  }
+  if (routes.length === 0) return undefined;
+  const [first, second] = attributeRoutes(times, series, routes, from, series.length, rise).filter(
+    (r) => r.share > 0 && r.unique >= 3 * r.stderr,
+  );
+  if (first === undefined || first.share < 0.5) return undefined;
+  return second === undefined || 1.5 * second.share <= first.share ? first.route : undefined;
+}
+
 /** The median of the first tenth (at least three readings) of the trend's part of `series`. */
 function startLevel(series: Float64Array, from: number): number {
   const n = Math.max(3, Math.ceil((series.length - from) / 10));
@@ -116,7 +143,9 @@ function handleFindings(ctx: DetectorContext): Finding[] {
       what: `\`${type}\` handles`,
       close: 'Close or destroy what you open when its work is done, or open it once and reuse it.',
     };
+    const route = followedRoute(ctx, times, series, t.from, t.rise);
     out.push({
+      ...(route === undefined ? {} : { route }),
       id: `${HANDLES}:${type}`,
       detector: HANDLES,
       severity: 'leak',
