@@ -127,8 +127,13 @@ describe('checkBounded() results', () => {
     const [finding] = result.findings;
     expect(finding).toMatchObject({ detector: 'growth', severity: 'leak', path: 'testing.test.ts › kept' });
     expect(finding!.site?.file).toBe(new URL(import.meta.url).pathname);
-    expect(finding!.growth.objectsPerIteration).toBe(1);
-    expect(result.perIteration.objects).toBe(1);
+    // One object per call. Seen once in a full CI run on Node 24: 606 survivors in two rounds of
+    // 300 (1.01 per call), a few objects V8 made in a round held under the same variable; not
+    // reproduced in 16 runs of this test alone. A few in a hundred are tolerated, not a second object.
+    const perCall = finding!.growth.objectsPerIteration!;
+    expect(perCall).toBeGreaterThanOrEqual(1);
+    expect(perCall).toBeLessThan(1.05);
+    expect(result.perIteration.objects).toBe(perCall);
     expect(result.iterationsPerRound).toBe(300);
   });
 
