@@ -110,5 +110,13 @@ function toFinding(g: Growth, last: HeapGraph): Finding {
       ...(g.line === undefined ? {} : { line: g.line }),
     },
   };
+  const link = g.linkSite;
+  if (link?.line !== undefined) {
+    finding.site = {
+      file: link.file,
+      line: link.line,
+      ...(link.column === undefined ? {} : { column: link.column }),
+    };
+  }
   return finding;
 }

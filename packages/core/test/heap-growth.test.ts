@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
 import { chainAdvice, findGrowth } from '@leakkit/core/heap';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caught } from './caught.js';
-import { snapshotSeries } from './fixtures/growth/series.js';
+import { fixturePath, snapshotSeries } from './fixtures/growth/series.js';
 
 // Five snapshots per program: four steps of work, enough that one jump (a warm-up) can never pass
 // for a trend.
@@ -257,6 +258,15 @@ describe('findGrowth()', () => {
     }
     // The theThing chain holds a 20-element array per link: it explains the most.
     expect(growth[0]!.path).toBe('chains.cjs › theThing');
+    // Where each element is made to keep the last: the function on the link, where there is one.
+    const source = readFileSync(fixturePath('chains.cjs'), 'utf8').split('\n');
+    const lineOf = (text: string) => source.findIndex((l) => l.includes(text)) + 1;
+    expect(byPath.get('chains.cjs › theThing')!.linkSite).toMatchObject({ line: lineOf('someMethod() {}') });
+    expect(byPath.get('chains.cjs › theThing')!.linkSite!.file).toMatch(/chains\.cjs$/);
+    expect(byPath.get('chains.cjs › handler')!.linkSite).toMatchObject({
+      line: lineOf('handler = function wrapped'),
+    });
+    expect(byPath.get('chains.cjs › latest')!.linkSite).toBeUndefined();
     // The advice follows the chain's shape.
     const advice = (path: string) => chainAdvice(byPath.get(path)!);
     expect(advice('chains.cjs › theThing')).toMatch(

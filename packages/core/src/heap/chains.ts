@@ -1,5 +1,6 @@
 import type { HeapGraphData } from './data.js';
-import { edgeName, vocabulary } from './names.js';
+import type { SourceLocation } from './names.js';
+import { edgeName, functionLocation, vocabulary } from './names.js';
 
 /**
  * Chains: objects that each hold the one made before them. The leak no collection shows:
@@ -210,11 +211,15 @@ export class LinkFollower {
     this.#names = link.hops.map(() => undefined);
   }
 
-  /** The node `link` leads to from `n`, or -1 when a hop is missing. */
-  next(n: number): number {
+  /**
+   * The node `link` leads to from `n`, or -1 when a hop is missing. `through`, when given, gets the
+   * nodes each hop leaves from (`n` first).
+   */
+  next(n: number, through?: number[]): number {
     const data = this.#data;
     let at = n;
     for (let h = 0; h < this.#hops.length; h++) {
+      through?.push(at);
       const type = this.#types[h]!;
       if (type < 0) return -1;
       const index = this.#indexes[h]!;
@@ -241,6 +246,20 @@ export class LinkFollower {
     }
     return at;
   }
+}
+
+/**
+ * Where the link of a chain is made, when a function holds it: the first closure on the link from
+ * `head` (the head itself for `scope › prev`, `someMethod` for `.someMethod › originalThing`), whose
+ * definition is the line that makes each element keep the last. Undefined for links of plain
+ * properties (`.previous`): the allocation site says more there.
+ */
+export function linkSite(data: HeapGraphData, head: number, link: ChainLink): SourceLocation | undefined {
+  const v = vocabulary(data);
+  const through: number[] = [];
+  if (new LinkFollower(data, link).next(head, through) < 0) return undefined;
+  const closure = through.find((n) => data.nodeType[n] === v.type.closure);
+  return closure === undefined ? undefined : functionLocation(data, closure);
 }
 
 /**

@@ -1,9 +1,17 @@
 import { describeValue, invalidOption, LeakkitError } from '../errors.js';
 import type { ChainLink } from './chains.js';
-import { chainLength, directLinks, findLinks, isReaction, LinkFollower, REACTION } from './chains.js';
+import {
+  chainLength,
+  directLinks,
+  findLinks,
+  isReaction,
+  LinkFollower,
+  linkSite,
+  REACTION,
+} from './chains.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
-import type { RenderOptions } from './names.js';
+import type { RenderOptions, SourceLocation } from './names.js';
 import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from './names.js';
 import type { PathStep } from './paths.js';
 import { pathToIndex } from './paths.js';
@@ -79,6 +87,12 @@ export interface Growth {
    * `path` names the newest element, `name` its class (or function).
    */
   link?: string;
+  /**
+   * For a chain whose link runs through a function made with each element, that function's
+   * definition: the line that makes each element keep the last (`someMethod() {}` in the object
+   * literal assigned to `theThing`, the `function wrapped` that calls the previous handler).
+   */
+  linkSite?: SourceLocation;
 }
 
 /** What the keys of a growing Map (or members of a Set) are. */
@@ -274,7 +288,11 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
     };
     if (growth.kind === 'string') growth.name = 'string';
     if (c.name !== undefined) growth.name = c.name;
-    if (c.link !== undefined) growth.link = c.link.text;
+    if (c.link !== undefined) {
+      growth.link = c.link.text;
+      const site = linkSite(last, c.indices[k - 1]!, c.link);
+      if (site !== undefined) growth.linkSite = site;
+    }
     if (path.file !== undefined) growth.file = path.file;
     if (path.line !== undefined) growth.line = path.line;
     if (c.kind === 'map' || c.kind === 'set') {

@@ -187,6 +187,16 @@ export function genericFindings(e: GenericEvidence): Finding[] {
     if (bytes !== undefined && bytes > 0) finding.growth.bytes = bytes;
   }
   if (e.site !== undefined) finding.site = { ...e.site.site };
+  // A chain is fixed where each element is made to keep the last, not where its bytes are
+  // allocated (that stays in the evidence, `allocation`).
+  const link = top?.linkSite;
+  if (top?.kind === 'chain' && link?.line !== undefined) {
+    finding.site = {
+      file: link.file,
+      line: link.line,
+      ...(link.column === undefined ? {} : { column: link.column }),
+    };
+  }
   if (route) finding.route = route.route;
 
   const out = [finding];
