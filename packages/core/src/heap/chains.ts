@@ -1,6 +1,6 @@
 import type { HeapGraphData } from './data.js';
 import type { SourceLocation } from './names.js';
-import { edgeName, functionLocation, vocabulary } from './names.js';
+import { edgeName, functionLocation, isIdentifier, vocabulary } from './names.js';
 
 /**
  * Chains: objects that each hold the one made before them. The leak no collection shows:
@@ -72,7 +72,7 @@ export function findLinks(
   const type = data.nodeType[head]!;
   const name = data.nodeName[head]!;
   if (isReaction(data, head)) {
-    // A promise's reactions: the next one is hidden slot 0.
+    // A promise's reactions: the next one is a hidden slot (see reactionNext).
     const e = reactionNext(data, head);
     return e < 0 ? [] : [linkThrough(data, [e])];
   }
@@ -151,7 +151,7 @@ function isLinkNode(data: HeapGraphData, n: number): boolean {
 }
 
 /** The link made of `edges`, hop by hop, with its text. */
-export function linkThrough(data: HeapGraphData, edges: readonly number[]): ChainLink {
+function linkThrough(data: HeapGraphData, edges: readonly number[]): ChainLink {
   const v = vocabulary(data);
   const hops: LinkHop[] = [];
   let text = '';
@@ -160,8 +160,7 @@ export function linkThrough(data: HeapGraphData, edges: readonly number[]): Chai
     const name = edgeName(data, e);
     hops.push({ edgeType: data.edgeTypeNames[et] ?? '', name });
     if (isReaction(data, data.edgeTo[e]!)) text += '[[next reaction]]';
-    else if (et === v.edge.property)
-      text += /^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
+    else if (et === v.edge.property) text += isIdentifier(name) ? `.${name}` : `[${JSON.stringify(name)}]`;
     else if (et === v.edge.element) text += `[${name}]`;
     else if (et === v.edge.context) text += ` › ${name}`;
     // A closure's scope reads as the variable after it: `.someMethod › originalThing`.
@@ -263,6 +262,22 @@ export function linkSite(data: HeapGraphData, head: number, link: ChainLink): So
 }
 
 /**
+ * Whether `end`, where a walk of chain elements of `type` and `name` stopped, is the sentinel of a
+ * ring: its own link leads back to one of the chain's kind (the newest element, which a walk from
+ * an older one has not seen).
+ */
+export function isSentinel(
+  data: HeapGraphData,
+  follower: LinkFollower,
+  end: number,
+  type: number,
+  name: number,
+): boolean {
+  const back = follower.next(end);
+  return back >= 0 && data.nodeType[back] === type && data.nodeName[back] === name;
+}
+
+/**
  * How many elements the chain from `head` has: the head, then every node `link` leads to, until a
  * hop is missing or leads to `null` or anything not of the head's type and name.
  *
@@ -290,10 +305,7 @@ export function chainLength(
     const next = follower.next(n);
     if (next < 0) break;
     if (data.nodeType[next] !== type || data.nodeName[next] !== name) {
-      // A sentinel: its own link leads back to one of the chain's kind (the newest element, which
-      // a walk from an older one has not seen).
-      const back = follower.next(next);
-      return { length, ring: back >= 0 && data.nodeType[back] === type && data.nodeName[back] === name };
+      return { length, ring: isSentinel(data, follower, next, type, name) };
     }
     if (visited[next] === stamp) return { length, ring: true };
     visited[next] = stamp;

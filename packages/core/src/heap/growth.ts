@@ -5,6 +5,7 @@ import {
   directLinks,
   findLinks,
   isReaction,
+  isSentinel,
   LinkFollower,
   linkSite,
   REACTION,
@@ -916,9 +917,7 @@ function findChainsByIdentity(
           break;
         }
         if (last.nodeType[next] !== type || last.nodeName[next] !== name) {
-          // A sentinel whose link leads back into this walk closes a ring (see chainLength).
-          const back = follower.next(next);
-          ring = back >= 0 && last.nodeType[back] === type && last.nodeName[back] === name;
+          ring = isSentinel(last, follower, next, type, name);
           total = pos;
           break;
         }
