@@ -671,14 +671,8 @@ function findByIdentity(
     const byCount = countLast >= minCount && countLast - entryCount(first, i0, kind) >= minCount;
     const byBytes = countLast === 0 && bytesLast - ownBytes(first, i0) >= weakBytes;
     if (!byCount && !byBytes) continue;
-    const indices = [i0];
-    for (let g = 1; g < k - 1; g++) {
-      const i = series[g]!.nodeIndexOf(last.nodeId[n]!);
-      if (i < 0) break;
-      indices.push(i);
-    }
-    if (indices.length !== k - 1) continue;
-    indices.push(n);
+    const indices = sameObject(series, lastInFirst, n);
+    if (indices === undefined) continue;
     const counts = indices.map((i, g) => entryCount(graphs[g]!, i, kind));
     if (byCount && isGrowing(counts, o.minCountPerStep)) {
       if (heldByOwnObjects(last, n, kind, own)) continue;
@@ -800,9 +794,8 @@ function findByPlace(
     if (isReaction(last, t) && holder >= 0) {
       // A promise's reactions are reported at the promise, the same object in every graph: what
       // the program names (`shutdown`), where the newest reaction is one of V8's hidden objects.
-      const id = last.nodeId[holder]!;
-      const promises = indices.map((_, g) => (g === k - 1 ? holder : series[g]!.nodeIndexOf(id)));
-      if (promises.every((i) => i >= 0)) {
+      const promises = sameObject(series, lastInFirst, holder);
+      if (promises !== undefined) {
         out.push({
           kind: 'chain',
           match: 'id',
@@ -944,15 +937,8 @@ function findChainsByIdentity(
     }
     for (const [head, size] of length) {
       if (notHead.has(head) || rings.has(head) || size - 1 < minLinks) continue;
-      const id = last.nodeId[head]!;
-      const indices: number[] = [];
-      for (let g = 0; g < k - 1; g++) {
-        const i = g === 0 ? lastInFirst[head]! : series[g]!.nodeIndexOf(id);
-        if (i < 0) break;
-        indices.push(i);
-      }
-      if (indices.length !== k - 1) continue;
-      indices.push(head);
+      const indices = sameObject(series, lastInFirst, head);
+      if (indices === undefined) continue;
       const counts = indices.map((i, g) => {
         const w = g === k - 1 ? walk : walks[g]!;
         return chainLength(graphs[g]!, i, new LinkFollower(graphs[g]!, link), w.visited, ++w.stamp).length;
@@ -961,6 +947,19 @@ function findChainsByIdentity(
       out.push({ kind: 'chain', match: 'id', unit: 'entries', indices, counts, bytes: [], link });
     }
   }
+}
+
+/**
+ * Node `n` of the last graph in every graph of the series, by V8 id (first graph first), or
+ * undefined when a graph lacks it.
+ */
+function sameObject(series: readonly HeapGraph[], lastInFirst: Int32Array, n: number): number[] | undefined {
+  const k = series.length;
+  const id = series[k - 1]!.data.nodeId[n]!;
+  const indices = [lastInFirst[n]!];
+  for (let g = 1; g < k - 1; g++) indices.push(series[g]!.nodeIndexOf(id));
+  indices.push(n);
+  return indices.every((i) => i >= 0) ? indices : undefined;
 }
 
 /** The first element of chain `c` in graph `g` (data) that is new since the first graph, or -1. */
