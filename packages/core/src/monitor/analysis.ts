@@ -157,6 +157,28 @@ export function attributeRoutes(
 }
 
 /**
+ * Whether a route explains the growth: its rate (per request) is three standard errors from zero
+ * and it accounts for a tenth of the growth at least.
+ */
+export function explainsGrowth(r: RouteAttribution): boolean {
+  return r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr;
+}
+
+/**
+ * The one route that stands out among those that explain the growth (largest share first): it
+ * explains half of it at least, and half again as much as the next. Two that each seem to explain
+ * most of it (shares adding up to well over all of it) are traffic still too alike to tell apart.
+ */
+export function standingOut(explaining: readonly RouteAttribution[]): RouteAttribution | undefined {
+  const [first, second] = explaining;
+  return first !== undefined &&
+    first.share >= 0.5 &&
+    (second === undefined || 1.5 * second.share <= first.share)
+    ? first
+    : undefined;
+}
+
+/**
  * The analysis of one tick: trend, routes, whether growth is tied to the work, forecast. `breaks`:
  * the times the monitor's heap series started (level shifts for the route regression).
  */
@@ -197,14 +219,8 @@ export function analyse(
   }
   const rise = xs.length >= 3 ? robustSlope(xs, ys).slope * (xs[xs.length - 1]! - xs[0]!) : undefined;
   const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise, breaks);
-  // A route explains the growth when its rate is three standard errors from zero, on enough readings
-  // that the traffic mix had time to vary (a few readings fit anything).
-  const explaining =
-    readings < MIN_ATTRIBUTION_READINGS
-      ? []
-      : attributed.filter(
-          (r) => r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr,
-        );
+  // On enough readings that the traffic mix had time to vary (a few readings fit anything).
+  const explaining = readings < MIN_ATTRIBUTION_READINGS ? [] : attributed.filter(explainsGrowth);
   let tied = true;
   const totals = history.series(GAUGE.requests);
   if (totals !== undefined) {

@@ -1,5 +1,5 @@
 import type { Detector, DetectorContext, Finding } from '../detect/types.js';
-import { attributeRoutes, GAUGE } from './analysis.js';
+import { attributeRoutes, explainsGrowth, GAUGE, standingOut } from './analysis.js';
 import { formatCount } from './format.js';
 
 /** The monitor's detector of handles that pile up (`process.getActiveResourcesInfo()` by type). */
@@ -87,9 +87,9 @@ export function handlesDetector(): Detector {
 }
 
 /**
- * The route whose requests the count follows, by the heap's route regression run on this count: the
- * one route that explains at least half of the rise, clearly (three standard errors), and half again
- * as much as the next. Undefined when the app counts no routes or none stands out.
+ * The route whose requests the count follows, by the heap's route regression and its rules run on
+ * this count (see explainsGrowth, standingOut). Undefined when the app counts no routes or none
+ * stands out.
  */
 function followedRoute(
   ctx: DetectorContext,
@@ -105,11 +105,8 @@ function followedRoute(
     if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
   }
   if (routes.length === 0) return undefined;
-  const [first, second] = attributeRoutes(times, series, routes, from, series.length, rise).filter(
-    (r) => r.share > 0 && r.unique >= 3 * r.stderr,
-  );
-  if (first === undefined || first.share < 0.5) return undefined;
-  return second === undefined || 1.5 * second.share <= first.share ? first.route : undefined;
+  const explaining = attributeRoutes(times, series, routes, from, series.length, rise).filter(explainsGrowth);
+  return standingOut(explaining)?.route;
 }
 
 /** The median of the first tenth (at least three readings) of the trend's part of `series`. */

@@ -19,7 +19,7 @@ import { SEVERITY_ORDER } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
 import { AllocationTracker } from './allocations.js';
 import type { Analysis } from './analysis.js';
-import { analyse, GAUGE, trendSummary } from './analysis.js';
+import { analyse, GAUGE, standingOut, trendSummary } from './analysis.js';
 import { HeapCaptures, seriesStride } from './captures.js';
 import type { GenericEvidence } from './finding.js';
 import { describeRoute, GENERIC, genericFindings, HEAP_FINDING_ID } from './finding.js';
@@ -647,13 +647,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
    * `ROUTE_STREAK` ticks in a row with a leak verdict; kept while it still explains some of it.
    */
   #followRoute(sustained: boolean): Analysis['routes'][number] | undefined {
-    // Only a route that stands out: two that each seem to explain most of the growth (shares adding
-    // up to well over all of it) are traffic still too alike to tell apart.
-    const [first, second] = this.#analysis.explaining;
-    const top =
-      first !== undefined && first.share >= 0.5 && (second === undefined || 1.5 * second.share <= first.share)
-        ? first
-        : undefined;
+    // Only a route that stands out (see standingOut).
+    const top = standingOut(this.#analysis.explaining);
     if (sustained && top !== undefined) {
       this.#routeStreak = top.route === this.#routeCandidate ? this.#routeStreak + 1 : 1;
       this.#routeCandidate = top.route;
