@@ -62,6 +62,28 @@ describe('forecastLimit()', () => {
     expect(f.text).toMatch(/reaches the 1\.0 GiB limit \(cgroup memory\.max\) in ~12 h$/);
   });
 
+  it('leaves Buffers out of the heap limit: they reach only the container’s', () => {
+    // 10 MiB/h of growth, 9 of it in ArrayBuffers: the heap's own 1 MiB/h reaches its limit in
+    // (700 - (600 - 500)) MiB / 1 MiB/h = 600 h; RSS reaches the cgroup's in 100 MiB / 10 MiB/h.
+    const input = {
+      slope: (10 * MiB) / HOUR,
+      heap: 600 * MiB,
+      external: 500 * MiB,
+      externalSlope: (9 * MiB) / HOUR,
+      rss: 900 * MiB,
+      heapLimit: 700 * MiB,
+    };
+    const none = forecastLimit({ ...input, cgroupLimit: null })!;
+    expect(none.source).toBe('heap');
+    expect(none.eta).toBeCloseTo(600 * HOUR, -4);
+    expect(none.text).toMatch(/^heap and buffers \+10\.0 MiB\/h; reaches the 700 MiB limit \(heap limit/);
+    const capped = forecastLimit({ ...input, cgroupLimit: 1000 * MiB })!;
+    expect(capped.source).toBe('cgroup');
+    expect(capped.eta).toBeCloseTo(10 * HOUR, -4);
+    // All of the growth in Buffers and no container limit: no limit is ever reached.
+    expect(forecastLimit({ ...input, externalSlope: input.slope, cgroupLimit: null })).toBeUndefined();
+  });
+
   it('gives nothing for a heap that does not grow', () => {
     expect(
       forecastLimit({ slope: 0, heap: MiB, rss: MiB, heapLimit: 10 * MiB, cgroupLimit: null }),

@@ -60,6 +60,23 @@ describe('createMonitor() on a live server', () => {
     expect(errors).toEqual([]);
   });
 
+  it('counts the Buffers a leak keeps: their bytes live outside the heap', async () => {
+    const app = await startApp({ leak: 'buffers' });
+    monitor = createMonitor({ interval: '100ms', heapSnapshots: 'off', collectGarbage: '500ms' });
+    monitor.start();
+    const named = (f: Finding) => f.route === 'GET /audit/:id';
+    await drive(app.port, watchFor(monitor, named, 40));
+    const report = monitor.report();
+    await app.close();
+    expect(report.findings.find(named), JSON.stringify(report.findings.map((f) => f.title))).toBeDefined();
+    const audit = report.routes.find((r) => r.route === 'GET /audit/:id')!;
+    // 8 KiB of ArrayBuffer per request and ~200 B of heap (the Buffer, its ArrayBuffer object, the
+    // array's slot): measured on the heap alone, the estimate would be the 200 B.
+    expect(audit.bytesPerRequest).toBeGreaterThan(6000);
+    expect(audit.bytesPerRequest).toBeLessThan(12_000);
+    expect(report.heap.trend?.verdict).toBe('leak');
+  });
+
   it('reports nothing for the bounded twin (the same routes, the audit route capped)', async () => {
     const app = await startApp({ leak: false });
     monitor = createMonitor({ interval: '100ms', heapSnapshots: 'off', collectGarbage: '500ms' });

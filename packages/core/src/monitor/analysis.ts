@@ -8,7 +8,10 @@ import { regressGrowth } from './regress.js';
 
 /** Gauge names the monitor records. @internal */
 export const GAUGE = {
+  /** What the program keeps after a full GC: the heap plus external memory (ArrayBuffers). */
   heapAfterGC: 'heapAfterGC',
+  /** The external part of {@link GAUGE.heapAfterGC}. */
+  externalAfterGC: 'externalAfterGC',
   requests: 'requests',
   routePrefix: 'route:',
 } as const;
@@ -17,6 +20,28 @@ export const GAUGE = {
 const MAX_ROUTE_COLUMNS = 8;
 const HOUR = 3_600_000;
 const MIN_ATTRIBUTION_READINGS = 20;
+
+/** The latest external bytes and their robust slope over readings `from .. to - 1` (NaN: unknown). */
+function externalGrowth(
+  history: GaugeHistory,
+  times: ArrayLike<number>,
+  from: number,
+  to: number,
+): { external: number; externalSlope: number } {
+  const series = history.series(GAUGE.externalAfterGC);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  if (series !== undefined) {
+    for (let i = from; i < to && i < series.length; i++) {
+      if (Number.isFinite(series[i]!)) {
+        xs.push(times[i]!);
+        ys.push(series[i]!);
+      }
+    }
+  }
+  if (xs.length < 3) return { external: ys.at(-1) ?? Number.NaN, externalSlope: Number.NaN };
+  return { external: ys[ys.length - 1]!, externalSlope: robustSlope(xs, ys).slope };
+}
 
 /** What one tick's analysis concludes. */
 export interface Analysis {
@@ -251,6 +276,7 @@ export function analyse(
       : forecastLimit({
           slope: trend.slope,
           heap: latest,
+          ...externalGrowth(history, times, from, to),
           rss,
           heapLimit: limits.heap,
           cgroupLimit: limits.cgroup,

@@ -361,7 +361,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#ticks++;
     const mem = process.memoryUsage();
     const budget = this.#o.collectGarbage;
-    let gc = { majors: 0, afterGC: Number.NaN, collected: false };
+    let gc = { majors: 0, afterGC: Number.NaN, external: Number.NaN, collected: false };
     try {
       gc = this.#gc.read(this.#running ? budget : 0, mem.heapUsed);
     } catch (error) {
@@ -381,6 +381,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     const afterGC = this.#correct(gc.afterGC, time);
     const values: Record<string, number> = {
       [GAUGE.heapAfterGC]: afterGC,
+      [GAUGE.externalAfterGC]: gc.external,
       heapUsed: mem.heapUsed,
       heapTotal: mem.heapTotal,
       rss: mem.rss,
@@ -470,7 +471,9 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   async #nearLimit(rss: number): Promise<void> {
     const dir = this.#o.nearLimitDir;
     if (dir === undefined) return;
-    const heap = this.#history.latest(GAUGE.heapAfterGC);
+    // The heap limit bounds the heap alone: the external bytes counted with it are left out here.
+    const external = this.#history.latest(GAUGE.externalAfterGC);
+    const heap = this.#history.latest(GAUGE.heapAfterGC) - (Number.isFinite(external) ? external : 0);
     // The usable limit: a heap dies near the old generation's maximum, well below heap_size_limit.
     const nearHeap = heap >= 0.85 * this.#limits.usable;
     const nearCgroup = this.#limits.cgroup !== null && rss >= 0.85 * this.#limits.cgroup;

@@ -170,7 +170,10 @@ export interface MonitorReport {
   /** The evidence level reached. */
   level: EvidenceLevel;
   heap: {
-    /** The latest heap after a major GC (bytes the program can own), `NaN` before the first. */
+    /**
+     * The latest heap after a major GC (bytes the program can own), with the external memory
+     * (ArrayBuffers) its objects hold; `NaN` before the first.
+     */
     afterGC: number;
     used: number;
     rss: number;
