@@ -24,6 +24,7 @@ beforeAll(async () => {
     'tree.cjs',
     'timeouts.cjs',
     'race.cjs',
+    'buffers.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -154,6 +155,27 @@ describe('findGrowth()', () => {
     expect(last!.pathTo(by['leaky-module.cjs › recentIds']!.nodeId)?.text).toBe(
       'leaky-module.cjs › recentIds',
     );
+  });
+
+  it('follows binary data replaced by bigger copies: Buffer.concat, a typed array grown by hand', () => {
+    const growth = growthOf('buffers.cjs');
+    expect(paths(growth)).toEqual(['buffers.cjs › samples', 'buffers.cjs › upload.received']);
+    const by = Object.fromEntries(growth.map((g) => [g.path, g]));
+    // 20 chunks of 8 KiB a step, counted in the backing store's bytes (outside the JS heap).
+    expect(by['buffers.cjs › upload.received']).toMatchObject({
+      kind: 'buffer',
+      match: 'path',
+      unit: 'bytes',
+      name: 'Buffer',
+      counts: [163_840, 327_680, 491_520, 655_360, 819_200],
+    });
+    expect(by['buffers.cjs › samples']).toMatchObject({
+      kind: 'buffer',
+      name: 'Float64Array',
+      counts: [32_768, 65_536, 98_304, 131_072, 163_840],
+    });
+    // The frame slot is replaced by a Buffer of the same size every step: bounded.
+    expect(growth.some((g) => g.path.includes('frame'))).toBe(false);
   });
 
   it('follows collections of numbers, which the snapshot lists no entries for', () => {

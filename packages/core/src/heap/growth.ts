@@ -29,7 +29,7 @@ const MIN_SIBLINGS = 3;
  * holds the one before it (`head = new Node(head)`, a closure that captures the last value), so
  * nothing grows in place (see {@link Growth.link}).
  */
-export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string' | 'chain';
+export type GrowthKind = 'map' | 'set' | 'array' | 'object' | 'string' | 'buffer' | 'chain';
 
 /** One object or collection that keeps growing across a series of heap graphs. */
 export interface Growth {
@@ -43,7 +43,11 @@ export interface Growth {
   line?: number;
   /** The retaining path, hop by hop. */
   steps: PathStep[];
-  /** Map, Set, Array, plain object (used as a map), string, or a chain of objects. */
+  /**
+   * Map, Set, Array, plain object (used as a map), string, binary data (an ArrayBuffer, or a
+   * Buffer or typed array over one, replaced by bigger copies: counted in bytes), or a chain of
+   * objects.
+   */
   kind: GrowthKind;
   /** Constructor or class name: 'Map', 'Array', 'Object', 'Session'. */
   name: string;
@@ -606,6 +610,25 @@ function ownBytes(data: HeapGraphData, n: number): number {
   return bytes;
 }
 
+/**
+ * The bytes of binary data: an ArrayBuffer's backing store (a native node of the buffer's size,
+ * outside the JS heap), reached from the ArrayBuffer itself or from a typed array, Buffer or
+ * DataView over it. -1 when `n` is none of those. A small Buffer is a view of Node's shared 8 KiB
+ * pool and reads as the pool's size; the Buffers that grow are beyond it.
+ */
+function bufferBytes(data: HeapGraphData, n: number): number {
+  const v = vocabulary(data);
+  if (data.nodeType[n] !== v.type.object) return -1;
+  let store = findEdge(data, n, v.edge.internal, v.name.backingStore);
+  if (store < 0) {
+    const buffer = findEdge(data, n, v.edge.internal, v.name.buffer);
+    if (buffer < 0) return -1;
+    store = findEdge(data, data.edgeTo[buffer]!, v.edge.internal, v.name.backingStore);
+    if (store < 0) return -1;
+  }
+  return data.nodeSelfSize[data.edgeTo[store]!]!;
+}
+
 /** String length in bytes, through concatenations (`a + b` makes a tree) and slices. */
 function stringBytes(data: HeapGraphData, n: number): number {
   const v = vocabulary(data);
@@ -720,7 +743,9 @@ function findByPlace(
   const consider = (t: number, locate: (g: number) => number, holderSurvives: boolean, holder = -1) => {
     if (seenTargets.has(t) || own[t]) return;
     if (lastInFirst[t]! >= 0) return; // the same object: not replaced
-    const kind = growthKind(last, t);
+    // Binary data replaced by a bigger copy (`acc = Buffer.concat([acc, chunk])`) grows in its
+    // backing store, not in properties: measured as bytes.
+    const kind = bufferBytes(last, t) >= 0 ? 'buffer' : growthKind(last, t);
     if (kind !== undefined && grows(t, kind, locate)) return;
     if (holderSurvives && !searched.has(t)) {
       searched.add(t);
@@ -740,11 +765,16 @@ function findByPlace(
   };
 
   const grows = (t: number, kind: GrowthKind, locate: (g: number) => number): boolean => {
+    const inBytes = kind === 'string' || kind === 'buffer';
     const measure = (g: HeapGraphData, i: number) =>
-      kind === 'string' ? stringBytes(g, i) : entryCount(g, i, kind);
-    const min = kind === 'string' ? o.minBytesPerStep : o.minCountPerStep;
+      kind === 'string' ? stringBytes(g, i) : kind === 'buffer' ? bufferBytes(g, i) : entryCount(g, i, kind);
+    const min = inBytes ? o.minBytesPerStep : o.minCountPerStep;
     if (measure(last, t) < min * (k - 1)) return false;
-    const indices = locateAll(t, locate, (g, i) => growthKind(graphs[g]!, i) === kind);
+    const same =
+      kind === 'buffer'
+        ? (g: number, i: number) => bufferBytes(graphs[g]!, i) >= 0
+        : (g: number, i: number) => growthKind(graphs[g]!, i) === kind;
+    const indices = locateAll(t, locate, same);
     if (indices === undefined) return false;
     const counts = indices.map((i, g) => measure(graphs[g]!, i));
     if (!isGrowing(counts, min)) return false;
@@ -752,7 +782,7 @@ function findByPlace(
     out.push({
       kind,
       match: 'path',
-      unit: kind === 'string' ? 'bytes' : 'entries',
+      unit: inBytes ? 'bytes' : 'entries',
       indices,
       counts,
       bytes: [],

@@ -99,6 +99,9 @@ const VOCABULARY_NAMES = {
   hole: 'system / Hole',
   // A promise's pending reactions: a list from the newest, each holding the next by hidden slot 0.
   reactionsOrResult: 'reactions_or_result',
+  // An ArrayBuffer's bytes (a native node sized as the buffer), and a typed array's ArrayBuffer.
+  backingStore: 'backing_store',
+  buffer: 'buffer',
   promiseReaction: 'system / PromiseReaction',
 } as const;
 

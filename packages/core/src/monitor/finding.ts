@@ -56,6 +56,8 @@ function adviceFor(g: Growth): string {
       return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
     case 'string':
       return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+    case 'buffer':
+      return 'A Buffer keeps being replaced by a bigger copy (`Buffer.concat([acc, chunk])`): write the data out as it comes (a stream, a file) and start a new one, or keep a bounded tail.';
     case 'chain':
       return chainAdvice(g);
     default:
