@@ -32,19 +32,24 @@ function adviceFor(g: Growth): string {
 
 function describe(g: Growth): string {
   const reactions = g.kind === 'chain' && g.name === 'PromiseReaction';
+  const calls = g.kind === 'chain' && g.name === 'Promise';
   const what =
     g.kind === 'string'
       ? 'String'
       : reactions
         ? 'The pending reactions of the promise'
-        : g.kind === 'chain'
-          ? `Chain of ${g.name || 'objects'} behind`
-          : g.name;
+        : calls
+          ? 'The chain of promises of the async function'
+          : g.kind === 'chain'
+            ? `Chain of ${g.name || 'objects'} behind`
+            : g.name;
   const noun = reactions
     ? ['reaction', 'reactions']
-    : g.kind === 'chain'
-      ? ['link', 'links']
-      : ['entry', 'entries'];
+    : calls
+      ? ['promise', 'promises']
+      : g.kind === 'chain'
+        ? ['link', 'links']
+        : ['entry', 'entries'];
   const per =
     g.unit === 'bytes'
       ? `${bytes(g.countPerStep)}`

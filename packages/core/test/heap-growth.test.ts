@@ -25,6 +25,7 @@ beforeAll(async () => {
     'timeouts.cjs',
     'race.cjs',
     'buffers.cjs',
+    'async-recursion.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -176,6 +177,28 @@ describe('findGrowth()', () => {
     });
     // The frame slot is replaced by a Buffer of the same size every step: bounded.
     expect(growth.some((g) => g.path.includes('frame'))).toBe(false);
+  });
+
+  it('finds the chain of promises of an async function that calls itself (`return poll()`)', () => {
+    const growth = growthOf('async-recursion.cjs');
+    // The `while` loop twin and the calls that return another async call's promise are bounded.
+    expect(paths(growth)).toEqual(['async-recursion.cjs › poll()']);
+    const [chain] = growth;
+    expect(chain).toMatchObject({
+      kind: 'chain',
+      name: 'Promise',
+      match: 'path',
+      unit: 'entries',
+      counts: [100, 200, 300, 400, 500],
+      link: 'return poll()',
+      // The async function's definition: the line to change.
+      line: 17,
+    });
+    expect(chain!.file).toMatch(/[\\/]async-recursion\.cjs$/);
+    expect(chain!.linkSite).toMatchObject({ line: 17 });
+    expect(chain!.share).toBeGreaterThan(0.5);
+    expect(chainAdvice(chain!)).toMatch(/^The async function `async-recursion\.cjs › poll\(\)` calls itself/);
+    expect(chainAdvice(chain!)).toMatch(/Loop instead/);
   });
 
   it('follows collections of numbers, which the snapshot lists no entries for', () => {

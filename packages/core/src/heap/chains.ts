@@ -331,6 +331,9 @@ export function chainLength(
  * // 'Each new `app.js › theThing` keeps the previous one alive through `.someMethod › originalThing`, …'
  * ```
  */
+/** The `name` of a chain of promises made by an async function that calls itself (promise-chains.ts). */
+export const ASYNC_PROMISE = 'Promise';
+
 export function chainAdvice(g: {
   path: string;
   name?: string;
@@ -343,6 +346,14 @@ export function chainAdvice(g: {
       '`Promise.race([…, it])` on it adds one, holding its callbacks and what they close over until it settles. ' +
       'Race against something made per call instead (an AbortSignal, `events.once(emitter, name, { signal })`), ' +
       'or settle the promise.'
+    );
+  }
+  if (g.name === ASYNC_PROMISE) {
+    return (
+      `The async function \`${g.path}\` calls itself and returns the call (\`${g.link ?? 'return f()'}\`): each ` +
+      "call's promise waits on the next one's, so every round adds a promise that settles only when the " +
+      'recursion ends, and it never does. Loop instead (`while (!stopped) { await …; }`), or schedule the ' +
+      'next round without returning it (`setTimeout(poll, ms)`, `void poll()`).'
     );
   }
   const through = g.link === undefined ? '' : ` through \`${g.link}\``;

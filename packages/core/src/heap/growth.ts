@@ -1,6 +1,7 @@
 import { describeValue, invalidOption, LeakkitError } from '../errors.js';
 import type { ChainLink } from './chains.js';
 import {
+  ASYNC_PROMISE,
   chainLength,
   directLinks,
   findLinks,
@@ -13,9 +14,10 @@ import {
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
 import type { RenderOptions, SourceLocation } from './names.js';
-import { edgeName, findEdge, nodeKind, tableSlot, vocabulary } from './names.js';
+import { displayFile, edgeName, findEdge, nodeKind, tableSlot, vocabulary } from './names.js';
 import type { PathStep } from './paths.js';
 import { pathToIndex } from './paths.js';
+import { findPromiseChains } from './promise-chains.js';
 
 // A weak candidate grows by at least this fraction of `minBytesPerStep` (64 B at the default).
 const WEAK_FRACTION = 16;
@@ -229,6 +231,28 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
   findByIdentity(series, o, ownMark, inFirst(k - 1), candidates);
   findByPlace(series, o, ownMark, inFirst(k - 1), walks, candidates);
   findChainsByIdentity(series, o, ownMark, inFirst(k - 1), walks, candidates);
+  for (const chain of findPromiseChains(series, o.minCountPerStep, ownMark)) {
+    if (!isGrowing(chain.lengths, o.minCountPerStep)) continue;
+    // Named by the async function whose calls make it: the path to its newest promise goes
+    // through whatever resumes the call (a timer, a socket) and changes every round.
+    const fn = chain.fn;
+    const loc = fn?.location;
+    const name = fn !== undefined && fn.name !== '' ? `${fn.name}()` : 'async function';
+    candidates.push({
+      kind: 'chain',
+      match: 'path',
+      unit: 'entries',
+      indices: chain.heads,
+      counts: chain.lengths,
+      bytes: [],
+      name: ASYNC_PROMISE,
+      place: {
+        text: loc !== undefined ? `${displayFile(loc.file)} › ${name}` : name,
+        link: `return ${name}`,
+        ...(loc !== undefined ? { site: loc } : {}),
+      },
+    });
+  }
 
   // Bytes: objects new since the first graph held through each candidate, deepest candidates
   // first so an ancestor does not count its descendants' growth again.
@@ -298,8 +322,17 @@ export function findGrowth(series: readonly HeapGraph[], options: GrowthOptions 
       const site = linkSite(last, c.indices[k - 1]!, c.link);
       if (site !== undefined) growth.linkSite = site;
     }
-    if (path.file !== undefined) growth.file = path.file;
-    if (path.line !== undefined) growth.line = path.line;
+    if (c.place !== undefined) {
+      growth.link = c.place.link;
+      if (c.place.site !== undefined) {
+        growth.linkSite = c.place.site;
+        growth.file = c.place.site.file;
+        if (c.place.site.line !== undefined) growth.line = c.place.site.line;
+      }
+    } else {
+      if (path.file !== undefined) growth.file = path.file;
+      if (path.line !== undefined) growth.line = path.line;
+    }
     if (c.kind === 'map' || c.kind === 'set') {
       const keys = keyKind(last, c.indices[k - 1]!, c.kind);
       if (keys !== undefined) growth.keys = keys;
@@ -332,7 +365,7 @@ function mergeSiblings(members: readonly Candidate[]): Candidate {
  * minimum, together above it). Weak candidates left alone are dropped.
  */
 function siblingGroups(candidates: readonly Candidate[], minBytesPerStep: number): Group[] {
-  const single = (c: Candidate): Group => ({ members: [c], text: c.path!.text });
+  const single = (c: Candidate): Group => ({ members: [c], text: c.place?.text ?? c.path!.text });
   const byKey = new Map<string, Candidate[]>();
   const groups: Group[] = [];
   for (const c of candidates) {
@@ -413,6 +446,7 @@ function alikeGroups(groups: Group[]): Group[] {
  * (`.get(…)`) or an array element (`[…]`), that step written `*`. Undefined for any other path.
  */
 function siblingKey(c: Candidate): string | undefined {
+  if (c.place !== undefined) return undefined;
   const path = c.path!;
   const steps = path.steps;
   const lastStep = steps[steps.length - 1];
@@ -444,6 +478,11 @@ interface Candidate {
   link?: ChainLink;
   /** The name to report when it is not the node's own (a promise's reactions: `PromiseReaction`). */
   name?: string;
+  /**
+   * What is reported instead of the path to the node, for growth no retaining path names (an
+   * async function's chain of promises): the text, the link and the site.
+   */
+  place?: { text: string; link: string; site?: SourceLocation };
   /**
    * Grows too little to count alone (a backing store of numbers under the per-step minimum): counts
    * only with siblings that grow alike, together above the minimum (see {@link siblingGroups}).

@@ -62,6 +62,7 @@ const VOCABULARY_NAMES = {
   Array: 'Array',
   Object: 'Object',
   Generator: 'Generator',
+  Promise: 'Promise',
   Module: 'Module',
   global: 'global',
   systemContext: 'system / Context',

@@ -1,5 +1,5 @@
 import type { Finding, Severity } from '../detect/types.js';
-import { chainAdvice, REACTION } from '../heap/chains.js';
+import { ASYNC_PROMISE, chainAdvice, REACTION } from '../heap/chains.js';
 import type { Growth } from '../heap/growth.js';
 import type { RouteAttribution } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
@@ -71,6 +71,7 @@ function unitOf(g: Growth, n: number): string {
   if (g.kind === 'object') return `${rounded} ${n === 1 ? 'property' : 'properties'}`;
   if (g.kind === 'array') return `${rounded} ${n === 1 ? 'item' : 'items'}`;
   if (g.kind === 'chain' && g.name === REACTION) return `${rounded} ${n === 1 ? 'reaction' : 'reactions'}`;
+  if (g.kind === 'chain' && g.name === ASYNC_PROMISE) return `${rounded} ${n === 1 ? 'promise' : 'promises'}`;
   if (g.kind === 'chain') return `${rounded} ${n === 1 ? 'link' : 'links'}`;
   return `${rounded} ${n === 1 ? 'entry' : 'entries'}`;
 }
@@ -118,9 +119,11 @@ export function genericFindings(e: GenericEvidence): Finding[] {
     title =
       top.kind === 'chain' && top.name === REACTION
         ? `Reactions pile up on the promise \`${top.path}\`, which never settles: ${rate}${withRoute}`
-        : top.kind === 'chain'
-          ? `\`${top.path}\` is a chain that keeps getting longer: ${rate}${withRoute}`
-          : `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
+        : top.kind === 'chain' && top.name === ASYNC_PROMISE
+          ? `The async function \`${top.path}\` calls itself and never returns: a chain of its promises, ${rate}${withRoute}`
+          : top.kind === 'chain'
+            ? `\`${top.path}\` is a chain that keeps getting longer: ${rate}${withRoute}`
+            : `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
     advice = adviceFor(top);
   } else if (e.site !== undefined) {
     title = `Memory allocated at ${e.site.site.file}:${e.site.site.line} stays alive: heap +${formatBytes(perMinute)}/min${withRoute}`;
