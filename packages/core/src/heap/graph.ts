@@ -66,6 +66,7 @@ const PARALLEL_MIN_BYTES = 128 * 1024 * 1024;
  *   paths.ts       graph.pathTo()
  *   growth.ts      findGrowth()
  *   chains.ts      chains for findGrowth: links, walks, the advice
+ *   promise-chains.ts  the promises of an async function that calls itself, for findGrowth
  */
 export class HeapGraph {
   readonly data: HeapGraphData;
