@@ -109,6 +109,13 @@ describe('computeDominators() against the naive reference', () => {
       fc.property(graphArb, (data) => {
         const dom = computeDominators(data);
         const ref = oracle(data);
+        // The same with a gathering buffer of one to three predecessors: several passes over the
+        // edges, and vertices with more predecessors than fit evaluated during a pass.
+        for (const gatherCapacity of [1, 2, 3]) {
+          const small = computeDominators(data, undefined, { gatherCapacity });
+          expect(Array.from(small.idom)).toEqual(Array.from(dom.idom));
+          expect(Array.from(small.retainedSize)).toEqual(Array.from(dom.retainedSize));
+        }
         expect(Array.from(dom.reachable)).toEqual(Array.from(ref.reachable));
         expect(Array.from(dom.retainedSize)).toEqual(ref.retained);
         expect(Array.from(dom.idom)).toEqual(ref.idom);
@@ -139,12 +146,47 @@ describe('computeDominators() against the naive reference', () => {
           Array.from({ length: n }, (_, i) => ({ self: i })),
           edges,
         );
-        const dom = computeDominators(data);
         const ref = oracle(data);
-        expect(Array.from(dom.retainedSize)).toEqual(ref.retained);
-        expect(Array.from(dom.idom)).toEqual(ref.idom);
+        for (const gatherCapacity of [undefined, 1, 4]) {
+          const dom = computeDominators(
+            data,
+            undefined,
+            gatherCapacity === undefined ? undefined : { gatherCapacity },
+          );
+          expect(Array.from(dom.retainedSize)).toEqual(ref.retained);
+          expect(Array.from(dom.idom)).toEqual(ref.idom);
+        }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('matches the reference on graphs with hubs (hidden classes every object points at), in small passes', () => {
+    // Most nodes point at one of a few hubs, as every V8 object points at its hidden class: hubs
+    // have many later predecessors, more than a small gathering buffer holds.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 30 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 40 }),
+        fc.array(fc.nat(), { minLength: 30, maxLength: 30 }),
+        fc.integer({ min: 1, max: 6 }),
+        (n, hubs, extra, hubOf, gatherCapacity) => {
+          const edges: SyntheticEdge[] = [];
+          for (let i = 1; i < n; i++) edges.push({ from: (hubOf[i]! * 7) % i, to: i });
+          for (let i = hubs + 1; i < n; i++) edges.push({ from: i, to: 1 + (hubOf[i]! % hubs) });
+          for (const [a, b] of extra) edges.push({ from: a % n, to: b % n });
+          const data = buildGraph(
+            Array.from({ length: n }, (_, i) => ({ self: i === 0 ? 0 : i })),
+            edges,
+          );
+          const ref = oracle(data);
+          const dom = computeDominators(data, undefined, { gatherCapacity });
+          expect(Array.from(dom.retainedSize)).toEqual(ref.retained);
+          expect(Array.from(dom.idom)).toEqual(ref.idom);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import { describeValue, LeakkitError } from '../errors.js';
 import type { HeapGraphData } from './data.js';
 import { WEAK_EDGE_TYPE } from './data.js';
-import { lendScratch } from './scratch.js';
+import { borrowScratch, lendScratchSplit } from './scratch.js';
 
 /**
  * The dominator tree of a heap graph and the retained size of every node.
@@ -230,13 +230,28 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * dominators as nearest common ancestors in one preorder pass). Near-linear in nodes + edges;
  * iterative throughout (no recursion, so no stack overflow on a 10 M-deep linked list).
  *
- * It does not need the graph's general reverse edges: the DFS counts, per node, its retaining
- * predecessors, and one more pass lays them out by preorder number (4 bytes per retaining edge
- * instead of 8 per edge, read sequentially later); only back and cross edges need one. Which edges
- * retain is decided by edge type, with an exact check at the few nodes where the type is not enough
- * (see `retainingEdgeMask`), so no byte per edge either. Working memory: six Uint32Arrays of
- * nodeCount, a bit per node and those predecessors; the result keeps five of the arrays' memory
- * and lends the sixth and the predecessors to the next pass over the graph (see scratch.ts).
+ * Memory is what bounds the size of heap it can analyse, so the working set is five Uint32Arrays
+ * of nodeCount that become the result, a bit per node, and the back and cross predecessors:
+ * - the general reverse edges are never built. The DFS counts, per node, the retaining
+ *   predecessors numbered after it (back and cross edges; a forward edge only lowers the initial
+ *   semidominator, kept at once), and step 3 needs them grouped by node, in reverse preorder. A V8
+ *   heap has about two and a half node counts of them (every object points at its hidden class):
+ *   up to three they are gathered in one pass over the edges, into a buffer the summary then
+ *   borrows as the two node arrays it needs beside the result, so the two passes peak alike.
+ *   Beyond, they are gathered a range of nodes at a time, two node counts each, one more pass over
+ *   the edges per range (a node with more than that is evaluated as the pass finds them);
+ * - no `label` array: path compression keeps, per vertex, the least semidominator on its
+ *   compressed path in `semi` itself, and each vertex's final semidominator moves to its counter's
+ *   slot, free by then;
+ * - the DFS stack grows as deep as the DFS goes, not to nodeCount up front;
+ * - `pre` (node → preorder number) becomes `idom`, the ancestors the preorder (`vertex`), and the
+ *   semidominators with the counters the retained sizes.
+ * Which edges retain is decided by edge type, with an exact check at the few nodes where the type
+ * is not enough (see `retainingEdgeMask`), so no byte per edge either. The gathering buffer is lent
+ * to the next pass over the graph (see scratch.ts). Measured on an 88 MB snapshot (1 M nodes,
+ * 2.3 M back and cross predecessors): the dominators add 25.5 MiB to the parsed graph's RSS at
+ * their peak, 32.6 MiB with a `label` array, the DFS stack sized up front and the predecessors kept
+ * apart from the summary's arrays.
  *
  * See {@link Dominators} for which edges retain and how unreachable nodes are reported.
  *
@@ -251,7 +266,11 @@ function weakMapTableId(bytes: Uint8Array, begin: number, end: number): number {
  * console.log(`root retains ${retainedSize[graph.data.rootIndex]} bytes`);
  * ```
  */
-export function computeDominators(data: HeapGraphData, indexOf?: (id: number) => number): Dominators {
+export function computeDominators(
+  data: HeapGraphData,
+  indexOf?: (id: number) => number,
+  internal?: DominatorTuning,
+): Dominators {
   const { nodeCount, firstEdge, edgeTo, rootIndex } = data;
   if (nodeCount > 0 && !(rootIndex >= 0 && rootIndex < nodeCount)) {
     throw new LeakkitError(
@@ -273,61 +292,53 @@ export function computeDominators(data: HeapGraphData, indexOf?: (id: number) =>
   // Preorder numbers are 1-based so 0 can mean "not reached"; arrays indexed by preorder number
   // have nodeCount + 1 (or + 2) slots. Each step is a function of its own: V8 optimises a small
   // function with one hot loop sooner than a big one with many.
+  const rule = retainRule(data, indexOf);
+  const pre = zeroed(data, nodeCount);
   const parent = new Uint32Array(nodeCount + 1);
-  // semi and firstPred share one buffer that becomes the retained sizes at the end, when both are
-  // done with: 8 bytes a node less at the peak.
+  // semi and count share one buffer that becomes the retained sizes at the end.
   const shared = new ArrayBuffer(8 * (nodeCount + 2));
   const semi = new Uint32Array(shared, 0, nodeCount + 1);
-  const firstPred = new Uint32Array(shared, 4 * (nodeCount + 2), nodeCount + 2);
-  // The DFS stack (node, next edge); afterwards the forest of the semidominator step.
-  const label = new Uint32Array(nodeCount + 1);
-  const ancestor = new Uint32Array(nodeCount + 1);
-  const pre = new Uint32Array(nodeCount);
-  let count: number;
-  let preds: Uint32Array;
-  {
-    const rule = retainRule(data, indexOf);
-    count = depthFirst(
-      data.edgeType,
-      firstEdge,
-      edgeTo,
-      rule,
-      rootIndex,
-      pre,
-      parent,
-      semi,
-      firstPred,
-      label,
-      ancestor,
-    );
-    preds = laterPredecessors(nodeCount, count, data.edgeType, firstEdge, edgeTo, rule, pre, firstPred);
-  }
-  ancestor.fill(0);
-  semidominators(count, preds, firstPred, semi, label, ancestor, parent);
-  // The predecessors are done with; usually more than nodeCount of them (a hidden class has a
-  // predecessor per instance): the summary and the retainer search take their memory.
-  lendScratch(data, preds);
+  // Per preorder number: its later predecessors' count, then (step 3) its final semidominator.
+  const count = new Uint32Array(shared, 4 * (nodeCount + 2), nodeCount + 2);
+  const reached = depthFirst(data.edgeType, firstEdge, edgeTo, rule, rootIndex, pre, parent, semi, count);
+  const ancestor = zeroed(data, nodeCount + 1);
+  const gathered = semidominators(data, rule, reached, pre, parent, semi, count, ancestor, internal);
   // In place: parent becomes the immediate dominator, by preorder number.
-  immediateDominators(count, semi, parent);
+  immediateDominators(reached, count, parent);
 
-  // The preorder (number -> node) is needed only from here on: it takes the memory of `label`,
-  // done with, instead of being a seventh array alive through the steps above.
-  const vertex = label;
+  // The preorder (number -> node) takes the ancestors' memory, done with; the immediate dominators
+  // by node take `pre`'s, done with once the preorder is read from it.
+  const vertex = ancestor;
   inversePreorder(pre, vertex);
-  const idom = ancestor.subarray(0, nodeCount);
+  const idom = pre;
   const reachable = new Uint8Array(nodeCount);
   const retainedSize = new Float64Array(shared, 0, nodeCount);
-  results(data, count, vertex, parent, idom, reachable, retainedSize);
-  // `pre` is done with too.
-  lendScratch(data, pre);
+  results(data, reached, vertex, parent, idom, reachable, retainedSize);
+  // As node-count arrays: the summary borrows two.
+  if (gathered !== undefined) lendScratchSplit(data, gathered, nodeCount);
   return {
     idom,
     retainedSize,
     reachable,
-    preorder: vertex.subarray(1, count + 1),
-    reachableCount: count,
-    dominatorPosition: parent.subarray(1, count + 1),
+    preorder: vertex.subarray(1, reached + 1),
+    reachableCount: reached,
+    dominatorPosition: parent.subarray(1, reached + 1),
   };
+}
+
+/**
+ * How many predecessors the gathering buffer holds; tests make it tiny so that real graphs take
+ * the multi-pass and one-vertex paths.
+ *
+ * @internal
+ */
+export interface DominatorTuning {
+  gatherCapacity?: number;
+}
+
+/** A Uint32Array of `length` zeros: lent memory when there is some (see scratch.ts). */
+function zeroed(data: HeapGraphData, length: number): Uint32Array {
+  return borrowScratch(data, length).fill(0);
 }
 
 /** `vertex[pre[n]] = n` for every node the DFS numbered. */
@@ -339,12 +350,15 @@ function inversePreorder(pre: Uint32Array, vertex: Uint32Array): void {
   }
 }
 
+// The DFS stack's first size; it doubles as the DFS goes deeper.
+const STACK_START = 4096;
+
 /**
  * 1. Iterative DFS over retaining edges from the root: numbers the nodes (`pre`, `parent`)
  * and sorts every other retaining edge v → w by the numbers. When v comes first (a forward edge) it
  * can only lower w's semidominator to v, and nothing else about it matters: `semi[w]` starts as the
  * smallest such v (the DFS parent included). When w comes first (back and cross edges), v counts as
- * a predecessor for step 3 (`firstPred`). Returns the number of reached nodes.
+ * a predecessor for step 3 (`count`). Returns the number of reached nodes.
  */
 function depthFirst(
   edgeType: Uint8Array,
@@ -355,13 +369,13 @@ function depthFirst(
   pre: Uint32Array,
   parent: Uint32Array,
   semi: Uint32Array,
-  firstPred: Uint32Array,
-  stackNode: Uint32Array,
-  stackEdge: Uint32Array,
+  count: Uint32Array,
 ): number {
   const { byType, special } = rule;
+  let stackNode: Uint32Array = new Uint32Array(Math.min(STACK_START, pre.length));
+  let stackEdge: Uint32Array = new Uint32Array(stackNode.length);
   let top = 0;
-  let count = 1;
+  let reached = 1;
   pre[root] = 1;
   semi[1] = 1;
   stackNode[0] = root;
@@ -383,7 +397,7 @@ function depthFirst(
       }
       if (pt > pv) {
         if (pv < semi[pt]!) semi[pt] = pv;
-      } else if (pt < pv) firstPred[pt]!++;
+      } else if (pt < pv) count[pt]!++;
       // pt === pv: an edge to itself says nothing about dominators.
     }
     if (w < 0) {
@@ -391,57 +405,19 @@ function depthFirst(
       continue;
     }
     stackEdge[top] = e + 1;
-    count++;
-    pre[w] = count;
-    parent[count] = pv;
-    semi[count] = pv;
+    reached++;
+    pre[w] = reached;
+    parent[reached] = pv;
+    semi[reached] = pv;
     top++;
+    if (top === stackNode.length) {
+      stackNode = grown(stackNode);
+      stackEdge = grown(stackEdge);
+    }
     stackNode[top] = w;
     stackEdge[top] = firstEdge[w]!;
   }
-  return count;
-}
-
-/**
- * 2. The back and cross predecessors of every node, by preorder number (counting sort: inclusive
- * prefix sums, then each slice filled from its end). Walks the nodes in index order, so the edge
- * arrays are read front to back; the order within a slice does not matter to step 3.
- */
-function laterPredecessors(
-  nodeCount: number,
-  count: number,
-  edgeType: Uint8Array,
-  firstEdge: Uint32Array,
-  edgeTo: Uint32Array,
-  rule: RetainRule,
-  pre: Uint32Array,
-  firstPred: Uint32Array,
-): Uint32Array {
-  const { byType, special } = rule;
-  const preds = new Uint32Array(prefixSums(firstPred, count));
-  for (let n = 0; n < nodeCount; n++) {
-    const v = pre[n]!;
-    if (v === 0) continue;
-    const end = firstEdge[n + 1]!;
-    const slow = isSpecial(special, n);
-    for (let e = firstEdge[n]!; e < end; e++) {
-      if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
-      const pt = pre[edgeTo[e]!]!;
-      if (pt < v) preds[--firstPred[pt]!] = v;
-    }
-  }
-  return preds;
-}
-
-/** Inclusive prefix sums of `counts[1 .. count]`, total also at count + 1; returns the total. */
-function prefixSums(counts: Uint32Array, count: number): number {
-  let total = 0;
-  for (let w = 1; w <= count; w++) {
-    total += counts[w]!;
-    counts[w] = total;
-  }
-  counts[count + 1] = total;
-  return total;
+  return reached;
 }
 
 function grown(a: Uint32Array): Uint32Array {
@@ -450,58 +426,167 @@ function grown(a: Uint32Array): Uint32Array {
   return b;
 }
 
-/** `a[i] = i` for i in 1 .. count. */
-function identity(a: Uint32Array, count: number): void {
-  for (let i = 1; i <= count; i++) a[i] = i;
+/** Path compression's working state: the stack of one compression, grown when a path is long. */
+interface Forest {
+  /** Per preorder number: the forest parent (0 = a tree root, not yet linked). */
+  readonly ancestor: Uint32Array;
+  /** Per preorder number: the least semidominator on its compressed path (its own when a root). */
+  readonly best: Uint32Array;
+  stack: Uint32Array;
 }
 
 /**
- * 3. Semidominators, in reverse preorder. `ancestor` is the forest of already processed vertices
- * (0 = a tree root); eval() with path compression finds the vertex of minimal semidominator on the
- * forest path, compressing iteratively with `stack`. Predecessors numbered before w are not in
- * `preds`: their contribution (the smallest of them) is `semi[w]` already.
+ * eval(v) of Lengauer–Tarjan, for a vertex already processed: the least semidominator on the
+ * forest path from v up to (not including) its tree root, compressing the path on the way.
+ */
+function evaluate(f: Forest, v: number): number {
+  const { ancestor, best } = f;
+  if (ancestor[v] === 0) return best[v]!;
+  let sp = 0;
+  let x = v;
+  while (ancestor[ancestor[x]!] !== 0) {
+    if (sp === f.stack.length) f.stack = grown(f.stack);
+    f.stack[sp++] = x;
+    x = ancestor[x]!;
+  }
+  while (sp > 0) {
+    const y = f.stack[--sp]!;
+    const a = ancestor[y]!;
+    if (best[a]! < best[y]!) best[y] = best[a]!;
+    ancestor[y] = ancestor[a]!;
+  }
+  return best[v]!;
+}
+
+/**
+ * 2 and 3. Semidominators, in reverse preorder, a range of vertices at a time: the range's back
+ * and cross predecessors are gathered by one pass over the edges (counting sort into `buffer`),
+ * then each vertex takes the least `evaluate()` over them and is linked into the forest. A vertex
+ * with more predecessors than the buffer holds is a range of its own, evaluated during the pass.
+ * Predecessors numbered before w are not gathered: their contribution (the smallest of them) is
+ * `semi[w]` already. `semi` ends as the forest's best values; each vertex's final semidominator
+ * is left in `count[w]`. Returns the buffer, for lending.
  */
 function semidominators(
-  count: number,
-  preds: Uint32Array,
-  firstPred: Uint32Array,
-  semi: Uint32Array,
-  label: Uint32Array,
-  ancestor: Uint32Array,
+  data: HeapGraphData,
+  rule: RetainRule,
+  reached: number,
+  pre: Uint32Array,
   parent: Uint32Array,
-): void {
-  // Compression paths are short once compressed; the stack grows when one is not.
-  let stack: Uint32Array = new Uint32Array(4096);
-  identity(label, count);
-  for (let w = count; w >= 2; w--) {
-    let best = semi[w]!;
-    const pEnd = firstPred[w + 1]!;
-    for (let p = firstPred[w]!; p < pEnd; p++) {
-      const v = preds[p]!;
-      let u = v;
-      if (ancestor[v] !== 0) {
-        // compress(v)
-        let sp = 0;
-        let x = v;
-        while (ancestor[ancestor[x]!] !== 0) {
-          if (sp === stack.length) stack = grown(stack);
-          stack[sp++] = x;
-          x = ancestor[x]!;
-        }
-        while (sp > 0) {
-          const y = stack[--sp]!;
-          const a = ancestor[y]!;
-          if (semi[label[a]!]! < semi[label[y]!]!) label[y] = label[a]!;
-          ancestor[y] = ancestor[a]!;
-        }
-        u = label[v]!;
+  semi: Uint32Array,
+  count: Uint32Array,
+  ancestor: Uint32Array,
+  tuning: DominatorTuning | undefined,
+): Uint32Array | undefined {
+  let total = 0;
+  for (let w = 2; w <= reached; w++) total += count[w]!;
+  // All at once (one pass over the edges) up to three node counts, about what a V8 heap has: the
+  // summary needs two node arrays beside the result next, which it borrows from this buffer, so
+  // holding the predecessors raises the peak of the two by less than a node array. Beyond (dense
+  // graphs), two node counts at a time, a pass over the edges each.
+  const n = data.nodeCount + 1;
+  const capacity = tuning?.gatherCapacity ?? (total <= 3 * n ? total : Math.max(GATHER_MIN, 2 * n));
+  const buffer = capacity > 0 ? new Uint32Array(Math.min(capacity, total)) : undefined;
+  const forest: Forest = { ancestor, best: semi, stack: new Uint32Array(4096) };
+  let hi = reached;
+  while (hi >= 2) {
+    if (count[hi]! > capacity) {
+      streamVertex(data, rule, pre, hi, forest, count);
+      ancestor[hi] = parent[hi]!;
+      hi--;
+      continue;
+    }
+    let lo = hi;
+    let size = count[hi]!;
+    while (lo > 2 && size + count[lo - 1]! <= capacity) size += count[--lo]!;
+    if (size > 0) gather(data, rule, pre, lo, hi, count, buffer!);
+    // After gathering, count[w] is where w's predecessors start; they end where w + 1's start
+    // (for hi, at `size`), read before w + 1's slot took its final semidominator.
+    let endOf = size;
+    for (let w = hi; w >= lo; w--) {
+      const start = size > 0 ? count[w]! : 0;
+      let best = semi[w]!;
+      for (let p = start; p < endOf; p++) {
+        const s = evaluate(forest, buffer![p]!);
+        if (s < best) best = s;
       }
-      const s = semi[u]!;
+      endOf = start;
+      semi[w] = best;
+      count[w] = best;
+      ancestor[w] = parent[w]!;
+    }
+    hi = lo - 1;
+  }
+  return buffer;
+}
+
+// Below this the buffer is not worth splitting passes for: 256 KiB.
+const GATHER_MIN = 1 << 16;
+
+/**
+ * The later predecessors of vertices `lo .. hi` into `buffer`, by vertex (counting sort: prefix
+ * sums of the counts within the range, then each slice filled from its end). Walks the nodes in
+ * index order, so the edge arrays are read front to back; only nodes numbered after `lo` can be one.
+ */
+function gather(
+  data: HeapGraphData,
+  rule: RetainRule,
+  pre: Uint32Array,
+  lo: number,
+  hi: number,
+  count: Uint32Array,
+  buffer: Uint32Array,
+): void {
+  const { nodeCount, edgeType, firstEdge, edgeTo } = data;
+  const { byType, special } = rule;
+  let sum = 0;
+  for (let w = lo; w <= hi; w++) {
+    sum += count[w]!;
+    count[w] = sum;
+  }
+  for (let n = 0; n < nodeCount; n++) {
+    const v = pre[n]!;
+    if (v <= lo) continue;
+    const end = firstEdge[n + 1]!;
+    const slow = isSpecial(special, n);
+    for (let e = firstEdge[n]!; e < end; e++) {
+      if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
+      const pt = pre[edgeTo[e]!]!;
+      if (pt >= lo && pt <= hi && pt < v) buffer[--count[pt]!] = v;
+    }
+  }
+}
+
+/**
+ * Vertex w's semidominator when its later predecessors do not fit the buffer (a hidden class every
+ * object points at): evaluated as one pass over the edges finds them. Leaves it in `semi[w]` and
+ * `count[w]`.
+ */
+function streamVertex(
+  data: HeapGraphData,
+  rule: RetainRule,
+  pre: Uint32Array,
+  w: number,
+  forest: Forest,
+  count: Uint32Array,
+): void {
+  const { nodeCount, edgeType, firstEdge, edgeTo } = data;
+  const { byType, special } = rule;
+  let best = forest.best[w]!;
+  for (let n = 0; n < nodeCount; n++) {
+    const v = pre[n]!;
+    if (v <= w) continue;
+    const end = firstEdge[n + 1]!;
+    const slow = isSpecial(special, n);
+    for (let e = firstEdge[n]!; e < end; e++) {
+      if (slow ? !retainsAt(rule, edgeType, n, e) : byType[edgeType[e]!] === 0) continue;
+      if (pre[edgeTo[e]!] !== w) continue;
+      const s = evaluate(forest, v);
       if (s < best) best = s;
     }
-    semi[w] = best;
-    ancestor[w] = parent[w]!;
   }
+  forest.best[w] = best;
+  count[w] = best;
 }
 
 /**
@@ -509,9 +594,9 @@ function semidominators(
  * dominator tree built so far; preorder guarantees idom of smaller numbers is final, so `parent`
  * can become `idom` in place.
  */
-function immediateDominators(count: number, semi: Uint32Array, parentToIdom: Uint32Array): void {
+function immediateDominators(reached: number, semi: Uint32Array, parentToIdom: Uint32Array): void {
   parentToIdom[1] = 1;
-  for (let w = 2; w <= count; w++) {
+  for (let w = 2; w <= reached; w++) {
     const s = semi[w]!;
     let d = parentToIdom[w]!;
     while (d > s) d = parentToIdom[d]!;

@@ -21,6 +21,7 @@ import type { PathOptions, RetainingPath } from './paths.js';
 import { backgroundSearch, pathTo } from './paths.js';
 import type { Retainers } from './retainers.js';
 import { buildRetainers } from './retainers.js';
+import { lendScratch } from './scratch.js';
 import type { SummaryEntry } from './summary.js';
 import { summarize } from './summary.js';
 
@@ -429,7 +430,9 @@ async function readFile(
     }
     // Two buffers: the next read runs on libuv's thread pool while this thread parses the last one.
     const length = size === undefined ? READ_CHUNK : Math.min(READ_CHUNK, size);
-    const buffers = [Buffer.allocUnsafeSlow(length), Buffer.allocUnsafeSlow(length)] as const;
+    // One allocation for both, lent to the analyses once the file is read (see finish).
+    const io = new ArrayBuffer(2 * length);
+    const buffers = [Buffer.from(io, 0, length), Buffer.from(io, length, length)] as const;
     const read = async (
       buffer: Buffer,
       bytes = buffer.length,
@@ -444,6 +447,9 @@ async function readFile(
     const delegated = () => worker !== undefined && delegatedEdges(parser).start >= 0;
     const finish = (): HeapGraph => {
       const graph = new HeapGraph(parser.end());
+      // The read buffers are garbage from here on, but their memory stays with the process until a
+      // collection: the first analysis (the dominators' node array) takes it instead of more.
+      lendScratch(graph.data, new Uint32Array(io, 0, io.byteLength >>> 2));
       if (worker !== undefined) {
         // The worker is idle and has the edges: it searches the retainer tree for pathTo while
         // this thread goes on (to the dominators, typically).

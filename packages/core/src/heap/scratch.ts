@@ -13,19 +13,43 @@ import type { HeapGraphData } from './data.js';
 const spares = new WeakMap<HeapGraphData, WeakRef<Uint32Array>[]>();
 
 /**
- * Lends `arrays` for later passes over `data`. The caller must hold no other reference it will
+ * Lends `arrays` for later passes over `data`; an array borrowed here goes back whole (a later pass
+ * may need a little more than the lender used). The caller must hold no other reference it will
  * use again, and none of them may share memory with anything that stays in use.
  *
  * @internal
  */
 export function lendScratch(data: HeapGraphData, ...arrays: Uint32Array[]): void {
+  // A borrowed array goes back whole; any other is lent as it is. Never the whole of its buffer:
+  // a view into a larger array shares that buffer with others, and two lent arrays on the same
+  // memory would corrupt each other's passes.
+  for (const a of arrays) lend(data, borrowedFrom.get(a) ?? a);
+}
+
+// Per array given out by borrowScratch (a view of the first `length` entries): the array it is a
+// view of.
+const borrowedFrom = new WeakMap<Uint32Array, Uint32Array>();
+
+/**
+ * Lends one large array as consecutive arrays of `length` entries: a pass that needs two arrays of a
+ * node count can borrow both from one buffer of two node counts.
+ *
+ * @internal
+ */
+export function lendScratchSplit(data: HeapGraphData, array: Uint32Array, length: number): void {
+  if (length <= 0) return;
+  let at = 0;
+  for (; at + 2 * length <= array.length; at += length) lend(data, array.subarray(at, at + length));
+  lend(data, array.subarray(at));
+}
+
+function lend(data: HeapGraphData, array: Uint32Array): void {
   let refs = spares.get(data);
   if (refs === undefined) {
     refs = [];
     spares.set(data, refs);
   }
-  // Whole buffers: a later pass may need a little more than the lender used.
-  for (const a of arrays) refs.push(new WeakRef(new Uint32Array(a.buffer, 0, a.buffer.byteLength >>> 2)));
+  refs.push(new WeakRef(array));
 }
 
 /**
@@ -42,7 +66,9 @@ export function borrowScratch(data: HeapGraphData, length: number): Uint32Array 
       if (array === undefined) refs.splice(i, 1);
       else if (array.length >= length) {
         refs.splice(i, 1);
-        return array.subarray(0, length);
+        const view = array.subarray(0, length);
+        borrowedFrom.set(view, array);
+        return view;
       }
     }
   }
