@@ -26,6 +26,7 @@ beforeAll(async () => {
     'race.cjs',
     'buffers.cjs',
     'async-recursion.cjs',
+    'process-listeners.cjs',
   ];
   // Two children at a time: the machine has two cores.
   for (let i = 0; i < fixtures.length; i += 2) {
@@ -199,6 +200,12 @@ describe('findGrowth()', () => {
     expect(chain!.share).toBeGreaterThan(0.5);
     expect(chainAdvice(chain!)).toMatch(/^The async function `async-recursion\.cjs › poll\(\)` calls itself/);
     expect(chainAdvice(chain!)).toMatch(/Loop instead/);
+  });
+
+  it('names listeners on process as the program does: process._events.warning', () => {
+    const growth = growthOf('process-listeners.cjs');
+    expect(paths(growth)).toEqual(['process._events.warning']);
+    expect(growth[0]).toMatchObject({ kind: 'array', match: 'id', countPerStep: 100 });
   });
 
   it('follows collections of numbers, which the snapshot lists no entries for', () => {

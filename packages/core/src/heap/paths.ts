@@ -440,6 +440,24 @@ const EMBEDDER_ROOTS = new Set(['(Global handles)', '(Traced handles)', '(Eterna
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
+// Globals Node's own modules keep in their scopes, named as the program names them.
+const NODE_GLOBALS = new Set(['process', 'console', 'Buffer', 'performance']);
+
+/**
+ * The global name of node `n`, held by a variable of one of Node's own modules: `process` for the
+ * process object under any variable name (`_process` in the bootstrap), and a module-scope variable
+ * named as a global (`console`); '' otherwise.
+ */
+function nodeGlobal(data: HeapGraphData, n: number, variable: string): string {
+  if (
+    data.nodeType[n] === vocabulary(data).type.object &&
+    data.strings.get(data.nodeName[n]!) === 'process'
+  ) {
+    return 'process';
+  }
+  return NODE_GLOBALS.has(variable) ? variable : '';
+}
+
 function render(data: HeapGraphData, nodes: number[], edges: number[], options: PathOptions): RetainingPath {
   const v = vocabulary(data);
   const steps: PathStep[] = nodes.map((n, i) => {
@@ -514,8 +532,17 @@ function render(data: HeapGraphData, nodes: number[], edges: number[], options: 
       // A function's scope (not the module's) gets the function's name: `cache.js › makeCache() › store`.
       const fn = scopeFunctionName(data, p);
       const scoped = fn === '' ? name : `${fn}() › ${name}`;
-      text = loc ? `${displayFile(loc.file)} › ${scoped}` : scoped;
-      location = loc ? { file: loc.file } : undefined;
+      const global = loc?.file.startsWith('node:') === true ? nodeGlobal(data, c, fn === '' ? name : '') : '';
+      if (global !== '') {
+        // One of Node's own modules holding a global the program uses by name (`process`, whose
+        // global property is a getter the search does not follow): `process._events.warning`,
+        // not `node:internal/process/task_queues › process._events.warning`.
+        text = global;
+        location = undefined;
+      } else {
+        text = loc ? `${displayFile(loc.file)} › ${scoped}` : scoped;
+        location = loc ? { file: loc.file } : undefined;
+      }
       anchored = true;
     } else if (et === v.edge.property) {
       if (
