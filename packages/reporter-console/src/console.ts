@@ -85,9 +85,31 @@ function growthOf(f: Finding): string {
   if (g.bytesPerMinute !== undefined) parts.push(`+${bytes(g.bytesPerMinute)}/min`);
   if (g.bytesPerIteration !== undefined) parts.push(`+${bytes(g.bytesPerIteration)} per call`);
   if (g.objectsPerIteration !== undefined) parts.push(`+${count(g.objectsPerIteration)} objects per call`);
-  if (g.count !== undefined) parts.push(`${count(g.count)} entries`);
+  if (g.count !== undefined) parts.push(`${count(g.count)} ${countNoun(f, g.count)}`);
   if (g.bytes !== undefined) parts.push(`${bytes(g.bytes)} held`);
   return parts.join(' · ');
+}
+
+/**
+ * What a finding's count counts, from the heap growth behind it (`evidence.growth`): links of a
+ * chain, promises of an async function's chain, reactions on a promise, items of an array;
+ * entries otherwise.
+ */
+function countNoun(f: Finding, n: number): string {
+  const growth = (f.evidence as { growth?: { kind?: unknown; name?: unknown } } | undefined)?.growth;
+  const [one, many] =
+    growth?.kind === 'chain'
+      ? growth.name === 'PromiseReaction'
+        ? ['reaction', 'reactions']
+        : growth.name === 'Promise'
+          ? ['promise', 'promises']
+          : ['link', 'links']
+      : growth?.kind === 'array'
+        ? ['item', 'items']
+        : growth?.kind === 'object'
+          ? ['property', 'properties']
+          : ['entry', 'entries'];
+  return n === 1 ? one : many;
 }
 
 /**

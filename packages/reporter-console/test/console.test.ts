@@ -134,6 +134,28 @@ describe('consoleReporter()', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('counts a chain in what it is made of: promises, reactions, links', () => {
+    const chain = (name: string): Finding => ({
+      ...finding,
+      id: `growth:${name}`,
+      detector: 'growth',
+      growth: { count: 1200, bytes: 96_000 },
+      evidence: { growth: { kind: 'chain', name } },
+    });
+    const line = (f: Finding) => {
+      const { reporter, text } = capture();
+      reporter.onReport!({ ...report, findings: [f] });
+      return text()
+        .split('\n')
+        .find((l) => l.startsWith('    growth'));
+    };
+    expect(line(chain('Promise'))).toBe('    growth    1,200 promises · 93.8 KiB held');
+    expect(line(chain('PromiseReaction'))).toBe('    growth    1,200 reactions · 93.8 KiB held');
+    expect(line(chain('Revision'))).toBe('    growth    1,200 links · 93.8 KiB held');
+    // A pattern detector's finding without heap growth evidence: entries.
+    expect(line(finding)).toBe('    growth    12,149 entries · 332 KiB held');
+  });
+
   it('colours severities on a terminal, and not with NO_COLOR', () => {
     const tty = capture({ isTTY: true });
     tty.reporter.onFinding!(finding, 'new');

@@ -193,10 +193,7 @@ export function attributeRoutes(
  */
 export function explainsGrowth(r: RouteAttribution): boolean {
   return (
-    r.share >= 0.1 &&
-    Number.isFinite(r.stderr) &&
-    r.bytesPerRequest > 3 * r.stderr &&
-    r.unique > 3 * r.stderr
+    r.share >= 0.1 && Number.isFinite(r.stderr) && r.bytesPerRequest > 3 * r.stderr && r.unique > 3 * r.stderr
   );
 }
 
