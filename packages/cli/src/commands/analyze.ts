@@ -233,7 +233,15 @@ function totalSelfSize(graph: HeapGraph): number {
   return total;
 }
 
+/** What a row's count counts. */
+function unitText(row: GrowthRow): string {
+  if (row.kind !== 'chain') return 'entries';
+  return row.name === 'Promise' ? 'promises' : row.name === 'PromiseReaction' ? 'reactions' : 'links';
+}
+
 function kindText(row: GrowthRow): string {
+  if (row.kind === 'chain' && row.name === 'Promise')
+    return `chain of the async function's promises, each call returning the next (\`${row.link ?? 'return f()'}\`)`;
   if (row.kind === 'chain')
     return `chain of ${row.name || 'objects'}${row.link ? ` linked by \`${row.link}\`` : ''}`;
   const name = row.kind === 'string' ? 'String' : row.name;
@@ -277,7 +285,7 @@ function printReport(
       const per =
         row.unit === 'bytes'
           ? bytes(row.countPerStep, true)
-          : `${count(row.countPerStep, true)} ${row.kind === 'chain' ? 'links' : 'entries'}`;
+          : `${count(row.countPerStep, true)} ${unitText(row)}`;
       const retained = row.retainedSize === null ? '' : `, retains ${bytes(row.retainedSize)}`;
       println(
         out,
