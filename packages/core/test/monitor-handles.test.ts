@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Finding, Monitor } from '@leakkit/core';
 import { createDetectorContext, createMonitor, GaugeHistory } from '@leakkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { programFrame } from '../src/monitor/handle-sites.js';
 import { handlesDetector } from '../src/monitor/handles.js';
 
 // Handles that pile up hold little heap: an `fs.watch()` watcher is a few hundred bytes, yet a
@@ -118,5 +119,33 @@ describe('createMonitor() and handles', () => {
     expect(finding, JSON.stringify(findings.map((f) => f.title))).toBeDefined();
     expect(finding!.id).toBe('handles:FSEventWrap');
     expect(finding!.growth.count).toBeGreaterThanOrEqual(20);
+    // Where they are opened, sampled from the watchers opened after the first report.
+    const sited = () =>
+      monitor!.report().findings.find((f) => f.detector === 'handles' && f.site !== undefined);
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && sited() === undefined) {
+      watchers.push(fs.watch(file, () => {}));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sited()?.site?.file).toMatch(/monitor-handles\.test\.ts$/);
+  });
+
+  it('takes the program’s own frame from a stack: past Node’s frames and dependencies', () => {
+    const stack = [
+      'Error',
+      '    at emitInitNative (node:internal/async_hooks:202:43)',
+      '    at new FSWatcher (node:internal/fs/watchers:251:3)',
+      '    at Object.watch (node:fs:2464:36)',
+      '    at watchConfig (/app/node_modules/chokidar/index.js:40:9)',
+      '    at Server.<anonymous> (file:///app/server.mjs:16:20)',
+      '    at Server.emit (node:events:519:28)',
+    ].join('\n');
+    expect(programFrame(stack)).toBe('file:///app/server.mjs\u000016\u000020');
+    // Only a dependency's frame: that one.
+    expect(programFrame(stack.replace('file:///app/server.mjs', 'node:http'))).toBe(
+      '/app/node_modules/chokidar/index.js\u000040\u00009',
+    );
+    expect(programFrame('Error\n    at /srv/app.js:3:1')).toBe('/srv/app.js\u00003\u00001');
+    expect(programFrame('Error\n    at node:fs:1:1')).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import type { Detector, DetectorContext, Finding } from '../detect/types.js';
 import { attributeRoutes, explainsGrowth, GAUGE, standingOut } from './analysis.js';
 import { formatCount } from './format.js';
+import type { HandleSites } from './handle-sites.js';
 
 /** The monitor's detector of handles that pile up (`process.getActiveResourcesInfo()` by type). */
 export const HANDLES = 'handles';
@@ -73,16 +74,22 @@ const KINDS: Record<string, HandleKind> = {
  *
  * A type is reported when its count rises as a leak does (the same trend test as the heap's: steady,
  * not levelling off) by at least {@link MIN_RISE} handles over the gauges' window, to at least twice
- * what it was at the window's start. Timeouts are the timers detector's.
+ * what it was at the window's start. Timeouts are the timers detector's. With `sites`, the monitor's
+ * sampler of where handles are opened, a reported type gets the line that opens them, from the
+ * ticks after the first report on.
  *
  * @internal
  */
-export function handlesDetector(): Detector {
+export function handlesDetector(sites?: HandleSites): Detector {
   return {
     name: HANDLES,
     priority: 0,
     needs: { gauges: true },
-    check: (ctx) => handleFindings(ctx),
+    check: (ctx) => {
+      const found = handleFindings(ctx, sites);
+      sites?.settle();
+      return found;
+    },
   };
 }
 
@@ -116,7 +123,7 @@ function startLevel(series: Float64Array, from: number): number {
   return head[head.length >> 1] ?? 0;
 }
 
-function handleFindings(ctx: DetectorContext): Finding[] {
+function handleFindings(ctx: DetectorContext, sites: HandleSites | undefined): Finding[] {
   const out: Finding[] = [];
   let times: Float64Array | undefined;
   for (const name of ctx.gauges.names()) {
@@ -141,8 +148,12 @@ function handleFindings(ctx: DetectorContext): Finding[] {
       close: 'Close or destroy what you open when its work is done, or open it once and reuse it.',
     };
     const route = followedRoute(ctx, times, series, t.from, t.rise);
+    // Where they are opened: sampled from the next ones opened (see HandleSites), on later ticks.
+    sites?.watch(type);
+    const site = sites?.siteOf(type);
     out.push({
       ...(route === undefined ? {} : { route }),
+      ...(site === undefined ? {} : { site }),
       id: `${HANDLES}:${type}`,
       detector: HANDLES,
       severity: 'leak',

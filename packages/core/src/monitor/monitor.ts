@@ -24,6 +24,7 @@ import { HeapCaptures, seriesStride } from './captures.js';
 import type { GenericEvidence } from './finding.js';
 import { describeRoute, GENERIC, genericFindings, HEAP_FINDING_ID } from './finding.js';
 import { GcWatcher } from './gc.js';
+import { HandleSites } from './handle-sites.js';
 import { handlesDetector } from './handles.js';
 import type { MemoryLimits } from './limits.js';
 import { memoryLimits } from './limits.js';
@@ -139,6 +140,8 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
   readonly #o: ResolvedMonitorOptions;
   readonly #history: GaugeHistory;
   readonly #gc = new GcWatcher();
+  // Where handles of a type the handles detector reports are opened (an async hook, briefly).
+  readonly #handleSites = new HandleSites();
   readonly #routes: RouteCounter | undefined;
   readonly #allocs: AllocationTracker | undefined;
   readonly #captures: HeapCaptures;
@@ -242,7 +245,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
       check: () => (this.#generic === undefined ? [] : genericFindings(this.#generic)),
     };
     // Handles that pile up (watchers, sockets) hold little heap: the monitor's own second detector.
-    this.#detectors = [generic, handlesDetector(), ...options.detectors];
+    this.#detectors = [generic, handlesDetector(this.#handleSites), ...options.detectors];
     this.#needs = evidenceNeeded(this.#detectors);
     this.#heapDetectors = new Set(options.detectors.filter((d) => d.needs?.heapGraphs).map((d) => d.name));
     this.#store.on('finding', (f) => this.#emitFinding(f, 'new'));
@@ -1039,6 +1042,7 @@ class MonitorImpl extends EventEmitter<MonitorEvents> implements Monitor {
     this.#routes?.stop();
     this.#probe?.stop();
     this.#gc.stop();
+    this.#handleSites.stop();
     for (const dispose of this.#watchers.splice(0)) dispose();
     this.#finishCapture();
     this.#stopping = (async () => {
