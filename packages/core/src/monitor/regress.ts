@@ -263,14 +263,6 @@ export function regressGrowth(
   // (with the final robust weights). Only the route's departures from its steady rate tell it apart
   // from time and from the other routes, so a route whose traffic only ever rose in step with the
   // rest gets a large error here, whatever share the joint fit gave it.
-  //
-  // With time, that fit is on the intervals between readings, as rates: what the heap gained per ms
-  // against what the route served per ms, the constant being the growth that follows time. Fitted on
-  // levels, every earlier deviation is carried forward: growth that follows time wanders (a
-  // poller's rounds run faster or slower with the load), a route's count wanders too, and two
-  // random walks correlate by chance, often past three standard errors. Per interval the deviations
-  // are independent, and what tells a route's leak is still there: the heap gains more in the
-  // intervals it serves more.
   const routeCount = routes.length;
   const unique = new Array<number>(routeCount).fill(0);
   const stderr = new Array<number>(routeCount).fill(Number.POSITIVE_INFINITY);
@@ -279,13 +271,8 @@ export function regressGrowth(
     routeCount + (t === undefined ? 0 : 1),
     routeCount + (t === undefined ? 0 : 1) + shifts.length,
   );
-  const rates =
-    t === undefined ? undefined : perInterval(t, ys, cols.slice(0, routeCount), shiftCols, weights);
   for (let r = 0; r < routeCount; r++) {
-    const one =
-      rates === undefined
-        ? single(ys, cols[r]!, timeCol, weights, shiftCols)
-        : single(rates.y, rates.cols[r]!, undefined, rates.weights, rates.shifts);
+    const one = single(ys, cols[r]!, timeCol, weights, shiftCols);
     if (one === undefined) continue;
     unique[r] = one.coef / scales[r]!;
     stderr[r] = one.se / scales[r]!;
@@ -298,30 +285,6 @@ export function regressGrowth(
     perMs: t === undefined ? 0 : coef[routeCount]!,
     n,
     scale,
-  };
-}
-
-/**
- * The readings as rates per interval (consecutive readings, `t` in ms): the heap's gain per ms, each
- * column's per ms (a level shift becomes its one interval's jump), each interval weighted by the
- * lesser of its two readings' robust weights.
- */
-function perInterval(
-  t: ArrayLike<number>,
-  y: Float64Array,
-  cols: readonly Float64Array[],
-  shifts: readonly Float64Array[],
-  weights: Float64Array,
-): { y: Float64Array; cols: Float64Array[]; shifts: Float64Array[]; weights: Float64Array } {
-  const at: number[] = [];
-  for (let i = 1; i < y.length; i++) if (t[i]! - t[i - 1]! > 0) at.push(i);
-  const rate = (c: ArrayLike<number>) =>
-    Float64Array.from(at, (i) => (c[i]! - c[i - 1]!) / (t[i]! - t[i - 1]!));
-  return {
-    y: rate(y),
-    cols: cols.map(rate),
-    shifts: shifts.map(rate),
-    weights: Float64Array.from(at, (i) => Math.min(weights[i]!, weights[i - 1]!)),
   };
 }
 
