@@ -120,7 +120,7 @@ export function isReaction(data: HeapGraphData, n: number): boolean {
  * The edge from reaction `n` to the next (older) one, or -1: its one hidden slot that holds a
  * reaction (slot 0 on Node 20, slot 1 on Node 22 and 24, where the hidden class counts as slot 0).
  */
-function reactionNext(data: HeapGraphData, n: number): number {
+export function reactionNext(data: HeapGraphData, n: number): number {
   const v = vocabulary(data);
   const end = data.firstEdge[n + 1]!;
   for (let e = data.firstEdge[n]!; e < end; e++) {

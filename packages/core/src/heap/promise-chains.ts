@@ -1,3 +1,4 @@
+import { isReaction, reactionNext } from './chains.js';
 import type { HeapGraphData } from './data.js';
 import type { HeapGraph } from './graph.js';
 import type { SourceLocation } from './names.js';
@@ -104,15 +105,12 @@ function settles(data: HeapGraphData, p: number): number {
   const e = findEdge(data, p, v.edge.internal, v.name.reactionsOrResult);
   if (e < 0) return -1;
   const r = data.edgeTo[e]!;
-  if (data.nodeType[r] !== v.type.hidden || data.nodeName[r] !== v.name.promiseReaction) return -1;
   // One reaction only: a promise several callers wait on is shared, not a link of a chain.
+  if (!isReaction(data, r) || reactionNext(data, r) >= 0) return -1;
   let next = -1;
   const end = data.firstEdge[r + 1]!;
   for (let f = data.firstEdge[r]!; f < end; f++) {
-    if (data.edgeType[f] !== v.edge.hidden) continue;
-    const t = data.edgeTo[f]!;
-    if (data.nodeName[t] === v.name.promiseReaction && data.nodeType[t] === v.type.hidden) return -1;
-    if (isPromise(data, t)) next = t;
+    if (data.edgeType[f] === v.edge.hidden && isPromise(data, data.edgeTo[f]!)) next = data.edgeTo[f]!;
   }
   return next;
 }
