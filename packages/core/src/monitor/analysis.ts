@@ -1,4 +1,5 @@
 import type { GaugeHistory } from '../detect/gauges.js';
+import type { Gauges } from '../detect/types.js';
 import type { MonitorForecast, MonitorTrend, RouteAttribution } from '../report/types.js';
 import { robustSlope } from '../stats/slope.js';
 import type { TrendClassification } from '../stats/trend.js';
@@ -21,14 +22,13 @@ const MAX_ROUTE_COLUMNS = 8;
 const HOUR = 3_600_000;
 const MIN_ATTRIBUTION_READINGS = 20;
 
-/** The latest external bytes and their robust slope over readings `from .. to - 1` (NaN: unknown). */
-function externalGrowth(
-  history: GaugeHistory,
+/** The finite readings of `series` over `from .. to - 1`, with their times. */
+function finiteReadings(
+  series: ArrayLike<number> | undefined,
   times: ArrayLike<number>,
   from: number,
   to: number,
-): { external: number; externalSlope: number } {
-  const series = history.series(GAUGE.externalAfterGC);
+): { xs: number[]; ys: number[] } {
   const xs: number[] = [];
   const ys: number[] = [];
   if (series !== undefined) {
@@ -39,6 +39,32 @@ function externalGrowth(
       }
     }
   }
+  return { xs, ys };
+}
+
+/**
+ * Each route's cumulative requests, from the gauges the monitor records (`route:<route>`).
+ *
+ * @internal
+ */
+export function routeCounts(gauges: Gauges): { route: string; counts: Float64Array }[] {
+  const routes: { route: string; counts: Float64Array }[] = [];
+  for (const name of gauges.names()) {
+    if (!name.startsWith(GAUGE.routePrefix)) continue;
+    const counts = gauges.series(name);
+    if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
+  }
+  return routes;
+}
+
+/** The latest external bytes and their robust slope over readings `from .. to - 1` (NaN: unknown). */
+function externalGrowth(
+  history: GaugeHistory,
+  times: ArrayLike<number>,
+  from: number,
+  to: number,
+): { external: number; externalSlope: number } {
+  const { xs, ys } = finiteReadings(history.series(GAUGE.externalAfterGC), times, from, to);
   if (xs.length < 3) return { external: ys.at(-1) ?? Number.NaN, externalSlope: Number.NaN };
   return { external: ys[ys.length - 1]!, externalSlope: robustSlope(xs, ys).slope };
 }
@@ -232,29 +258,15 @@ export function analyse(
   const trend = classifyTrend(heap, { xs: times });
   const from = trend.from;
   const to = heap.length;
-  const routes: { route: string; counts: Float64Array }[] = [];
-  for (const name of history.names()) {
-    if (!name.startsWith(GAUGE.routePrefix)) continue;
-    const counts = history.series(name);
-    if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
-  }
+  const routes = routeCounts(history);
   // Routes are attributed on the later two thirds of the trend's window: warm-up (a cache filling
   // with one route's traffic, JIT, lazy initialisation) is growth too, but not the kind that lasts.
   const attrFrom = to - from >= 12 ? from + Math.floor((to - from) / 3) : from;
-  let readings = 0;
-  for (let i = attrFrom; i < to; i++) if (Number.isFinite(heap[i]!)) readings++;
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = attrFrom; i < to; i++) {
-    if (Number.isFinite(heap[i]!)) {
-      xs.push(times[i]!);
-      ys.push(heap[i]!);
-    }
-  }
+  const { xs, ys } = finiteReadings(heap, times, attrFrom, to);
   const rise = xs.length >= 3 ? robustSlope(xs, ys).slope * (xs[xs.length - 1]! - xs[0]!) : undefined;
   const attributed = attributeRoutes(times, heap, routes, attrFrom, to, rise, breaks);
   // On enough readings that the traffic mix had time to vary (a few readings fit anything).
-  const explaining = readings < MIN_ATTRIBUTION_READINGS ? [] : attributed.filter(explainsGrowth);
+  const explaining = xs.length < MIN_ATTRIBUTION_READINGS ? [] : attributed.filter(explainsGrowth);
   let tied = true;
   const totals = history.series(GAUGE.requests);
   if (totals !== undefined) {

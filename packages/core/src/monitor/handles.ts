@@ -1,5 +1,5 @@
 import type { Detector, DetectorContext, Finding } from '../detect/types.js';
-import { attributeRoutes, explainsGrowth, GAUGE, standingOut } from './analysis.js';
+import { attributeRoutes, explainsGrowth, routeCounts, standingOut } from './analysis.js';
 import { formatCount } from './format.js';
 import type { HandleSites } from './handle-sites.js';
 
@@ -105,12 +105,7 @@ function followedRoute(
   from: number,
   rise: number,
 ): string | undefined {
-  const routes: { route: string; counts: Float64Array }[] = [];
-  for (const name of ctx.gauges.names()) {
-    if (!name.startsWith(GAUGE.routePrefix)) continue;
-    const counts = ctx.gauges.series(name);
-    if (counts !== undefined) routes.push({ route: name.slice(GAUGE.routePrefix.length), counts });
-  }
+  const routes = routeCounts(ctx.gauges);
   if (routes.length === 0) return undefined;
   const explaining = attributeRoutes(times, series, routes, from, series.length, rise).filter(explainsGrowth);
   return standingOut(explaining)?.route;
