@@ -1,6 +1,6 @@
 import type { Detector, Finding, Severity } from '@leakkit/core';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { chainAdvice } from '@leakkit/core/heap';
+import { chainAdvice, growthUnit } from '@leakkit/core/heap';
 import { bytes, count } from './format.js';
 
 /**
@@ -43,13 +43,7 @@ function describe(g: Growth): string {
           : g.kind === 'chain'
             ? `Chain of ${g.name || 'objects'} behind`
             : g.name;
-  const noun = reactions
-    ? ['reaction', 'reactions']
-    : calls
-      ? ['promise', 'promises']
-      : g.kind === 'chain'
-        ? ['link', 'links']
-        : ['entry', 'entries'];
+  const noun = g.kind === 'chain' ? growthUnit(g) : ['entry', 'entries'];
   const per =
     g.unit === 'bytes'
       ? `${bytes(g.countPerStep)}`

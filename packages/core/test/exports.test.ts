@@ -65,6 +65,7 @@ describe('@leakkit/core/heap', () => {
       'functionLocation',
       'groupName',
       'groupNodes',
+      'growthUnit',
       'isIdentifier',
       'nodeKind',
       'nodesSortedById',

@@ -1,5 +1,6 @@
 import type { Finding, MonitorReport, Reporter, Severity } from '@leakkit/core';
 import { LeakkitError } from '@leakkit/core';
+import { growthUnit } from '@leakkit/core/heap';
 import { bytes, count, cut, displayFile, duration, pad, sparkline } from './format.js';
 
 /** Where the reporter writes: anything with `write(text)`; `isTTY` and `columns` are read when present. */
@@ -90,25 +91,10 @@ function growthOf(f: Finding): string {
   return parts.join(' · ');
 }
 
-/**
- * What a finding's count counts, from the heap growth behind it (`evidence.growth`): links of a
- * chain, promises of an async function's chain, reactions on a promise, items of an array;
- * entries otherwise.
- */
+/** What a finding's count counts, from the heap growth behind it (`evidence.growth`). */
 function countNoun(f: Finding, n: number): string {
   const growth = (f.evidence as { growth?: { kind?: unknown; name?: unknown } } | undefined)?.growth;
-  const [one, many] =
-    growth?.kind === 'chain'
-      ? growth.name === 'PromiseReaction'
-        ? ['reaction', 'reactions']
-        : growth.name === 'Promise'
-          ? ['promise', 'promises']
-          : ['link', 'links']
-      : growth?.kind === 'array'
-        ? ['item', 'items']
-        : growth?.kind === 'object'
-          ? ['property', 'properties']
-          : ['entry', 'entries'];
+  const [one, many] = growthUnit(growth ?? {});
   return n === 1 ? one : many;
 }
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { DetectorFailure, Finding } from '@leakkit/core';
 import { createDetectorContext, runDetectors } from '@leakkit/core';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { findGrowth } from '@leakkit/core/heap';
+import { findGrowth, growthUnit } from '@leakkit/core/heap';
 import { choiceOption, integerOption, parseCommand } from '../args.js';
 import type { Baseline } from '../baseline.js';
 import { baselineOf, DEFAULT_BASELINE, readBaseline, writeBaseline } from '../baseline.js';
@@ -233,12 +233,6 @@ function totalSelfSize(graph: HeapGraph): number {
   return total;
 }
 
-/** What a row's count counts. */
-function unitText(row: GrowthRow): string {
-  if (row.kind !== 'chain') return 'entries';
-  return row.name === 'Promise' ? 'promises' : row.name === 'PromiseReaction' ? 'reactions' : 'links';
-}
-
 function kindText(row: GrowthRow): string {
   if (row.kind === 'chain' && row.name === 'Promise')
     return `chain of the async function's promises, each call returning the next (\`${row.link ?? 'return f()'}\`)`;
@@ -285,7 +279,7 @@ function printReport(
       const per =
         row.unit === 'bytes'
           ? bytes(row.countPerStep, true)
-          : `${count(row.countPerStep, true)} ${unitText(row)}`;
+          : `${count(row.countPerStep, true)} ${row.kind === 'chain' ? growthUnit(row)[1] : 'entries'}`;
       const retained = row.retainedSize === null ? '' : `, retains ${bytes(row.retainedSize)}`;
       println(
         out,

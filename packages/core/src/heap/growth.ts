@@ -102,6 +102,27 @@ export interface Growth {
   linkSite?: SourceLocation;
 }
 
+/**
+ * What a growth's count counts, singular and plural: the promises of an async function's chain,
+ * the reactions on a promise, a chain's links, an array's items, an object's properties; entries
+ * (of a Map or Set) otherwise. Takes any `{ kind, name }` (a finding's `evidence.growth`).
+ *
+ * @example
+ * ```ts
+ * const [one, many] = growthUnit(growth); // ['link', 'links'] for a chain
+ * ```
+ */
+export function growthUnit(g: { kind?: unknown; name?: unknown }): readonly [string, string] {
+  if (g.kind === 'chain') {
+    if (g.name === REACTION) return ['reaction', 'reactions'];
+    if (g.name === ASYNC_PROMISE) return ['promise', 'promises'];
+    return ['link', 'links'];
+  }
+  if (g.kind === 'array') return ['item', 'items'];
+  if (g.kind === 'object') return ['property', 'properties'];
+  return ['entry', 'entries'];
+}
+
 /** What the keys of a growing Map (or members of a Set) are. */
 export type KeyKind = 'string' | 'number' | 'object' | 'symbol' | 'mixed';
 

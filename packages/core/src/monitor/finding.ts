@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../detect/types.js';
 import { ASYNC_PROMISE, chainAdvice, REACTION } from '../heap/chains.js';
 import type { Growth } from '../heap/growth.js';
+import { growthUnit } from '../heap/growth.js';
 import type { RouteAttribution } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
 import type { Analysis } from './analysis.js';
@@ -67,13 +68,8 @@ function adviceFor(g: Growth): string {
 
 function unitOf(g: Growth, n: number): string {
   if (g.unit === 'bytes') return formatBytes(n);
-  const rounded = formatCount(n);
-  if (g.kind === 'object') return `${rounded} ${n === 1 ? 'property' : 'properties'}`;
-  if (g.kind === 'array') return `${rounded} ${n === 1 ? 'item' : 'items'}`;
-  if (g.kind === 'chain' && g.name === REACTION) return `${rounded} ${n === 1 ? 'reaction' : 'reactions'}`;
-  if (g.kind === 'chain' && g.name === ASYNC_PROMISE) return `${rounded} ${n === 1 ? 'promise' : 'promises'}`;
-  if (g.kind === 'chain') return `${rounded} ${n === 1 ? 'link' : 'links'}`;
-  return `${rounded} ${n === 1 ? 'entry' : 'entries'}`;
+  const [one, many] = growthUnit(g);
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
 /**
