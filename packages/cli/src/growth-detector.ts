@@ -1,33 +1,21 @@
 import type { Detector, Finding, Severity } from '@leakkit/core';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { chainAdvice, growthUnit } from '@leakkit/core/heap';
+import { growthAdvice, growthUnit } from '@leakkit/core/heap';
 import { bytes, count } from './format.js';
 
 /**
- * What to do about a collection that only grows, by what it is. Pattern detectors (`timers()`,
- * `caches()`) know better for the patterns they recognise and take over the finding.
+ * What to do about a collection that only grows, by what it is: the monitor's advice
+ * (`growthAdvice`), in the CLI's words for Maps and Sets keyed by objects and for arrays. Pattern
+ * detectors (`timers()`, `caches()`) know better for the patterns they recognise and take over the
+ * finding.
  */
 function adviceFor(g: Growth): string {
-  switch (g.kind) {
-    case 'map':
-    case 'set': {
-      const what = g.kind === 'map' ? 'Map' : 'Set';
-      if (g.keys === 'object') {
-        return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${what} so they go with them; otherwise delete each entry when its work is done.`;
-      }
-      return `Entries are added and never removed: delete each one when its work is done, or bound the ${what} (a cap with least-recently-used eviction, or a time to live).`;
-    }
-    case 'array':
-      return 'Items are pushed and never removed: clear it once they are processed, or cap its length (drop the oldest).';
-    case 'object':
-      return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
-    case 'string':
-      return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
-    case 'buffer':
-      return 'A Buffer keeps being replaced by a bigger copy (`Buffer.concat([acc, chunk])`): write the data out as it comes (a stream, a file) and start a new one, or keep a bounded tail.';
-    case 'chain':
-      return chainAdvice(g);
+  if ((g.kind === 'map' || g.kind === 'set') && g.keys === 'object') {
+    return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${g.kind === 'map' ? 'Map' : 'Set'} so they go with them; otherwise delete each entry when its work is done.`;
   }
+  if (g.kind === 'array')
+    return 'Items are pushed and never removed: clear it once they are processed, or cap its length (drop the oldest).';
+  return growthAdvice(g);
 }
 
 function describe(g: Growth): string {

@@ -65,6 +65,7 @@ describe('@leakkit/core/heap', () => {
       'functionLocation',
       'groupName',
       'groupNodes',
+      'growthAdvice',
       'growthUnit',
       'isIdentifier',
       'nodeKind',

@@ -2,6 +2,7 @@ import { describeValue, invalidOption, LeakkitError } from '../errors.js';
 import type { ChainLink } from './chains.js';
 import {
   ASYNC_PROMISE,
+  chainAdvice,
   chainLength,
   directLinks,
   findLinks,
@@ -121,6 +122,40 @@ export function growthUnit(g: { kind?: unknown; name?: unknown }): readonly [str
   if (g.kind === 'array') return ['item', 'items'];
   if (g.kind === 'object') return ['property', 'properties'];
   return ['entry', 'entries'];
+}
+
+/**
+ * What to do about a collection that only grows, by what it is: the generic finding's advice
+ * (pattern detectors, `timers()` and `caches()`, know better for the patterns they recognise).
+ *
+ * @example
+ * ```ts
+ * growthAdvice(growth) // 'Items are pushed and never removed: clear it once they are processed …'
+ * ```
+ */
+export function growthAdvice(g: Growth): string {
+  switch (g.kind) {
+    case 'map':
+    case 'set': {
+      const what = g.kind === 'map' ? 'Map' : 'Set';
+      if (g.keys === 'object') {
+        return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${what}; otherwise delete each entry when its work is done.`;
+      }
+      return `Entries are added and never removed: delete each one when its work is done, or bound the ${what} (a cap with least-recently-used eviction, or a time to live).`;
+    }
+    case 'array':
+      return 'Items are pushed and never removed: clear it once they are processed (aggregated, flushed, sent), or cap its length.';
+    case 'object':
+      return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
+    case 'string':
+      return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
+    case 'buffer':
+      return 'A Buffer keeps being replaced by a bigger copy (`Buffer.concat([acc, chunk])`): write the data out as it comes (a stream, a file) and start a new one, or keep a bounded tail.';
+    case 'chain':
+      return chainAdvice(g);
+    default:
+      return 'It only grows: release what it holds when the work is done, or bound it.';
+  }
 }
 
 /** What the keys of a growing Map (or members of a Set) are. */

@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../detect/types.js';
-import { ASYNC_PROMISE, chainAdvice, REACTION } from '../heap/chains.js';
+import { ASYNC_PROMISE, REACTION } from '../heap/chains.js';
 import type { Growth } from '../heap/growth.js';
-import { growthUnit } from '../heap/growth.js';
+import { growthAdvice, growthUnit } from '../heap/growth.js';
 import type { RouteAttribution } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
 import type { Analysis } from './analysis.js';
@@ -38,32 +38,6 @@ export interface GenericEvidence {
   probeRoute?: RouteAttribution | undefined;
   /** Whether the finding was raised and growth was seen recently: it stays through noisy ticks. */
   sticky: boolean;
-}
-
-/** What to do about a collection that only grows, by what it is (pattern detectors know better). */
-function adviceFor(g: Growth): string {
-  switch (g.kind) {
-    case 'map':
-    case 'set': {
-      const what = g.kind === 'map' ? 'Map' : 'Set';
-      if (g.keys === 'object') {
-        return `Entries keyed by objects are added and never removed: if they belong to those objects, make it a Weak${what}; otherwise delete each entry when its work is done.`;
-      }
-      return `Entries are added and never removed: delete each one when its work is done, or bound the ${what} (a cap with least-recently-used eviction, or a time to live).`;
-    }
-    case 'array':
-      return 'Items are pushed and never removed: clear it once they are processed (aggregated, flushed, sent), or cap its length.';
-    case 'object':
-      return 'Properties are added and never deleted: use a Map and delete entries when their work is done, or bound it.';
-    case 'string':
-      return 'A string keeps being extended (`s += …`): write it out and reset it, or keep a bounded tail.';
-    case 'buffer':
-      return 'A Buffer keeps being replaced by a bigger copy (`Buffer.concat([acc, chunk])`): write the data out as it comes (a stream, a file) and start a new one, or keep a bounded tail.';
-    case 'chain':
-      return chainAdvice(g);
-    default:
-      return 'It only grows: release what it holds when the work is done, or bound it.';
-  }
 }
 
 function unitOf(g: Growth, n: number): string {
@@ -120,7 +94,7 @@ export function genericFindings(e: GenericEvidence): Finding[] {
           : top.kind === 'chain'
             ? `\`${top.path}\` is a chain that keeps getting longer: ${rate}${withRoute}`
             : `\`${top.path}\` keeps growing: ${rate}${withRoute}`;
-    advice = adviceFor(top);
+    advice = growthAdvice(top);
   } else if (e.site !== undefined) {
     title = `Memory allocated at ${e.site.site.file}:${e.site.site.line} stays alive: heap +${formatBytes(perMinute)}/min${withRoute}`;
     advice =
@@ -215,7 +189,7 @@ export function genericFindings(e: GenericEvidence): Finding[] {
         ...(g.unit === 'entries' ? { count: g.counts[g.counts.length - 1] ?? 0 } : {}),
       },
       confidence: Math.min(0.9, 0.5 + g.share / 2),
-      advice: adviceFor(g),
+      advice: growthAdvice(g),
       evidence: { kind: g.kind, name: g.name, countPerStep: g.countPerStep, share: g.share },
     });
   }
