@@ -1,6 +1,6 @@
 import type { Detector, Finding, Severity } from '@leakkit/core';
 import type { Growth, HeapGraph } from '@leakkit/core/heap';
-import { growthAdvice, growthUnit } from '@leakkit/core/heap';
+import { chainSite, growthAdvice, growthUnit } from '@leakkit/core/heap';
 import { bytes, count } from './format.js';
 
 /**
@@ -99,13 +99,7 @@ function toFinding(g: Growth, last: HeapGraph): Finding {
       ...(g.line === undefined ? {} : { line: g.line }),
     },
   };
-  const link = g.linkSite;
-  if (link?.line !== undefined) {
-    finding.site = {
-      file: link.file,
-      line: link.line,
-      ...(link.column === undefined ? {} : { column: link.column }),
-    };
-  }
+  const site = chainSite(g);
+  if (site !== undefined) finding.site = site;
   return finding;
 }

@@ -55,6 +55,7 @@ describe('@leakkit/core/heap', () => {
       'buildRetainers',
       'captureHeap',
       'chainAdvice',
+      'chainSite',
       'computeDominators',
       'describeHeapValue',
       'diffHeaps',

@@ -158,6 +158,22 @@ export function growthAdvice(g: Growth): string {
   }
 }
 
+/**
+ * Where a chain is fixed, as a finding's site: the definition of the function on its link (its
+ * `linkSite`, the line that makes each element keep the last), not where its bytes are allocated.
+ * Undefined for anything else, or when the snapshot gives no line.
+ *
+ * @example
+ * ```ts
+ * chainSite(growth) // { file: '/app/lib/revisions.js', line: 19, column: 5 }
+ * ```
+ */
+export function chainSite(g: Growth): { file: string; line: number; column?: number } | undefined {
+  const link = g.linkSite;
+  if (g.kind !== 'chain' || link?.line === undefined) return undefined;
+  return { file: link.file, line: link.line, ...(link.column === undefined ? {} : { column: link.column }) };
+}
+
 /** What the keys of a growing Map (or members of a Set) are. */
 export type KeyKind = 'string' | 'number' | 'object' | 'symbol' | 'mixed';
 

@@ -10,7 +10,7 @@ export { computeDominators, retainingEdgeMask } from './dominators.js';
 export type { HeapGraphFromFileOptions } from './graph.js';
 export { HeapGraph } from './graph.js';
 export type { Growth, GrowthKind, GrowthOptions, KeyKind } from './growth.js';
-export { findGrowth, growthAdvice, growthUnit } from './growth.js';
+export { chainSite, findGrowth, growthAdvice, growthUnit } from './growth.js';
 export type {
   HeapVocabulary,
   NodeKind,

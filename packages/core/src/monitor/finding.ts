@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../detect/types.js';
 import { ASYNC_PROMISE, REACTION } from '../heap/chains.js';
 import type { Growth } from '../heap/growth.js';
-import { growthAdvice, growthUnit } from '../heap/growth.js';
+import { chainSite, growthAdvice, growthUnit } from '../heap/growth.js';
 import type { RouteAttribution } from '../report/types.js';
 import type { GrowingSite } from './allocations.js';
 import type { Analysis } from './analysis.js';
@@ -162,16 +162,10 @@ export function genericFindings(e: GenericEvidence): Finding[] {
     if (bytes !== undefined && bytes > 0) finding.growth.bytes = bytes;
   }
   if (e.site !== undefined) finding.site = { ...e.site.site };
-  // A chain is fixed where each element is made to keep the last, not where its bytes are
-  // allocated (that stays in the evidence, `allocation`).
-  const link = top?.linkSite;
-  if (top?.kind === 'chain' && link?.line !== undefined) {
-    finding.site = {
-      file: link.file,
-      line: link.line,
-      ...(link.column === undefined ? {} : { column: link.column }),
-    };
-  }
+  // A chain is fixed where each element is made to keep the last; where its bytes are allocated
+  // stays in the evidence (`allocation`).
+  const site = top === undefined ? undefined : chainSite(top);
+  if (site !== undefined) finding.site = site;
   if (route) finding.route = route.route;
 
   const out = [finding];
